@@ -1,0 +1,48 @@
+# ARGO — every command creates the virtual environment and installs first.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.DEFAULT_GOAL := help
+.PHONY: help install demo test test-fast lint stack-up stack-down dev bench clean
+
+help: ## Show this help
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP) ## Create .venv and install ARGO with its dev tools
+
+demo: $(STAMP) ## Run ARGO's main job: a sample goal, end to end, on the local stack
+	$(BIN)/argo demo
+
+test: $(STAMP) ## Run the whole test suite (starts its own servers on free ports)
+	$(BIN)/python -m pytest
+
+test-fast: $(STAMP) ## Unit tests only (no servers)
+	$(BIN)/python -m pytest tests/unit
+
+lint: $(STAMP) ## ruff on the package, tests and benchmarks
+	$(BIN)/ruff check argo_agents graphs tests bench
+
+stack-up: $(STAMP) ## Start the embedded local stack
+	$(BIN)/argo stack up
+
+stack-down: $(STAMP) ## Stop the embedded local stack
+	$(BIN)/argo stack down
+
+dev: $(STAMP) ## Serve langgraph.json with `langgraph dev` (Studio)
+	$(BIN)/langgraph dev --no-browser
+
+bench: $(STAMP) ## Store and sync throughput benchmarks
+	$(BIN)/python bench/store_throughput.py 20000
+	$(BIN)/python bench/sync_throughput.py 20000
+
+clean: ## Stop the stack and remove .argo/ (keeps .venv)
+	-$(BIN)/argo stack down
+	rm -rf .argo

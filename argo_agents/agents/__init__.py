@@ -1,0 +1,23 @@
+"""The agent subgraphs (Technical, Research, Creative) and the step results they produce.
+
+Each agent gathers context from the store it is best at, then writes a
+`StepResult` offline (from rules and that context) or with the configured model.
+"""
+
+from argo_agents.agents.graph import AGENT_KINDS, build_agent_graph
+from argo_agents.agents.models import AgentKind, KnowledgeItem, StepResult
+from argo_agents.agents.state import AgentInput, AgentOutput, AgentState
+from argo_agents.agents.tools import AgentTools, ToolsProvider
+
+__all__ = [
+    "AGENT_KINDS",
+    "AgentInput",
+    "AgentKind",
+    "AgentOutput",
+    "AgentState",
+    "AgentTools",
+    "KnowledgeItem",
+    "StepResult",
+    "ToolsProvider",
+    "build_agent_graph",
+]

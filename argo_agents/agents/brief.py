@@ -1,0 +1,97 @@
+"""Everything result production needs about one step, read once from the agent state.
+
+Both the offline producer and the LLM prompt are built from a `Brief`, so the
+two paths see exactly the same step, upstream results and gathered context.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+from argo_agents.agents.lenses import Lens, pick_lens
+from argo_agents.agents.models import AgentKind
+from argo_agents.agents.state import AgentState
+from argo_agents.planning.intents import extract_subject
+
+_SCORE_LABEL = {"knowledge": "match", "pattern": "success", "similar_case": "similarity",
+                "previous_step": "confidence", "history": "success"}
+_TYPE_NAME = {"knowledge": "knowledge", "pattern": "pattern", "similar_case": "similar case",
+              "previous_step": "earlier result", "related": "linked node", "history": "history"}
+
+
+@dataclass(frozen=True)
+class Brief:
+    """One step in its goal, with upstream results and the evidence gathered for it."""
+
+    kind: AgentKind
+    goal: str
+    goal_id: str
+    intent: str
+    subject: str
+    target: str | None
+    step: dict[str, Any]
+    agent_id: str
+    upstream: dict[str, dict[str, Any]]
+    evidence: list[dict[str, Any]]
+    sources: list[str]
+    context: dict[str, Any]
+    lens: Lens
+
+    @property
+    def action(self) -> str:
+        """The step's action, e.g. ``analyze_performance``."""
+        return str(self.step.get("action") or self.step.get("id") or "step")
+
+    @property
+    def step_id(self) -> str:
+        """The step's id within its plan."""
+        return str(self.step.get("id") or self.action)
+
+    def upstream_findings(self) -> list[tuple[str, str]]:
+        """(step id, finding) of every dependency, in dependency order."""
+        return [(sid, str(f)) for sid, r in self.upstream.items() for f in r.get("findings", [])]
+
+    def upstream_texts(self) -> list[str]:
+        """Every upstream summary, finding and artefact content, for keyword support."""
+        texts = []
+        for r in self.upstream.values():
+            texts.append(str(r.get("summary", "")))
+            texts.extend(str(f) for f in r.get("findings", []))
+            texts.extend(str(a.get("content", "")) for a in r.get("artefacts", []))
+        return texts
+
+    def cited(self, *types: str, limit: int = 3) -> list[dict[str, Any]]:
+        """The strongest evidence of these types (all types when none given)."""
+        items = [e for e in self.evidence if not types or e["type"] in types]
+        return sorted(items, key=lambda e: -(e["score"] if e["score"] is not None else 0))[:limit]
+
+
+def cite(e: dict[str, Any]) -> str:
+    """``knowledge 'Index the orders table' (neo4j, match 0.67)``."""
+    score = "" if e["score"] is None else f", {_SCORE_LABEL.get(e['type'], 'score')} {e['score']:.2f}"
+    return f"{_TYPE_NAME.get(e['type'], e['type'])} '{e['title']}' ({e['store']}{score})"
+
+
+def context_phrase(evidence: list[dict[str, Any]]) -> str:
+    """``"drew on 2 knowledge items, 1 pattern"`` or that nothing was found."""
+    if not evidence:
+        return "no stored context was found, so this rests on the step and upstream results"
+    counts = Counter(_TYPE_NAME.get(e["type"], e["type"]) for e in evidence)
+    return "drew on " + ", ".join(f"{n} {t}{'' if n == 1 else 's'}" for t, n in counts.items())
+
+
+def make_brief(state: AgentState, kind: AgentKind) -> Brief:
+    """The brief for this state (context may be empty when gathering was skipped)."""
+    context = state.get("context") or {}
+    step = dict(state["step"])
+    _, target = extract_subject(state["goal"]) if state["goal"].strip() else ("", None)
+    return Brief(
+        kind=kind, goal=state["goal"], goal_id=state["goal_id"], intent=state["intent"],
+        subject=state["subject"], target=target, step=step, agent_id=state["agent_id"],
+        upstream=dict(state.get("upstream") or {}),
+        evidence=list(context.get("evidence", [])), sources=list(context.get("sources", [])),
+        context=context,
+        lens=pick_lens(state["subject"], str(step.get("description", "")), state["goal"]),
+    )

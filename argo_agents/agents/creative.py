@@ -1,0 +1,65 @@
+"""Creative agent context: similar cases from the vector store.
+
+The step (its description and the goal's subject) is embedded once and
+searched against past knowledge and past step results: what worked, or was
+tried, for something like this before.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from argo_agents.agents.context import Gatherer, plural
+from argo_agents.agents.state import AgentState
+from argo_agents.agents.tools import AgentTools
+
+STORE = "vector"
+COLLECTIONS = ("knowledge", "step_result")  # entity types; the adapter names the collections
+K = 5
+# Below this a "similar case" is mostly shared vocabulary; citing it would mislead.
+MIN_SIMILARITY = 0.2
+
+
+def case_title(document: str, metadata: dict[str, Any]) -> str:
+    """A readable name for a hit: its title or summary metadata, else the document's start."""
+    for key in ("title", "summary", "goal", "name"):
+        if metadata.get(key):
+            return str(metadata[key])
+    text = " ".join(document.split())
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _search(g: Gatherer, tools: AgentTools, collection: str, embedding: list[float],
+            goal_id: str) -> list[dict[str, Any]]:
+    hits = g.call(STORE, f"{collection} search", tools.stores.vector.search, collection,
+                  embedding, k=K)
+    if hits is None:
+        return []
+    # This goal's own results reach the agent as upstream input, not as "similar cases".
+    others = [h for h in hits if h.metadata.get("goal_id") != goal_id]
+    kept = [h for h in others if h.similarity >= MIN_SIMILARITY]
+    cases = []
+    for h in kept:
+        title = case_title(h.document, h.metadata)
+        g.add("similar_case", h.id, title, store=STORE, score=h.similarity,
+              detail=f"{collection}: {' '.join(h.document.split())[:200]}")
+        cases.append({"collection": collection, "id": h.id, "title": title,
+                      "similarity": round(h.similarity, 3), "document": h.document,
+                      "metadata": h.metadata})
+    best = f" (best {max(h.similarity for h in kept):.2f})" if kept else ""
+    dropped = len(others) - len(kept)
+    weak = f"; {dropped} below {MIN_SIMILARITY}" if dropped else ""
+    g.note(f"vector: {plural(len(kept), 'similar case')} in {collection}{best}{weak}")
+    return cases
+
+
+def gather_creative(tools: AgentTools, state: AgentState) -> dict[str, Any]:
+    """Nearest past knowledge and step results to this step's description and subject."""
+    g = Gatherer()
+    text = f"{state['step'].get('description', '')}\n{state['subject']}"
+    embedding = list(tools.embedder.embed_query(text))
+    cases: list[dict[str, Any]] = []
+    for collection in COLLECTIONS:
+        cases.extend(_search(g, tools, collection, embedding, state["goal_id"]))
+    cases.sort(key=lambda c: -c["similarity"])
+    return g.context("creative", cases=cases)

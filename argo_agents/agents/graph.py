@@ -1,0 +1,32 @@
+"""The agent subgraphs: Technical, Research and Creative, one builder for all three.
+
+``gather_context → produce_result``. Builders return an uncompiled
+`StateGraph`; entry points compile it (``graphs/*.py`` without a checkpointer,
+the orchestrator as a node of its own graph, tests with theirs).
+"""
+
+from __future__ import annotations
+
+from typing import get_args
+
+from langgraph.graph import END, START, StateGraph
+
+from argo_agents.agents.models import AgentKind
+from argo_agents.agents.nodes import make_gather_context, make_produce_result
+from argo_agents.agents.state import AgentInput, AgentOutput, AgentState
+from argo_agents.agents.tools import ToolsProvider
+
+AGENT_KINDS: tuple[AgentKind, ...] = get_args(AgentKind)
+
+
+def build_agent_graph(kind: AgentKind, tools: ToolsProvider) -> StateGraph:
+    """The uncompiled subgraph of one agent kind; ``tools`` is called at run time."""
+    if kind not in AGENT_KINDS:
+        raise ValueError(f"unknown agent kind {kind!r}; choose one of {list(AGENT_KINDS)}")
+    builder = StateGraph(AgentState, input_schema=AgentInput, output_schema=AgentOutput)
+    builder.add_node("gather_context", make_gather_context(kind, tools))
+    builder.add_node("produce_result", make_produce_result(kind, tools))
+    builder.add_edge(START, "gather_context")
+    builder.add_edge("gather_context", "produce_result")
+    builder.add_edge("produce_result", END)
+    return builder

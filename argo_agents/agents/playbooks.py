@@ -1,0 +1,262 @@
+"""Offline findings per kind of step: measure, diagnose, propose, research, build, check.
+
+Each playbook turns a `Brief` into a summary, findings and one artefact that
+name the subject, use what upstream steps reported and cite the stored context
+by title and score. Which playbook runs follows from the step's action and
+category (`playbook_for`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from argo_agents.agents.brief import Brief, cite, context_phrase
+from argo_agents.agents.lenses import Option, Suspect, mentions, supported
+from argo_agents.agents.targets import acceptance_criterion, mentions_target
+from argo_agents.planning.models import GATED_CATEGORIES
+
+LOW_CONFIDENCE = 0.5
+
+
+@dataclass
+class Draft:
+    """A playbook's output before confidence, knowledge and sources are added."""
+
+    summary: str
+    findings: list[str]
+    artefact: dict[str, Any]
+    extra: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _artefact(name: str, kind: str, lines: list[str]) -> dict[str, Any]:
+    return {"name": name, "kind": kind, "content": "\n".join(lines)}
+
+
+def _target(b: Brief) -> str:
+    return f" (target {b.target})" if b.target else ""
+
+
+def rank_suspects(b: Brief) -> list[tuple[Suspect, list[str]]]:
+    """The lens's suspects with the reasons that support each, best supported first.
+
+    Reasons are the subject naming one of the suspect's words, stored evidence
+    mentioning one, and upstream steps whose findings mention one; an upstream
+    bottleneck ranking, when there is one, decides the order outright.
+    """
+    ranking = _upstream_ranking(b)
+    scored = []
+    for i, s in enumerate(b.lens.suspects):
+        why = [f"the subject naming '{w}'" for w in s.words if mentions(b.subject, w)][:1]
+        why += [f"{e['type'].replace('_', ' ')} '{e['title']}'" for e in b.evidence
+                if e["type"] != "related" and supported(s, [f"{e['title']} {e['detail']}"])]
+        why += [f"{sid}'s findings" for sid, r in b.upstream.items()
+                if supported(s, [str(f) for f in r.get("findings", [])])]
+        order = ranking.index(s.key) if s.key in ranking else len(ranking)
+        scored.append((order, -len(why), i, s, why))
+    scored.sort(key=lambda t: t[:3])
+    return [(s, why) for *_, s, why in scored]
+
+
+def _upstream_ranking(b: Brief) -> list[str]:
+    """Suspect keys in the order an upstream ``ranking`` artefact lists them."""
+    for a in (a for r in b.upstream.values() for a in r.get("artefacts", [])):
+        if a.get("kind") == "ranking":
+            content = str(a.get("content", ""))
+            found = [(content.find(s.text), s.key) for s in b.lens.suspects if s.text in content]
+            return [key for _, key in sorted(found)]
+    return []
+
+
+def measure(b: Brief) -> Draft:
+    """Analysis steps: what to measure about the subject, and what is already known."""
+    findings = [f"Baseline for {b.subject}: {m}." for m in b.lens.measures[:4]]
+    if b.target:
+        findings.append(f"To show a {b.target} change, run each baseline measurement at least "
+                        "5 times and record the spread; a smaller gain than the noise is no gain.")
+    if related := b.cited("related", limit=4):
+        names = "; ".join(f"{e['title']} ({e['detail']})" for e in related)
+        findings.append(f"Scope: the goal graph links {b.subject} to {names} — measure these "
+                        "dependencies as part of the baseline.")
+    findings += [f"Reuse {cite(e)}: {e['detail']}." for e in
+                 b.cited("knowledge", "previous_step", "similar_case", "pattern")]
+    summary = (f"{b.step.get('description', b.action)}: {len(b.lens.measures)} {b.lens.name} "
+               f"baseline metrics to record; {context_phrase(b.evidence)}.")
+    plan = [f"- [ ] {m}" for m in b.lens.measures]
+    return Draft(summary, findings, _artefact(f"{b.action}_measurement_plan", "checklist", plan))
+
+
+def diagnose(b: Brief) -> Draft:
+    """Bottleneck steps: the lens's suspects ranked by the support upstream and context give."""
+    ranked = rank_suspects(b)
+    findings = []
+    for i, (s, why) in enumerate(ranked[:3], 1):
+        support = ("supported by: " + "; ".join(why[:3]) if why
+                   else "not yet evidenced: confirm it in the profile")
+        findings.append(f"Bottleneck #{i} in {b.subject}: {s.text} — {support}.")
+    findings += [f"Input from {sid}: {f}" for sid, f in b.upstream_findings()[:2]]
+    findings += [f"Related: {cite(e)}." for e in b.cited("knowledge", "previous_step")]
+    top = ranked[0][0].text
+    summary = (f"Most likely bottleneck of {b.subject}: {top}{_target(b)}; ranked "
+               f"{len(ranked)} suspects from {len(b.upstream)} upstream result(s); "
+               f"{context_phrase(b.evidence)}.")
+    lines = [f"{i}. {s.text} ({len(why)} supporting)" for i, (s, why) in enumerate(ranked, 1)]
+    return Draft(summary, findings, _artefact("bottleneck_ranking", "ranking", lines))
+
+
+def _option_rank(b: Brief) -> list[tuple[Option, Suspect]]:
+    by_key = {o.key: o for o in b.lens.options}
+    return [(by_key[s.key], s) for s, _ in rank_suspects(b) if s.key in by_key]
+
+
+def propose(b: Brief) -> Draft:
+    """Design steps: concrete options, ordered by the bottlenecks upstream steps reported."""
+    letters = "ABCDEFG"
+    findings, lines = [], []
+    options = _option_rank(b)
+    for (opt, suspect), letter in zip(options[:3], letters, strict=False):
+        findings.append(f"Option {letter} for {b.subject}: {opt.text} — addresses {suspect.text}; "
+                        f"trade-off: {opt.tradeoff}.")
+    cases = b.cited("similar_case", "pattern", limit=2)
+    for e, letter in zip(cases, letters[len(findings):], strict=False):
+        findings.append(f"Option {letter}: adapt {cite(e)} to {b.subject}: {e['detail'][:160]}.")
+    lines = [f.split(" — ")[0] for f in findings]
+    if findings:
+        basis = (f"the bottleneck ranking of {', '.join(b.upstream)}" if b.upstream
+                 else f"the {b.lens.name} lens")
+        findings.append(f"Recommended first: Option A, because {basis} puts "
+                        f"'{options[0][1].text}' on top{_target(b)}.")
+    summary = (f"{len(lines)} options for {b.subject}, led by: {options[0][0].text}; "
+               f"{context_phrase(b.evidence)}.")
+    return Draft(summary, findings, _artefact("solution_options", "options", lines))
+
+
+def research(b: Brief) -> Draft:
+    """Research steps: pattern success rates, history counts, open questions."""
+    findings = []
+    for p in b.context.get("patterns", []):
+        findings.append(
+            f"Pattern '{p.get('name') or p['id']}' for {b.intent} tasks: "
+            f"{p['success_rate']:.0%} success over {p['occurrences']} runs — "
+            + (" → ".join(p["step_sequence"]) or "no sequence recorded") + ".")
+    if not b.context.get("patterns"):
+        findings.append(f"No pattern with ≥ 70% success is recorded for {b.intent} tasks yet: "
+                        "this goal's outcome will seed one.")
+    h = b.context.get("history") or {}
+    if h.get("runs"):
+        findings.append(f"History: {h['runs']} past {b.action}/{b.intent} activities, "
+                        f"{h['success_rate']:.0%} succeeded, mean {h['mean_duration_s']} s; "
+                        f"predicted ≈ {h['predicted_s']} s for this step.")
+    else:
+        findings.append(f"History: no recorded {b.action} activity to compare with.")
+    findings += [f"Open question for {b.subject}: what is the current {m}?"
+                 for m in b.lens.measures[:2]]
+    findings += [f"From {sid}: {f}" for sid, f in b.upstream_findings()[:3]]
+    findings += [f"See {cite(e)}." for e in b.cited("knowledge", "similar_case", "previous_step")]
+    n_pat = len(b.context.get("patterns", []))
+    summary = (f"Research on {b.subject}: {n_pat} applicable pattern(s), "
+               f"{h.get('runs') or 0} historical run(s); {context_phrase(b.evidence)}.")
+    lines = ["source | item | score"] + [f"{e['store']} | {e['title']} | {e['score']}"
+                                         for e in b.evidence]
+    return Draft(summary, findings, _artefact("evidence_table", "table", lines))
+
+
+def _chosen_option(b: Brief) -> str:
+    for r in b.upstream.values():
+        for f in r.get("findings", []):
+            if str(f).startswith("Option A"):
+                return str(f).split(": ", 1)[-1].split(" — ")[0]
+    for a in (a for r in b.upstream.values() for a in r.get("artefacts", [])):
+        if a.get("kind") == "options" and str(a.get("content", "")).strip():
+            return str(a["content"]).splitlines()[0].split(": ", 1)[-1]
+    return b.lens.options[0].text
+
+
+def build(b: Brief) -> Draft:
+    """Implementation steps: a change plan for the option upstream recommended."""
+    option = _chosen_option(b)
+    steps = [f"Implement for {b.subject}: {option}, behind a feature flag.",
+             f"Add tests that check: {b.lens.checks[0]}.",
+             f"Benchmark against the baseline{_target(b)} before enabling the flag widely.",
+             "Rollback: switch the flag off; the change is reverted without a redeploy."]
+    findings = steps + [f"Learned from {cite(e)}." for e in b.cited("previous_step",
+                                                                      "similar_case", "knowledge")]
+    src = ", ".join(b.upstream) or "the lens defaults"
+    summary = f"Change plan for {b.subject}: {option} (chosen from {src}); {context_phrase(b.evidence)}."
+    return Draft(summary, findings, _artefact("change_plan", "plan", steps))
+
+
+def check(b: Brief) -> Draft:
+    """Validation steps: upstream results checked against the goal's target and the lens."""
+    criteria = ([acceptance_criterion(b.target, b.subject)] if b.target else []) + list(
+        b.lens.checks)
+    findings = [f"Acceptance: {c}." for c in criteria[:3]]
+    weak = []
+    for sid, r in b.upstream.items():
+        conf = float(r.get("confidence", 0))
+        if conf < LOW_CONFIDENCE:
+            weak.append(sid)
+        named = b.target and any(mentions_target(str(f), b.target) for f in r.get("findings", []))
+        findings.append(f"{sid} ({r.get('agent_kind', '?')}, confidence {conf:.2f}): "
+                        + ("re-run before sign-off." if conf < LOW_CONFIDENCE else "usable")
+                        + (f"; addresses the {b.target} target." if named else "."))
+    if not b.upstream:
+        findings.append("No upstream results to validate yet.")
+    verdict = ("blocked: re-run " + ", ".join(weak) if weak else
+               "ready to measure" if b.upstream else "nothing to validate")
+    findings += [f"Compare with {cite(e)}." for e in b.cited("previous_step", "history", limit=2)]
+    summary = (f"Validation of {b.subject}{_target(b)}: {verdict}; "
+               f"{len(b.upstream)} upstream result(s) checked against {len(criteria)} criteria.")
+    return Draft(summary, findings, _artefact("acceptance_checklist", "checklist",
+                                              [f"- [ ] {c}" for c in criteria]))
+
+
+def document(b: Brief) -> Draft:
+    """Documentation steps: an outline built from what upstream steps found."""
+    sections = [f"## {sid.replace('_', ' ').capitalize()}: {str(r.get('summary', ''))[:100]}"
+                for sid, r in b.upstream.items()]
+    outline = [f"# {b.subject}", "## Context and goal" + _target(b), *sections,
+               "## Decisions and open questions", "## Runbook"]
+    findings = [f"Document {b.subject} in {len(outline) - 1} sections, one per upstream step."]
+    findings += [f"Record from {sid}: {f}" for sid, f in b.upstream_findings()[:3]]
+    findings += [f"Link {cite(e)}." for e in b.cited(limit=2)]
+    summary = f"Outline for documenting {b.subject}; {context_phrase(b.evidence)}."
+    return Draft(summary, findings, _artefact(f"{b.action}_outline", "outline", outline))
+
+
+def gate(b: Brief) -> Draft:
+    """Approval-gated steps: preconditions from upstream, go/no-go checks, rollback."""
+    findings = [f"Precondition {sid}: confidence {float(r.get('confidence', 0)):.2f}"
+                + (" — too low, hold." if float(r.get("confidence", 0)) < LOW_CONFIDENCE else ".")
+                for sid, r in b.upstream.items()]
+    findings += [f"Go/no-go for {b.subject}: {c}." for c in b.lens.checks]
+    findings.append(f"Rollback for {b.subject}: stop at the first failed check and restore "
+                    "from the state recorded before this step.")
+    runbook = ["Confirm the Director's approval is recorded", *findings]
+    summary = (f"Runbook for {b.step.get('category')} of {b.subject}: "
+               f"{len(b.upstream)} precondition(s), {len(b.lens.checks)} go/no-go checks.")
+    return Draft(summary, findings, _artefact(f"{b.action}_runbook", "runbook", runbook))
+
+
+Playbook = Callable[[Brief], Draft]
+
+
+def playbook_for(step: dict[str, Any]) -> Playbook:
+    """The playbook for a step, from its action words first and its category second."""
+    action, category = str(step.get("action", "")), str(step.get("category", ""))
+    if category in GATED_CATEGORIES:
+        return gate
+    if "bottleneck" in action or action.startswith(("identify", "diagnose")):
+        return diagnose
+    if category == "validation" or action.startswith(("validate", "verify", "benchmark")):
+        return check
+    if category == "design" or action.startswith(("generate", "brainstorm", "design")):
+        return propose
+    if category == "research" or action.startswith(("research", "review_lit", "mine", "synth")):
+        return research
+    if category == "implementation":
+        return build
+    if category == "documentation" or action.startswith(("write_report", "document")):
+        return document
+    return measure

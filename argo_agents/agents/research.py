@@ -1,0 +1,133 @@
+"""Research agent context: applicable patterns (graph, cached in Redis) and warehouse history.
+
+Patterns are the digest's "applicable patterns" query (task type, success rate
+≥ 0.7, best five), cached for 1800 s; history is every recorded activity of
+this action or task type, from which success rate, typical duration and a
+completion estimate follow.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from statistics import mean
+from typing import Any
+
+from argo_agents.agents.context import Gatherer, plural
+from argo_agents.agents.state import AgentState
+from argo_agents.agents.tools import AgentTools
+from argo_agents.analytics.queries import predict_completion_s, task_history
+from argo_agents.stores.records import CacheEntry
+
+MIN_SUCCESS_RATE = 0.7  # digest §1
+PATTERN_CACHE_TTL_S = 1800  # digest §1: applicable patterns are cached 30 min
+
+# Explicit columns rather than `RETURN p`: rows stay plain values on every
+# Bolt server, and the cached JSON holds exactly these fields.
+APPLICABLE_PATTERNS = """
+MATCH (p:Pattern)
+WHERE p.task_type = $task_type AND p.success_rate >= $min_success_rate
+RETURN p.id AS id, p.name AS name, p.task_type AS task_type, p.success_rate AS success_rate,
+       p.occurrences AS occurrences, p.step_sequence AS step_sequence,
+       p.avg_duration_s AS avg_duration_s
+ORDER BY p.success_rate DESC, p.occurrences DESC, id
+LIMIT 5
+"""
+
+
+def patterns_cache_key(task_type: str) -> str:
+    """Redis key of the cached applicable patterns (invalidate it when a pattern changes)."""
+    return f"patterns:applicable:{task_type}"
+
+
+def _sequence(value: Any) -> list[str]:
+    # The graph mapper stores lists as lists but dict-like values as JSON text.
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError:
+            return [value]
+    return [str(v) for v in value] if isinstance(value, list) else []
+
+
+def _normalise(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        **row,
+        "success_rate": float(row.get("success_rate") or 0.0),
+        "occurrences": int(row.get("occurrences") or 0),
+        "step_sequence": _sequence(row.get("step_sequence") or []),
+    }
+
+
+def _patterns(g: Gatherer, tools: AgentTools, task_type: str) -> list[dict[str, Any]]:
+    key = patterns_cache_key(task_type)
+    cached = g.call("redis", "pattern cache", tools.stores.cache.get_many, [key])
+    if cached and key in cached:
+        patterns, origin = list(cached[key]), "redis cache"
+    else:
+        rows = g.call(
+            "neo4j", "applicable patterns", tools.stores.graph.query, APPLICABLE_PATTERNS,
+            {"task_type": task_type, "min_success_rate": MIN_SUCCESS_RATE},
+        )
+        if rows is None:
+            return []
+        patterns, origin = [_normalise(r) for r in rows], "neo4j"
+        # An empty answer is not cached: it would hide a newly learned pattern
+        # for 30 minutes, and a miss costs one indexed graph query.
+        if patterns:
+            text = json.dumps(patterns, sort_keys=True, default=str)
+            # A fresh version per refresh so the compare-version-and-set always accepts it.
+            entry = CacheEntry(
+                key=key, value=patterns, version=int(time.time() * 1000),
+                hash=hashlib.sha256(text.encode()).hexdigest(), ttl_s=PATTERN_CACHE_TTL_S,
+            )
+            g.call("redis", "pattern cache write", tools.stores.cache.put_many, [entry])
+    for p in patterns:
+        g.add("pattern", str(p["id"]), str(p.get("name") or p["id"]), store="neo4j",
+              score=p["success_rate"], detail=" → ".join(p["step_sequence"]))
+    best = f" (best {patterns[0]['success_rate']:.2f})" if patterns else ""
+    g.note(f"neo4j: {plural(len(patterns), 'applicable pattern')} for {task_type}{best}, "
+           f"via {origin}")
+    return patterns
+
+
+def history_stats(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Runs, successes, success rate, mean duration, agents and a completion estimate."""
+    durations = [float(r["duration_s"]) for r in rows if r.get("duration_s") is not None]
+    successes = sum(1 for r in rows if r.get("success"))
+    return {
+        "runs": len(rows),
+        "successes": successes,
+        "success_rate": round(successes / len(rows), 3) if rows else None,
+        "mean_duration_s": round(mean(durations), 1) if durations else None,
+        "agents": sorted({str(r["agent_id"]) for r in rows if r.get("agent_id")}),
+        # Neutral speed and load: the estimate is for "a typical agent".
+        "predicted_s": round(predict_completion_s(durations, 1.0, 0.5)) if durations else None,
+    }
+
+
+def _history(g: Gatherer, tools: AgentTools, task_type: str, action: str) -> dict[str, Any]:
+    rows = g.call("bigquery", "task history", task_history, tools.stores.warehouse, task_type,
+                  action=action)
+    if rows is None:
+        return history_stats([])
+    stats = history_stats(rows)
+    if rows:
+        g.add("history", f"history:{action}", f"{action} / {task_type} history", store="bigquery",
+              score=stats["success_rate"],
+              detail=f"{stats['runs']} runs, mean {stats['mean_duration_s']} s")
+        g.note(f"bigquery: {plural(stats['runs'], 'past activity')} of {action}/{task_type} "
+               f"({stats['success_rate']:.0%} success, mean {stats['mean_duration_s']} s)")
+    else:
+        g.note(f"bigquery: no past activity of {action}/{task_type}")
+    return stats
+
+
+def gather_research(tools: AgentTools, state: AgentState) -> dict[str, Any]:
+    """Applicable patterns for the goal's intent and the history of this action."""
+    g = Gatherer()
+    task_type = state["intent"]
+    patterns = _patterns(g, tools, task_type)
+    history = _history(g, tools, task_type, str(state["step"].get("action", "")))
+    return g.context("research", task_type=task_type, patterns=patterns, history=history)

@@ -1,0 +1,121 @@
+"""Technical agent context: the graph (Neo4j) — what the goal touches and what was done before.
+
+Three reads, all parameterized: nodes within three hops of the goal
+(dependencies, related goals and knowledge), knowledge whose text mentions the
+subject's key terms, and earlier results of the same action in other goals.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from typing import Any
+
+from argo_agents.agents.context import Gatherer, key_terms, plural
+from argo_agents.agents.state import AgentState
+from argo_agents.agents.tools import AgentTools
+
+STORE = "neo4j"
+# Labels the sync engine's graph mapper writes (entity type in PascalCase).
+GOAL, KNOWLEDGE, STEP_RESULT = "Goal", "Knowledge", "StepResult"
+
+# Ranked by how many key terms a knowledge item mentions; lowercasing both sides
+# makes "Checkout" match "checkout" on Neo4j and ArcadeDB alike.
+KNOWLEDGE_MENTIONING = """
+MATCH (k:Knowledge)
+WHERE any(t IN $terms WHERE toLower(coalesce(k.text, '')) CONTAINS t
+                         OR toLower(coalesce(k.title, '')) CONTAINS t)
+WITH k, [t IN $terms WHERE toLower(coalesce(k.text, '')) CONTAINS t
+                        OR toLower(coalesce(k.title, '')) CONTAINS t] AS matched
+RETURN k.id AS id, k.title AS title, k.text AS text, matched
+ORDER BY size(matched) DESC, id
+LIMIT $limit
+"""
+
+# Step results are matched by action, or by step id because offline plans use
+# the action as the step id; this goal's own results are upstream input instead.
+PREVIOUS_RESULTS = """
+MATCH (r:StepResult)
+WHERE (r.action = $action OR r.step_id = $action) AND coalesce(r.goal_id, '') <> $goal_id
+RETURN r.id AS id, r.step_id AS step_id, r.goal_id AS goal_id, r.summary AS summary,
+       r.confidence AS confidence
+ORDER BY r.confidence DESC, id
+LIMIT $limit
+"""
+
+
+def node_title(label: str, node_id: str, props: dict[str, Any]) -> str:
+    """A readable name for a node, whichever entity type it is."""
+    for key in ("title", "goal", "name", "summary", "description", "action"):
+        if props.get(key):
+            return str(props[key])
+    return f"{label} {node_id}"
+
+
+def _related(g: Gatherer, tools: AgentTools, goal_id: str) -> list[tuple[str, str, int]]:
+    graph = tools.stores.graph
+    related = g.call(STORE, "related nodes", graph.related, GOAL, goal_id, max_depth=3, limit=50)
+    if related is None:
+        return []
+    ids_by_label: dict[str, list[str]] = defaultdict(list)
+    for label, node_id, _ in related:
+        ids_by_label[label].append(node_id)
+    props: dict[tuple[str, str], dict[str, Any]] = {}
+    for label, ids in ids_by_label.items():
+        found = g.call(STORE, f"{label} nodes", graph.get_nodes, label, ids) or {}
+        props.update({(label, i): p for i, p in found.items()})
+    for label, node_id, distance in related:
+        title = node_title(label, node_id, props.get((label, node_id), {}))
+        g.add("related", node_id, title, store=STORE, detail=f"{label}, {distance} hop(s) away")
+    counts = Counter(label for label, _, _ in related)
+    parts = ", ".join(plural(n, label) for label, n in counts.most_common())
+    g.note(f"neo4j: {plural(len(related), 'node')} related to the goal ({parts or 'none'})")
+    return related
+
+
+def _knowledge(g: Gatherer, tools: AgentTools, terms: list[str]) -> list[dict[str, Any]]:
+    if not terms:
+        return []
+    rows = g.call(
+        STORE, "knowledge search", tools.stores.graph.query,
+        KNOWLEDGE_MENTIONING, {"terms": terms, "limit": 5},
+    )
+    if rows is None:
+        return []
+    for row in rows:
+        matched = list(row.get("matched") or [])
+        score = len(matched) / len(terms)
+        g.add("knowledge", str(row["id"]), str(row.get("title") or row["id"]), store=STORE,
+              score=score, detail="mentions " + ", ".join(matched))
+    g.note(f"neo4j: {plural(len(rows), 'knowledge item')} mention " + ", ".join(terms))
+    return rows
+
+
+def _previous(g: Gatherer, tools: AgentTools, action: str, goal_id: str) -> list[dict[str, Any]]:
+    rows = g.call(
+        STORE, "previous results", tools.stores.graph.query,
+        PREVIOUS_RESULTS, {"action": action, "goal_id": goal_id, "limit": 5},
+    )
+    if rows is None:
+        return []
+    for row in rows:
+        conf = row.get("confidence")
+        g.add("previous_step", str(row["id"]), str(row.get("summary") or row["id"]), store=STORE,
+              score=None if conf is None else float(conf), detail=f"goal {row.get('goal_id')}")
+    g.note(f"neo4j: {plural(len(rows), 'earlier ' + action + ' result')} in other goals")
+    return rows
+
+
+def gather_technical(tools: AgentTools, state: AgentState) -> dict[str, Any]:
+    """Related nodes, knowledge mentioning the subject, earlier results of this action."""
+    g = Gatherer()
+    terms = key_terms(state["subject"])
+    related = _related(g, tools, state["goal_id"])
+    knowledge = _knowledge(g, tools, terms)
+    previous = _previous(g, tools, str(state["step"].get("action", "")), state["goal_id"])
+    return g.context(
+        "technical",
+        terms=terms,
+        related=[{"label": lb, "id": i, "distance": d} for lb, i, d in related],
+        knowledge=knowledge,
+        previous=previous,
+    )

@@ -1,0 +1,35 @@
+"""What an agent needs from the outside world, supplied by the composition root.
+
+Connections must never live in graph state or checkpoints (STYLE.md §3-4), so
+a graph is built with a `ToolsProvider`: a zero-argument callable that the
+nodes call at run time to get the open stores, the embedder and the optional
+chat model. The entry point decides whether that opens connections lazily,
+shares one bundle, or starts the local stack on first use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from langchain_core.language_models import BaseChatModel
+
+if TYPE_CHECKING:  # the store bundle imports no client at import time, but keep it lazy
+    from argo_agents.stores.embeddings import Embedder
+    from argo_agents.stores.factory import Stores
+
+
+@dataclass(frozen=True)
+class AgentTools:
+    """Open stores (``.cache``, ``.graph``, ``.warehouse``, ``.vector``), an embedder, a model.
+
+    ``model`` is None when no LLM is configured: the agent then works offline.
+    """
+
+    stores: Stores
+    embedder: Embedder
+    model: BaseChatModel | None = None
+
+
+ToolsProvider = Callable[[], AgentTools]

@@ -1,0 +1,1 @@
+"""Warehouse analytics: the named BigQuery queries of the source design and predictions."""

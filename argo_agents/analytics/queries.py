@@ -1,0 +1,142 @@
+"""The warehouse's named analytic queries (digest §1), as parameterized SQL.
+
+Each query reads the ``*_latest`` views, so the append-only tables'
+re-delivered or re-versioned rows count once. Windows and thresholds are query
+parameters (``@days``...), never formatted into the SQL; ``{dataset}`` is
+expanded by the warehouse adapter. The functions return rows as dicts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from statistics import mean
+from typing import Any
+
+from argo_agents.stores.ports import WarehousePort
+
+Rows = list[dict[str, Any]]
+
+# Per event type over the window: days active, total, mean and peak per hour.
+EVENT_PATTERN_STATS = """
+WITH event_stats AS (
+  SELECT event_type, DATE(timestamp) AS event_date, EXTRACT(HOUR FROM timestamp) AS event_hour,
+         COUNT(*) AS event_count
+  FROM `{dataset}.events_latest`
+  WHERE timestamp > TIMESTAMP_SUB(CURRENT_TIMESTAMP(), INTERVAL @days DAY)
+  GROUP BY event_type, event_date, event_hour
+)
+SELECT event_type, COUNT(DISTINCT event_date) AS active_days, SUM(event_count) AS total_events,
+       AVG(event_count) AS avg_events_per_hour, MAX(event_count) AS peak_events
+FROM event_stats
+GROUP BY event_type
+ORDER BY total_events DESC, event_type
+"""
+
+# Pairs of agents that worked on the same task (each pair once: a1 < a2).
+AGENT_COLLABORATION = """
+WITH pairs AS (
+  SELECT a1.agent_id AS agent1, a2.agent_id AS agent2, COUNT(*) AS interactions,
+         AVG(CASE WHEN a1.success AND a2.success THEN 1 ELSE 0 END) AS success_rate
+  FROM `{dataset}.agent_activities_latest` a1
+  JOIN `{dataset}.agent_activities_latest` a2
+    ON a1.task_id = a2.task_id AND a1.agent_id < a2.agent_id
+  WHERE a1.timestamp > TIMESTAMP_SUB(CURRENT_TIMESTAMP(), INTERVAL @days DAY)
+  GROUP BY agent1, agent2
+  HAVING COUNT(*) >= @min_interactions
+)
+SELECT agent1, agent2, interactions, success_rate, interactions * success_rate AS score
+FROM pairs
+ORDER BY score DESC, interactions DESC, agent1, agent2
+"""
+
+AGENT_PERFORMANCE = """
+SELECT agent_id, COUNT(*) AS total_activities, COUNTIF(success = TRUE) AS successful_activities,
+       AVG(duration_s) AS avg_duration_s, COUNT(DISTINCT DATE(timestamp)) AS active_days
+FROM `{dataset}.agent_activities_latest`
+WHERE timestamp > TIMESTAMP_SUB(CURRENT_TIMESTAMP(), INTERVAL @days DAY)
+GROUP BY agent_id
+ORDER BY successful_activities DESC, agent_id
+"""
+
+AGENT_WORKLOAD = """
+SELECT agent_id, COUNT(*) AS total_tasks, AVG(duration_s) AS avg_duration_s,
+       STDDEV(duration_s) AS duration_stddev_s,
+       COUNT(*) / (TIMESTAMP_DIFF(MAX(timestamp), MIN(timestamp), HOUR) + 1) AS tasks_per_hour
+FROM `{dataset}.agent_activities_latest`
+WHERE timestamp > TIMESTAMP_SUB(CURRENT_TIMESTAMP(), INTERVAL @hours HOUR)
+GROUP BY agent_id
+ORDER BY tasks_per_hour DESC, agent_id
+"""
+
+# LAG must be computed before grouping (the source's one-level version is not
+# valid BigQuery: analytic functions cannot be grouped by directly).
+EVENT_TRANSITIONS = """
+WITH seq AS (
+  SELECT LAG(event_type) OVER (ORDER BY timestamp, id) AS prev_event, event_type AS current_event
+  FROM `{dataset}.events_latest`
+  WHERE timestamp > TIMESTAMP_SUB(CURRENT_TIMESTAMP(), INTERVAL @days DAY)
+)
+SELECT prev_event, current_event, COUNT(*) AS frequency
+FROM seq
+WHERE prev_event IS NOT NULL
+GROUP BY prev_event, current_event
+HAVING COUNT(*) > @min_frequency
+ORDER BY frequency DESC, prev_event, current_event
+"""
+
+# Recent activities of one action (activity_type) or one task type (content.task_type).
+TASK_HISTORY = """
+SELECT agent_id, task_id, activity_type, success, duration_s, timestamp
+FROM `{dataset}.agent_activities_latest`
+WHERE (activity_type = @action OR JSON_VALUE(content, '$.task_type') = @task_type)
+  AND timestamp > TIMESTAMP_SUB(CURRENT_TIMESTAMP(), INTERVAL @days DAY)
+ORDER BY timestamp DESC, id
+LIMIT @limit
+"""
+
+
+def event_pattern_stats(warehouse: WarehousePort, *, days: int = 7) -> Rows:
+    """Per event type: active days, total, average and peak events per hour."""
+    return warehouse.query(EVENT_PATTERN_STATS, {"days": days})
+
+
+def agent_collaboration(
+    warehouse: WarehousePort, *, days: int = 30, min_interactions: int = 1
+) -> Rows:
+    """Agent pairs sharing tasks: interactions, joint success rate, score (= product)."""
+    return warehouse.query(AGENT_COLLABORATION, {"days": days, "min_interactions": min_interactions})
+
+
+def agent_performance(warehouse: WarehousePort, *, days: int = 7) -> Rows:
+    """Per agent: activities, successes (COUNTIF), mean duration, active days."""
+    return warehouse.query(AGENT_PERFORMANCE, {"days": days})
+
+
+def agent_workload(warehouse: WarehousePort, *, hours: int = 24) -> Rows:
+    """Per agent: tasks, mean and stddev of duration, tasks per hour."""
+    return warehouse.query(AGENT_WORKLOAD, {"hours": hours})
+
+
+def event_transitions(warehouse: WarehousePort, *, days: int = 7, min_frequency: int = 10) -> Rows:
+    """Which event type follows which, and how often (for predictive caching)."""
+    return warehouse.query(EVENT_TRANSITIONS, {"days": days, "min_frequency": min_frequency})
+
+
+def task_history(
+    warehouse: WarehousePort,
+    task_type: str,
+    *,
+    action: str | None = None,
+    days: int = 90,
+    limit: int = 200,
+) -> Rows:
+    """Recent activities of ``action`` or of the task type ``task_type``, newest first."""
+    params = {"task_type": task_type, "action": action or task_type, "days": days, "limit": limit}
+    return warehouse.query(TASK_HISTORY, params)
+
+
+def predict_completion_s(similar_durations: Sequence[float], speed_factor: float, load: float) -> float:
+    """Mean of similar durations × agent speed × load factor (1 + (load − 0.5) × 0.5), digest §3."""
+    if not similar_durations:
+        raise ValueError("no similar durations to predict from; pass at least one duration")
+    return mean(similar_durations) * speed_factor * (1 + (load - 0.5) * 0.5)

@@ -1,0 +1,183 @@
+"""The Python API: `Argo` submits goals, resumes approvals and reads runs.
+
+    from argo_agents import Argo
+    with Argo.local() as argo:
+        run = argo.submit_goal("optimise the checkout service's query latency by 40%")
+        if run.status == "awaiting_approval":
+            run = argo.resume(run.thread_id, {s["step_id"]: "approve" for s in run.pending_approvals})
+
+Sync methods wrap the async twins (`asubmit_goal`, `aresume`, `aget_run`);
+inside a running event loop use the async ones.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from argo_agents.approval.decisions import InvalidResumeError, parse_resume
+from argo_agents.approval.policy import ApprovalRequest
+from argo_agents.bootstrap import Services, attach_agents, build_services
+from argo_agents.config import Settings
+from argo_agents.orchestrator.checkpoints import open_checkpointer
+from argo_agents.orchestrator.context import Context
+from argo_agents.orchestrator.errors import NotAwaitingApprovalError, RunNotFoundError
+from argo_agents.orchestrator.graph import build_orchestrator
+from argo_agents.orchestrator.planning_nodes import validate_goal_input
+
+RunStatus = Literal["awaiting_approval", "running", "completed", "failed", "rejected"]
+
+
+class GoalRun(BaseModel):
+    """A goal's run as the Director sees it."""
+
+    thread_id: str
+    status: RunStatus
+    goal: str = ""
+    goal_id: str = ""
+    pending_approvals: list[dict[str, Any]] = Field(default_factory=list)
+    plan: dict[str, Any] = Field(default_factory=dict)
+    assignments: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    step_status: dict[str, str] = Field(default_factory=dict)
+    results: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    approval_ledger: list[dict[str, Any]] = Field(default_factory=list)
+    integration: dict[str, Any] = Field(default_factory=dict)
+    sync_receipt: dict[str, Any] = Field(default_factory=dict)
+    errors: dict[str, str] = Field(default_factory=dict)
+
+
+class Argo:
+    """ARGO's orchestrator with a durable checkpointer and the four stores."""
+
+    def __init__(self, settings: Settings | None = None, *, services: Services | None = None,
+                 context: Context | None = None) -> None:
+        self.settings = settings or (services.settings if services else Settings())
+        self._services = services
+        self._owns_stack = False
+        self.context = context or Context()
+        self._builder = build_orchestrator(self.services)
+
+    @classmethod
+    def local(cls, settings: Settings | None = None, **kwargs: Any) -> Argo:
+        """ARGO on the embedded local stack, started if needed (and stopped on exit)."""
+        from argo_agents.local_stack import LocalStack
+
+        settings = settings or Settings()
+        stack = LocalStack(settings)
+        healthy = all(s.healthy for s in stack.status())
+        argo = cls(settings, services=None, **kwargs)
+        if not healthy:
+            stack.up()
+            argo._owns_stack = True
+        return argo
+
+    def services(self) -> Services:
+        """The stores, engine and agents, opened on first use."""
+        if self._services is None:
+            self._services = build_services(self.settings)
+        return attach_agents(self._services)
+
+    def close(self) -> None:
+        """Close connections; stop the local stack if this instance started it."""
+        if self._services is not None:
+            self._services.close()
+            self._services = None
+        if self._owns_stack:
+            from argo_agents.local_stack import LocalStack
+
+            LocalStack(self.settings).down()
+
+    def __enter__(self) -> Argo:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ---- async API -------------------------------------------------------------------
+    async def asubmit_goal(self, text: str, *, budget_usd: float | None = None,
+                           director: str | None = None, thread_id: str | None = None) -> GoalRun:
+        """Plan and run a goal until it completes or pauses for approval."""
+        goal = validate_goal_input(text, budget_usd)
+        thread_id = thread_id or f"goal-{uuid.uuid4().hex[:12]}"
+        payload = {"goal": goal, "budget_usd": budget_usd, "director": director}
+        return await self._run(thread_id, payload)
+
+    async def aresume(self, thread_id: str, decisions: Mapping[str, Any], *,
+                      director: str | None = None, reason: str = "",
+                      allow_over_budget: bool = False) -> GoalRun:
+        """Decide pending approvals (`approve`, `reject` or `{"edit": {...}}` per step)."""
+        from langgraph.types import Command
+
+        run = await self.aget_run(thread_id)
+        if run.status != "awaiting_approval":
+            raise NotAwaitingApprovalError(
+                f"run {thread_id} is {run.status}, not awaiting approval; nothing to resume")
+        value: dict[str, Any] = {"decisions": dict(decisions), "reason": reason,
+                                 "allow_over_budget": allow_over_budget}
+        if director:
+            value["director"] = director
+        pending = [ApprovalRequest.model_validate(p) for p in run.pending_approvals]
+        parse_resume(value, pending)  # refuse a malformed value before touching the run
+        after = await self._run(thread_id, Command(resume=value))
+        if after.status == "awaiting_approval" and after.errors.get("approval"):
+            raise InvalidResumeError(after.errors["approval"])
+        return after
+
+    async def aget_run(self, thread_id: str) -> GoalRun:
+        """The run's current state, from the checkpointer."""
+        async with open_checkpointer(self.settings) as saver:
+            graph = self._builder.compile(checkpointer=saver)
+            snapshot = await graph.aget_state({"configurable": {"thread_id": thread_id}})
+        if not snapshot.values:
+            raise RunNotFoundError(f"no run with thread id {thread_id!r} in "
+                                   f"{self.settings.checkpoint_url or self.settings.data_dir}")
+        return _to_run(thread_id, snapshot)
+
+    async def _run(self, thread_id: str, payload: Any) -> GoalRun:
+        config = {"configurable": {"thread_id": thread_id}}
+        async with open_checkpointer(self.settings) as saver:
+            graph = self._builder.compile(checkpointer=saver)
+            await graph.ainvoke(payload, config, context=self.context)
+            snapshot = await graph.aget_state(config)
+        return _to_run(thread_id, snapshot)
+
+    # ---- sync twins ------------------------------------------------------------------
+    def submit_goal(self, text: str, **kwargs: Any) -> GoalRun:
+        """Sync twin of `asubmit_goal`."""
+        return asyncio.run(self.asubmit_goal(text, **kwargs))
+
+    def resume(self, thread_id: str, decisions: Mapping[str, Any], **kwargs: Any) -> GoalRun:
+        """Sync twin of `aresume`."""
+        return asyncio.run(self.aresume(thread_id, decisions, **kwargs))
+
+    def get_run(self, thread_id: str) -> GoalRun:
+        """Sync twin of `aget_run`."""
+        return asyncio.run(self.aget_run(thread_id))
+
+
+def _to_run(thread_id: str, snapshot: Any) -> GoalRun:
+    values = dict(snapshot.values)
+    interrupts = [i.value for i in getattr(snapshot, "interrupts", ())]
+    errors = dict(values.get("errors") or {})
+    if interrupts:
+        status: str = "awaiting_approval"
+        pending = interrupts[0].get("approvals", [])
+        if interrupts[0].get("error"):
+            errors["approval"] = interrupts[0]["error"]
+    else:
+        pending = []
+        status = values.get("status", "running") if not snapshot.next else "running"
+        if status not in ("completed", "failed", "rejected"):
+            status = "running"
+    return GoalRun(
+        thread_id=thread_id, status=status, goal=values.get("goal", ""),  # type: ignore[arg-type]
+        goal_id=values.get("goal_id", ""), pending_approvals=pending,
+        plan=values.get("plan") or {}, assignments=values.get("assignments") or {},
+        step_status=values.get("step_status") or {}, results=values.get("results") or {},
+        approval_ledger=values.get("approval_ledger") or [],
+        integration=values.get("integration") or {}, sync_receipt=values.get("sync_receipt") or {},
+        errors=errors)

@@ -1,0 +1,151 @@
+"""Composition root: builds ARGO's services from settings, once per process.
+
+Entry points (graphs for `langgraph dev`, the Python API, the CLI) are thin:
+they ask this module for `Services` and compile the same graph builders.
+Connections are opened here on first use, never at import time and never
+stored in graph state or checkpoints.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from argo_agents.config import Settings
+from argo_agents.config.endpoints import Endpoints
+
+if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
+
+    from argo_agents.approval.policy import ApprovalPolicy
+    from argo_agents.assignment.registry import AgentRegistry
+    from argo_agents.stores.embeddings import Embedder
+    from argo_agents.stores.factory import Stores
+    from argo_agents.sync.engine import SyncEngine
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    """Everything a node may use: stores, the sync engine, the model, the policies."""
+
+    settings: Settings
+    stores: Stores
+    engine: SyncEngine
+    embedder: Embedder
+    model: BaseChatModel | None
+    registry: AgentRegistry
+    policy: ApprovalPolicy
+    agent_graphs: dict[str, Any] = field(default_factory=dict)
+    """Compiled agent subgraphs by kind; built from the services when empty."""
+
+    def close(self) -> None:
+        """Close every store connection."""
+        self.stores.close()
+
+
+ServicesProvider = Callable[[], Services]
+
+
+def make_chat_model(settings: Settings) -> BaseChatModel | None:
+    """`ChatOpenAI` on any OpenAI-compatible endpoint when configured; else None (offline)."""
+    if not settings.llm_configured:
+        return None
+    from langchain_openai import ChatOpenAI
+
+    return ChatOpenAI(
+        model=settings.llm_model,
+        api_key=settings.openai_api_key,  # type: ignore[arg-type]
+        base_url=settings.openai_base_url,
+        temperature=0,
+        timeout=60,
+        max_retries=2,
+    )
+
+
+def resolve_endpoints(settings: Settings, *, start_stack: bool = True) -> Endpoints:
+    """External stores from the environment, the rest from the local stack (started if needed)."""
+    from argo_agents.local_stack import LocalStack
+    from argo_agents.local_stack.errors import StackError
+
+    stack = LocalStack(settings)
+    try:
+        endpoints = stack.endpoints()
+        if not start_stack or all(s.healthy for s in stack.status()):
+            return endpoints
+    except StackError:
+        if not start_stack:
+            raise
+    if stack.managed_names():
+        log.warning("ARGO: starting the embedded local stack under %s (first use)", stack.root)
+        return stack.up(progress=log.warning)
+    return stack.endpoints()
+
+
+def build_services(
+    settings: Settings | None = None,
+    *,
+    endpoints: Endpoints | None = None,
+    model: BaseChatModel | None | str = "auto",
+    registry: AgentRegistry | None = None,
+    policy: ApprovalPolicy | None = None,
+    sync_config: Any = None,
+) -> Services:
+    """Open the stores and the sync engine; set up schemas idempotently."""
+    from argo_agents.approval.policy import ApprovalPolicy
+    from argo_agents.assignment.registry import AgentRegistry
+    from argo_agents.stores.embeddings import make_embedder
+    from argo_agents.stores.factory import open_stores
+    from argo_agents.sync.engine import SyncEngine
+
+    settings = settings or Settings()
+    endpoints = endpoints or resolve_endpoints(settings)
+    stores = open_stores(endpoints, settings)
+    embedder = make_embedder(settings)
+    engine = SyncEngine(stores, embedder, sync_config)
+    engine.setup()
+    return Services(
+        settings=settings,
+        stores=stores,
+        engine=engine,
+        embedder=embedder,
+        model=make_chat_model(settings) if model == "auto" else model,  # type: ignore[arg-type]
+        registry=registry or AgentRegistry.default(),
+        policy=policy or ApprovalPolicy(),
+    )
+
+
+_default: Services | None = None
+_lock = threading.Lock()
+
+
+def default_services() -> Services:
+    """Process-wide services from the environment, built on first use.
+
+    This is what the graphs in `langgraph.json` use: the dev server imports
+    them without any store running, and the first run starts the local stack.
+    """
+    global _default
+    with _lock:
+        if _default is None:
+            _default = attach_agents(build_services())
+        return _default
+
+
+def attach_agents(services: Services) -> Services:
+    """Compile the agent subgraphs against these services (once)."""
+    if not services.agent_graphs:
+        from argo_agents.agents.graph import AGENT_KINDS, build_agent_graph
+        from argo_agents.agents.tools import AgentTools
+
+        def tools() -> AgentTools:
+            return AgentTools(stores=services.stores, embedder=services.embedder,
+                              model=services.model)
+
+        services.agent_graphs = {
+            kind: build_agent_graph(kind, tools).compile(name=kind) for kind in AGENT_KINDS}
+    return services

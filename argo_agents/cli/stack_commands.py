@@ -1,0 +1,56 @@
+"""`argo stack up | down | status`: the embedded local stack of real servers."""
+
+from __future__ import annotations
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from argo_agents.config import Settings
+from argo_agents.local_stack import LocalStack
+from argo_agents.local_stack.errors import StackError
+
+stack_app = typer.Typer(help="Start, stop and inspect the embedded local stack.",
+                        no_args_is_help=True)
+console = Console()
+
+
+@stack_app.command()
+def up() -> None:
+    """Start Redis, ArcadeDB (Bolt), bqemulator and Chroma; idempotent."""
+    stack = LocalStack(Settings())
+    try:
+        with console.status("starting the local stack…"):
+            stack.up(progress=lambda msg: console.print(f"  {msg}"))
+    except StackError as exc:
+        console.print(f"[red]stack up failed:[/red] {exc}")
+        raise typer.Exit(1) from exc
+    _print_status(stack)
+
+
+@stack_app.command()
+def down() -> None:
+    """Stop the servers that `argo stack up` started (external services are untouched)."""
+    stopped = LocalStack(Settings()).down()
+    console.print(f"stopped: {', '.join(stopped) or 'nothing was running'}")
+
+
+@stack_app.command()
+def status() -> None:
+    """Show each store's address and health; exit 1 if any is unhealthy."""
+    if not _print_status(LocalStack(Settings())):
+        raise typer.Exit(1)
+
+
+def _print_status(stack: LocalStack) -> bool:
+    table = Table(title=f"ARGO local stack ({stack.root})")
+    for col in ("store", "address", "managed", "pid", "health"):
+        table.add_column(col)
+    all_ok = True
+    for s in stack.status():
+        all_ok &= s.healthy
+        health = "[green]ok[/green]" if s.healthy else f"[red]{s.detail}[/red]"
+        table.add_row(s.name, s.address, "local" if s.managed else "external",
+                      str(s.pid or "-"), health)
+    console.print(table)
+    return all_ok

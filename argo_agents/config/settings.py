@@ -1,0 +1,96 @@
+"""Infrastructure settings: connections, credentials, the local stack, the LLM.
+
+Read from the environment and an optional `.env` (prefix ``ARGO_``). Per-run
+knobs live in :mod:`argo_agents.orchestrator.context`, never here; credentials
+live here and never in graph state. Precedence: explicit argument > environment
+> `.env` > default (pydantic-settings' own order).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class CacheTTL(BaseModel):
+    """Seconds a cached value of each entity type lives in Redis (digest §1)."""
+
+    knowledge: int = 3600
+    context: int = 1800
+    pattern: int = 7200
+    agent: int = 300
+    default: int = 1800
+
+    def for_type(self, entity_type: str) -> int:
+        """TTL for an entity type; unknown types get ``default``."""
+        return int(getattr(self, entity_type, self.default))
+
+
+class Settings(BaseSettings):
+    """Every connection ARGO makes, chosen by environment variables.
+
+    A store whose variable is unset is served by the embedded local stack;
+    a store whose variable is set is external and the stack leaves it alone.
+    """
+
+    model_config = SettingsConfigDict(
+        env_prefix="ARGO_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        env_nested_delimiter="__",
+        extra="ignore",
+    )
+
+    data_dir: Path = Field(Path(".argo"), description="Local stack data, logs, PIDs, checkpoints.")
+
+    redis_url: str | None = Field(None, description="redis://[:password@]host:port/db")
+    neo4j_uri: str | None = Field(None, description="bolt://host:port or neo4j+s://...")
+    neo4j_user: str = "neo4j"
+    neo4j_password: SecretStr | None = None
+    neo4j_database: str = "argo"
+    bigquery_project: str = "argo-813"
+    bigquery_dataset: str = "argo"
+    bigquery_location: str = "US"
+    bigquery_endpoint: str | None = Field(
+        None, description="API endpoint; set for an emulator, unset for Google's."
+    )
+    chroma_host: str | None = None
+    chroma_port: int = 8000
+    chroma_ssl: bool = False
+
+    # Fixed ports for the local stack; 0 picks a free port at `stack up`.
+    stack_redis_port: int = 0
+    stack_bolt_port: int = 0
+    stack_arcadedb_http_port: int = 0
+    stack_bigquery_port: int = 0
+    stack_chroma_port: int = 0
+
+    store_timeout_s: float = Field(5.0, description="Connect/socket timeout for every store.")
+
+    embedding_provider: Literal["auto", "hashing", "openai", "sentence-transformers"] = "auto"
+    embedding_model: str = "text-embedding-3-small"
+    embedding_dim: int = 384
+    embedding_model_path: str | None = None
+
+    llm_model: str = "gpt-4o-mini"
+    openai_api_key: SecretStr | None = None
+    openai_base_url: str | None = None
+
+    checkpoint_url: str | None = Field(
+        None, description="postgresql://... for a Postgres checkpointer; unset = SQLite file."
+    )
+
+    cache_ttl: CacheTTL = Field(default_factory=CacheTTL)
+
+    @property
+    def llm_configured(self) -> bool:
+        """True when an OpenAI-compatible endpoint can be called."""
+        return self.openai_api_key is not None or self.openai_base_url is not None
+
+    @property
+    def stack_dir(self) -> Path:
+        """Where the local stack keeps its servers' data."""
+        return self.data_dir / "stack"

@@ -1,0 +1,101 @@
+"""Running the plan: ready steps fan out in parallel (`Send`), results fan back in.
+
+A step runs on the agent subgraph of its assignment. It is tried up to
+`Context.max_step_attempts` times; then it is marked failed with its error
+and every step that depends on it is skipped. Workloads in Redis go up when a
+step starts and down when it ends, whatever the outcome.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any, Literal
+
+from langgraph.runtime import Runtime
+from langgraph.types import Send
+
+from argo_agents.bootstrap import ServicesProvider
+from argo_agents.orchestrator.context import Context
+from argo_agents.orchestrator.state import State, StepTask
+from argo_agents.planning.intents import parse_goal
+from argo_agents.planning.models import ExecutionPlan, dependents_closure, ready_steps
+
+log = logging.getLogger(__name__)
+
+FINISHED = ("done", "failed", "skipped")
+
+
+def route_ready_steps(state: State) -> list[Send] | Literal["integrate_results"]:
+    """Send every step whose dependencies are done; integrate when nothing is left."""
+    plan = ExecutionPlan.model_validate(state["plan"])
+    status = state.get("step_status") or {}
+    done = {sid for sid, s in status.items() if s == "done"}
+    blocked = {sid for sid, s in status.items() if s in ("failed", "skipped")}
+    ready = ready_steps(plan, done, blocked)
+    if not ready:
+        return "integrate_results"
+    parsed = parse_goal(state["goal"])
+    results = state.get("results") or {}
+    return [
+        Send("run_agent_step", StepTask(
+            goal=state["goal"], goal_id=state["goal_id"], intent=parsed.intent,
+            subject=parsed.subject, step=step.model_dump(mode="json"),
+            assignment=state["assignments"][step.id],
+            upstream={d: results[d] for d in step.dependencies if d in results}))
+        for step in ready
+    ]
+
+
+class ExecutionNodes:
+    """run_agent_step (one per ready step, in parallel) and collect_results."""
+
+    def __init__(self, services: ServicesProvider) -> None:
+        self._services = services
+
+    async def run_agent_step(self, task: StepTask, runtime: Runtime[Context]) -> dict[str, Any]:
+        """Run one step on its assigned agent's subgraph, with retries."""
+        services = await asyncio.to_thread(self._services)
+        step_id, agent = task["step"]["id"], task["assignment"]
+        graph = services.agent_graphs[agent["agent_kind"]]
+        attempts = max(1, runtime.context.max_step_attempts if runtime.context else 2)
+        cache = services.stores.cache
+        await asyncio.to_thread(cache.add_workload, agent["agent_id"], 1)
+        started = time.monotonic()
+        error = ""
+        try:
+            for attempt in range(1, attempts + 1):
+                try:
+                    out = await graph.ainvoke({
+                        "goal": task["goal"], "goal_id": task["goal_id"],
+                        "intent": task["intent"], "subject": task["subject"],
+                        "step": task["step"], "agent_id": agent["agent_id"],
+                        "upstream": task["upstream"]})
+                    result = {**out["result"], "attempts": attempt,
+                              "duration_s": round(time.monotonic() - started, 3)}
+                    return {"results": {step_id: result}, "step_status": {step_id: "done"},
+                            "attempts": {step_id: attempt}}
+                except Exception as exc:  # an agent may fail in any way; the policy retries
+                    error = f"{type(exc).__name__}: {exc}"
+                    log.warning("step %s attempt %d/%d failed: %s", step_id, attempt,
+                                attempts, error)
+        finally:
+            await asyncio.to_thread(cache.add_workload, agent["agent_id"], -1)
+        return {"step_status": {step_id: "failed"}, "attempts": {step_id: attempts},
+                "errors": {step_id: f"failed after {attempts} attempt(s): {error}"},
+                "results": {step_id: {"step_id": step_id, "agent_id": agent["agent_id"],
+                                      "agent_kind": agent["agent_kind"], "failed": True,
+                                      "error": error,
+                                      "duration_s": round(time.monotonic() - started, 3)}}}
+
+    def collect_results(self, state: State) -> dict[str, Any]:
+        """Skip the dependents of failed steps; the router then sends what is ready."""
+        plan = ExecutionPlan.model_validate(state["plan"])
+        status = state.get("step_status") or {}
+        failed = [sid for sid, s in status.items() if s == "failed"]
+        skip = {sid for sid in dependents_closure(plan, failed) if status.get(sid) not in FINISHED}
+        return {
+            "step_status": {sid: "skipped" for sid in skip},
+            "errors": {sid: "a step it depends on failed" for sid in skip},
+        }

@@ -1,0 +1,51 @@
+"""The Strategic Orchestrator: the only place its nodes are wired.
+
+interpret_goal → decompose_goal → assign_agents → await_approval →
+(run_agent_step ×N in parallel → collect_results)* → integrate_results →
+sync_to_stores. Builders return uncompiled graphs; entry points compile them
+with their own checkpointer (or none, for `langgraph dev`).
+"""
+
+from __future__ import annotations
+
+from langgraph.graph import END, START, StateGraph
+
+from argo_agents.bootstrap import ServicesProvider
+from argo_agents.orchestrator.approval_gate import ApprovalGate
+from argo_agents.orchestrator.context import Context
+from argo_agents.orchestrator.execution import ExecutionNodes, route_ready_steps
+from argo_agents.orchestrator.planning_nodes import PlanningNodes
+from argo_agents.orchestrator.state import InputState, OutputState, State
+from argo_agents.orchestrator.sync_node import OutcomeNodes
+
+
+def build_orchestrator(services: ServicesProvider) -> StateGraph:
+    """The orchestrator graph, uncompiled; ``services`` is called on first use."""
+    planning = PlanningNodes(services)
+    gate = ApprovalGate(services)
+    execution = ExecutionNodes(services)
+    outcome = OutcomeNodes(services)
+
+    builder = StateGraph(State, context_schema=Context, input_schema=InputState,
+                         output_schema=OutputState)
+    builder.add_node("interpret_goal", planning.interpret_goal)
+    builder.add_node("decompose_goal", planning.decompose_goal)
+    builder.add_node("assign_agents", planning.assign_agents)
+    builder.add_node("await_approval", gate.await_approval)
+    builder.add_node("run_agent_step", execution.run_agent_step)
+    builder.add_node("collect_results", execution.collect_results)
+    builder.add_node("integrate_results", outcome.integrate_results)
+    builder.add_node("sync_to_stores", outcome.sync_to_stores)
+
+    builder.add_edge(START, "interpret_goal")
+    builder.add_edge("interpret_goal", "decompose_goal")
+    builder.add_edge("decompose_goal", "assign_agents")
+    builder.add_edge("assign_agents", "await_approval")
+    builder.add_conditional_edges("await_approval", route_ready_steps,
+                                  ["run_agent_step", "integrate_results"])
+    builder.add_edge("run_agent_step", "collect_results")
+    builder.add_conditional_edges("collect_results", route_ready_steps,
+                                  ["run_agent_step", "integrate_results"])
+    builder.add_edge("integrate_results", "sync_to_stores")
+    builder.add_edge("sync_to_stores", END)
+    return builder

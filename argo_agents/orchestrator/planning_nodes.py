@@ -1,0 +1,111 @@
+"""Nodes before execution: interpret the goal, decompose it, assign agents."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from typing import Any
+
+from langchain_core.runnables import RunnableConfig
+
+from argo_agents.assignment.hungarian import assign_batch
+from argo_agents.assignment.scoring import select_agent
+from argo_agents.bootstrap import ServicesProvider
+from argo_agents.orchestrator.errors import InvalidGoalError
+from argo_agents.orchestrator.recall import recall_patterns, recall_similar_goals
+from argo_agents.orchestrator.state import State
+from argo_agents.planning.intents import parse_goal
+from argo_agents.planning.llm import make_plan
+from argo_agents.planning.models import ExecutionPlan, make_goal_id
+from argo_agents.planning.offline import PlanningContext
+
+MAX_GOAL_CHARS = 10_000
+
+
+def validate_goal_input(goal: Any, budget_usd: Any) -> str:
+    """The goal text, stripped; raises `InvalidGoalError` saying what is wrong."""
+    if not isinstance(goal, str) or not goal.strip():
+        raise InvalidGoalError("the goal is empty: describe what you want done, e.g. "
+                               "'optimise the checkout service's query latency by 40%'")
+    if len(goal) > MAX_GOAL_CHARS:
+        raise InvalidGoalError(f"the goal has {len(goal)} characters; the limit is "
+                               f"{MAX_GOAL_CHARS}: summarise it and attach details later")
+    if budget_usd is not None and (not isinstance(budget_usd, int | float) or budget_usd < 0):
+        raise InvalidGoalError(f"budget_usd must be a non-negative number, got {budget_usd!r}")
+    return goal.strip()
+
+
+def _thread_id(config: RunnableConfig) -> str:
+    return str((config.get("configurable") or {}).get("thread_id", ""))
+
+
+def generations(plan: ExecutionPlan) -> list[list[str]]:
+    """Steps grouped by DAG level: each group may run in parallel."""
+    level: dict[str, int] = {}
+    remaining = {s.id: set(s.dependencies) for s in plan.steps}
+    groups: list[list[str]] = []
+    while remaining:
+        ready = sorted(sid for sid, deps in remaining.items() if deps <= set(level))
+        if not ready:  # impossible for a validated plan; guard against a loop
+            raise ValueError(f"plan {plan.plan_id} has a cycle among {sorted(remaining)}")
+        for sid in ready:
+            level[sid] = len(groups)
+            del remaining[sid]
+        groups.append(ready)
+    return groups
+
+
+class PlanningNodes:
+    """interpret_goal → decompose_goal → assign_agents."""
+
+    def __init__(self, services: ServicesProvider) -> None:
+        self._services = services
+
+    async def interpret_goal(self, state: State, config: RunnableConfig) -> dict[str, Any]:
+        """Check the goal, give it an id, and recall what the stores know about it."""
+        goal = validate_goal_input(state.get("goal"), state.get("budget_usd"))
+        goal_id = make_goal_id(goal, salt=_thread_id(config))
+        services = await asyncio.to_thread(self._services)
+        intent = parse_goal(goal).intent
+        patterns = await asyncio.to_thread(recall_patterns, services, intent)
+        similar = await asyncio.to_thread(recall_similar_goals, services, goal,
+                                          exclude_id=goal_id)
+        return {
+            "goal": goal,
+            "goal_id": goal_id,
+            "status": "planning",
+            "started_at": datetime.now(UTC).isoformat(),
+            "planning_context": {"patterns": patterns, "similar_goals": similar},
+        }
+
+    async def decompose_goal(self, state: State, config: RunnableConfig) -> dict[str, Any]:
+        """Decompose the goal into a validated DAG (LLM when configured, else rules)."""
+        services = await asyncio.to_thread(self._services)
+        context = PlanningContext.model_validate(state.get("planning_context") or {})
+        plan = await asyncio.to_thread(
+            make_plan, state["goal"], model=services.model, context=context,
+            salt=_thread_id(config))
+        return {
+            "plan": plan.model_dump(mode="json"),
+            "step_status": {s.id: "pending" for s in plan.steps},
+        }
+
+    async def assign_agents(self, state: State) -> dict[str, Any]:
+        """Score agents per step; the Hungarian algorithm for steps that run together."""
+        services = await asyncio.to_thread(self._services)
+        plan = ExecutionPlan.model_validate(state["plan"])
+        registry = services.registry
+        workloads = dict(await asyncio.to_thread(
+            services.stores.cache.workloads, registry.agent_ids()))
+        assignments: dict[str, dict[str, Any]] = {}
+        for group in generations(plan):
+            steps = [plan.step(sid) for sid in group]
+            if len(steps) == 1:
+                chosen = [select_agent(steps[0], registry, workloads)]
+            else:
+                chosen = assign_batch(steps, registry, workloads)
+            for a in chosen:
+                assignments[a.step_id] = a.model_dump(mode="json")
+                # later levels see the load this plan will add
+                workloads[a.agent_id] = workloads.get(a.agent_id, 0) + 1
+        return {"assignments": assignments}

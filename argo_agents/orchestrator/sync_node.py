@@ -1,0 +1,54 @@
+"""integrate_results and sync_to_stores: the one place a run's outcome is written.
+
+Every record goes through the sync engine (durable outbox → workers → four
+stores). The node waits, off the event loop, until the engine has applied the
+run's events or the context's timeout passes; the receipt says which.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from langgraph.runtime import Runtime
+
+from argo_agents.bootstrap import Services, ServicesProvider
+from argo_agents.orchestrator.context import Context
+from argo_agents.orchestrator.outcome import integrate, merge_pattern, outcome_events
+from argo_agents.orchestrator.state import State
+from argo_agents.stores.errors import StoreError
+
+
+def _stored_pattern(services: Services, pattern_id: str) -> dict[str, Any] | None:
+    try:
+        return services.stores.graph.get_nodes("Pattern", [pattern_id]).get(pattern_id)
+    except StoreError:
+        return None  # unknown history: the pattern starts again from this run
+
+
+class OutcomeNodes:
+    """integrate_results → sync_to_stores."""
+
+    def __init__(self, services: ServicesProvider) -> None:
+        self._services = services
+
+    def integrate_results(self, state: State) -> dict[str, Any]:
+        """Combine the results by step and by agent; learn the run's pattern."""
+        integration = integrate(state)
+        return {"integration": integration, "status": integration["status"]}
+
+    async def sync_to_stores(self, state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+        """Publish the run's records and wait for the four stores to apply them."""
+        services = await asyncio.to_thread(self._services)
+        timeout = runtime.context.sync_timeout_s if runtime.context else 120.0
+        learned = state["integration"]["learned_pattern"]
+        existing = await asyncio.to_thread(_stored_pattern, services, learned["id"])
+        events = outcome_events(state, merge_pattern(learned, existing))
+
+        def publish_and_apply() -> dict[str, Any]:
+            ids = services.engine.publish(events)
+            services.engine.drain(timeout_s=timeout)
+            return services.engine.receipt(ids).model_dump(mode="json")
+
+        receipt = await asyncio.to_thread(publish_and_apply)
+        return {"sync_receipt": receipt}

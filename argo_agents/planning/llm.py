@@ -1,0 +1,153 @@
+"""The LLM planner: a model drafts the plan, ARGO checks it, repairs it or replaces it.
+
+A model's plan is never trusted as is: it is validated, repaired where that is
+safe (every change recorded in ``repair_notes``), and replaced by the offline
+plan when the model fails, returns nothing usable, cannot be repaired, or
+leaves out the gated step the goal asks for (a deployment filed as
+"implementation" would skip the Director's approval).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langchain_core.exceptions import OutputParserException
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import HumanMessage, SystemMessage
+from pydantic import BaseModel, Field, ValidationError
+
+from argo_agents.planning.intents import GATED_INTENTS, ParsedGoal, parse_goal
+from argo_agents.planning.models import (
+    CAPABILITIES,
+    CATEGORIES,
+    ExecutionPlan,
+    PlanStep,
+    make_goal_id,
+    make_plan_id,
+)
+from argo_agents.planning.offline import (
+    PlanningContext,
+    applicable_patterns,
+    context_rationale,
+    plan_offline,
+)
+from argo_agents.planning.templates import GATED_STEP, KNOWN_STEPS
+from argo_agents.planning.validate import PlanValidationError, find_problems, repair_plan
+from argo_agents.prompts import render_prompt
+
+FALLBACK_PREFIX = "LLM plan replaced by offline plan: "
+
+
+class PlanDraft(BaseModel):
+    """What the model is asked to return (its structured-output schema)."""
+
+    steps: list[PlanStep] = Field(description="The plan's steps, dependencies first.")
+    rationale: list[str] = Field(default_factory=list, description="Why the plan has this shape.")
+
+
+def format_patterns(intent: str, context: PlanningContext | None) -> str:
+    """Applicable patterns as prompt lines ("none recorded" when there are none)."""
+    lines = [
+        f"- {p['id']}{' (' + str(p['name']) + ')' if p.get('name') else ''}, success rate "
+        f"{float(p['success_rate']):.2f}: " + " -> ".join(map(str, p["step_sequence"]))
+        for p in applicable_patterns(intent, context)
+    ]
+    return "\n".join(lines) or "- none recorded"
+
+
+def format_similar_goals(context: PlanningContext | None) -> str:
+    """Similar past goals as prompt lines, most similar first."""
+    goals = sorted(context.similar_goals if context else [], key=lambda g: -float(g["similarity"]))
+    lines = [
+        f"- {g['goal']!r} (similarity {float(g['similarity']):.2f}"
+        + (f", outcome: {g['outcome']})" if g.get("outcome") else ")")
+        for g in goals[:5]
+    ]
+    return "\n".join(lines) or "- none recorded"
+
+
+def render_plan_prompt(goal: str, parsed: ParsedGoal, context: PlanningContext | None) -> str:
+    """The planner's system prompt for this goal."""
+    return render_prompt(
+        "plan",
+        goal=goal,
+        categories=", ".join(CATEGORIES),
+        capabilities=", ".join(sorted(CAPABILITIES)),
+        patterns=format_patterns(parsed.intent, context),
+        similar_goals=format_similar_goals(context),
+    )
+
+
+def _missing_gates(parsed: ParsedGoal, plan: ExecutionPlan) -> list[str]:
+    intents = [i for i in (parsed.intent, *parsed.extra_intents) if i in GATED_INTENTS]
+    present = {s.category for s in plan.steps}
+    return [
+        f"the goal asks to {i} but no step has category {cat!r}"
+        for i in intents
+        if (cat := KNOWN_STEPS[GATED_STEP[i]].category) not in present
+    ]
+
+
+def _fallback(goal: str, context: PlanningContext | None, salt: str, reason: str) -> ExecutionPlan:
+    plan = plan_offline(goal, context=context, salt=salt)
+    return plan.model_copy(update={"repair_notes": [FALLBACK_PREFIX + reason]})
+
+
+def plan_with_llm(
+    model: BaseChatModel,
+    goal: str,
+    *,
+    context: PlanningContext | None = None,
+    salt: str = "",
+) -> ExecutionPlan:
+    """A model-drafted, validated plan; the offline plan (with the reason) when that fails."""
+    parsed = parse_goal(goal)
+    prompt = render_plan_prompt(goal, parsed, context)
+    messages = [SystemMessage(content=prompt), HumanMessage(content=f"Plan this goal: {goal}")]
+    try:
+        raw: Any = model.with_structured_output(PlanDraft).invoke(messages)
+    except (ValidationError, OutputParserException) as exc:
+        return _fallback(goal, context, salt, f"model returned no parsable plan ({exc})")
+    # Deliberately broad: any provider, network or parsing error means "no
+    # usable draft", and the reason is kept in the plan, not swallowed.
+    except Exception as exc:
+        return _fallback(goal, context, salt, f"model call failed ({type(exc).__name__}: {exc})")
+    if raw is None:
+        return _fallback(
+            goal, context, salt, "model returned no parsable plan (no structured output)"
+        )
+    try:
+        draft = raw if isinstance(raw, PlanDraft) else PlanDraft.model_validate(raw)
+    except ValidationError as exc:
+        return _fallback(goal, context, salt, f"model returned no parsable plan ({exc})")
+    plan = ExecutionPlan(
+        plan_id=make_plan_id(goal, salt, source="llm"),
+        goal_id=make_goal_id(goal, salt),
+        goal=goal,
+        intent=parsed.intent,
+        subject=parsed.subject,
+        steps=draft.steps,
+        rationale=[*draft.rationale, *context_rationale(parsed, context)],
+        source="llm",
+    )
+    if find_problems(plan):
+        try:
+            plan, _ = repair_plan(plan)
+        except PlanValidationError as exc:
+            return _fallback(goal, context, salt, f"repair failed ({'; '.join(exc.problems)})")
+    if missing := _missing_gates(parsed, plan):
+        return _fallback(goal, context, salt, "; ".join(missing))
+    return plan
+
+
+def make_plan(
+    goal: str,
+    *,
+    model: BaseChatModel | None = None,
+    context: PlanningContext | None = None,
+    salt: str = "",
+) -> ExecutionPlan:
+    """The LLM plan when a model is configured, else the offline plan."""
+    if model is None:
+        return plan_offline(goal, context=context, salt=salt)
+    return plan_with_llm(model, goal, context=context, salt=salt)

@@ -1,0 +1,76 @@
+"""`SyncConfig`: the sync engine's knobs, from arguments or ``ARGO_SYNC_*`` variables.
+
+Defaults follow the source design (digest §2): batches of 10..200 that halve
+when a batch takes over 1 s and double when throughput falls under 50/s,
+exponential-backoff retries, warnings at 10 % errors or 1 s latency. The
+namespace prefixes every Redis key the engine owns, so several deployments
+(or tests) share one Redis without seeing each other's outbox.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ConflictStrategy(StrEnum):
+    """How a conflict on an entity type is resolved (digest §2)."""
+
+    LAST_WRITE_WINS = "last_write_wins"  # the incoming data wins
+    MERGE = "merge"  # stored keys the incoming data lacks are kept
+    HIGHEST_CONFIDENCE = "highest_confidence"  # the side with the higher confidence wins
+    MANUAL = "manual"  # parked for a human: `argo sync conflicts`
+    ROLLBACK = "rollback"  # saga: every store is put back to the state before the event
+
+
+class SyncConfig(BaseSettings):
+    """Every tunable of the outbox, the workers, retries, conflicts and metrics."""
+
+    model_config = SettingsConfigDict(env_prefix="ARGO_SYNC_", extra="ignore")
+
+    namespace: str = Field("argo:sync", description="Prefix of every Redis key the engine owns.")
+    group: str = Field("sync-workers", description="Consumer group shared by all workers.")
+
+    # --- batches (digest: 10..200, halve above 1 s, double below 50 events/s) ---
+    batch_size: int = 100
+    batch_min: int = 10
+    batch_max: int = 200
+    batch_slow_s: float = 1.0
+    batch_low_throughput: float = 50.0
+    block_ms: int = Field(200, description="How long an idle worker waits for new entries.")
+
+    # --- retries and dead letters ---
+    retry_attempts: int = Field(3, description="Tries of one store write within a batch.")
+    retry_initial_s: float = 0.05
+    retry_max_s: float = 2.0
+    max_deliveries: int = Field(
+        12, description="Failed rounds of one event on one store before it is dead-lettered.")
+    breaker_initial_s: float = Field(
+        0.5, description="After a store fails, events for it wait this long (then doubling).")
+    breaker_max_s: float = 30.0
+    claim_idle_ms: int = Field(
+        15_000, description="Entries pending longer than this are claimed from their worker.")
+    progress_ttl_s: int = Field(7 * 24 * 3600, description="Life of per-target progress.")
+
+    # --- events ---
+    max_event_bytes: int = 1_048_576
+    tombstone_ttl_s: int = Field(
+        30 * 24 * 3600, description="How long a delete keeps older versions from reviving.")
+
+    # --- conflicts: default and per entity type ---
+    default_strategy: ConflictStrategy = ConflictStrategy.LAST_WRITE_WINS
+    strategies: dict[str, ConflictStrategy] = Field(default_factory=dict)
+
+    # --- knowledge graph ---
+    similar_k: int = Field(5, description="SIMILAR_TO edges per new knowledge item (0: none).")
+
+    # --- metrics and warnings ---
+    latency_samples: int = 2000
+    warn_error_rate: float = 0.10
+    warn_latency_s: float = 1.0
+
+    def strategy_for(self, entity_type: str) -> ConflictStrategy:
+        """The conflict strategy configured for ``entity_type``."""
+        return self.strategies.get(entity_type, self.default_strategy)
