@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -30,6 +30,8 @@ from argo_agents.orchestrator.graph import build_orchestrator
 from argo_agents.orchestrator.planning_nodes import validate_goal_input
 
 RunStatus = Literal["awaiting_approval", "running", "completed", "failed", "rejected"]
+Progress = Callable[[str, dict[str, Any]], None]
+"""Called with (node name, its state update) as the run advances."""
 
 
 class GoalRun(BaseModel):
@@ -99,16 +101,18 @@ class Argo:
 
     # ---- async API -------------------------------------------------------------------
     async def asubmit_goal(self, text: str, *, budget_usd: float | None = None,
-                           director: str | None = None, thread_id: str | None = None) -> GoalRun:
+                           director: str | None = None, thread_id: str | None = None,
+                           progress: Progress | None = None) -> GoalRun:
         """Plan and run a goal until it completes or pauses for approval."""
         goal = validate_goal_input(text, budget_usd)
         thread_id = thread_id or f"goal-{uuid.uuid4().hex[:12]}"
         payload = {"goal": goal, "budget_usd": budget_usd, "director": director}
-        return await self._run(thread_id, payload)
+        return await self._run(thread_id, payload, progress)
 
     async def aresume(self, thread_id: str, decisions: Mapping[str, Any], *,
                       director: str | None = None, reason: str = "",
-                      allow_over_budget: bool = False) -> GoalRun:
+                      allow_over_budget: bool = False,
+                      progress: Progress | None = None) -> GoalRun:
         """Decide pending approvals (`approve`, `reject` or `{"edit": {...}}` per step)."""
         from langgraph.types import Command
 
@@ -122,7 +126,7 @@ class Argo:
             value["director"] = director
         pending = [ApprovalRequest.model_validate(p) for p in run.pending_approvals]
         parse_resume(value, pending)  # refuse a malformed value before touching the run
-        after = await self._run(thread_id, Command(resume=value))
+        after = await self._run(thread_id, Command(resume=value), progress)
         if after.status == "awaiting_approval" and after.errors.get("approval"):
             raise InvalidResumeError(after.errors["approval"])
         return after
@@ -137,11 +141,15 @@ class Argo:
                                    f"{self.settings.checkpoint_url or self.settings.data_dir}")
         return _to_run(thread_id, snapshot)
 
-    async def _run(self, thread_id: str, payload: Any) -> GoalRun:
+    async def _run(self, thread_id: str, payload: Any, progress: Progress | None) -> GoalRun:
         config = {"configurable": {"thread_id": thread_id}}
         async with open_checkpointer(self.settings) as saver:
             graph = self._builder.compile(checkpointer=saver)
-            await graph.ainvoke(payload, config, context=self.context)
+            async for chunk in graph.astream(payload, config, context=self.context,
+                                             stream_mode="updates"):
+                for node, update in chunk.items():
+                    if progress is not None and isinstance(update, dict):
+                        progress(node, update)
             snapshot = await graph.aget_state(config)
         return _to_run(thread_id, snapshot)
 

@@ -114,8 +114,11 @@ def build_services(
         engine=engine,
         embedder=embedder,
         model=make_chat_model(settings) if model == "auto" else model,  # type: ignore[arg-type]
-        registry=registry or AgentRegistry.default(),
-        policy=policy or ApprovalPolicy(),
+        registry=registry or (AgentRegistry.from_spec(settings.agents) if settings.agents
+                              else AgentRegistry.default()),
+        policy=policy or ApprovalPolicy(
+            budget_threshold_usd=settings.approval_budget_threshold_usd,
+            gated_categories=frozenset(settings.approval_gated_categories)),
     )
 
 

@@ -16,9 +16,10 @@ from argo_agents.agents.state import AgentState
 from argo_agents.planning.intents import extract_subject
 
 _SCORE_LABEL = {"knowledge": "match", "pattern": "success", "similar_case": "similarity",
-                "previous_step": "confidence", "history": "success"}
+                "previous_step": "confidence", "history": "success", "past_goal": "match"}
 _TYPE_NAME = {"knowledge": "knowledge", "pattern": "pattern", "similar_case": "similar case",
-              "previous_step": "earlier result", "related": "linked node", "history": "history"}
+              "previous_step": "earlier result", "related": "linked node", "history": "history",
+              "past_goal": "past goal"}
 
 
 @dataclass(frozen=True)
@@ -63,14 +64,23 @@ class Brief:
         return texts
 
     def cited(self, *types: str, limit: int = 3) -> list[dict[str, Any]]:
-        """The strongest evidence of these types (all types when none given)."""
+        """The strongest evidence of these types (all when none given), best of each type first.
+
+        Taking one of each kind before a second of any keeps a citation list
+        from being all knowledge items when a pattern or a past goal was found too.
+        """
         items = [e for e in self.evidence if not types or e["type"] in types]
-        return sorted(items, key=lambda e: -(e["score"] if e["score"] is not None else 0))[:limit]
+        ranked = sorted(items, key=lambda e: -(e["score"] if e["score"] is not None else 0))
+        firsts = [e for i, e in enumerate(ranked) if e["type"] not in
+                  {x["type"] for x in ranked[:i]}]
+        chosen = (firsts + [e for e in ranked if e not in firsts])[:limit]
+        return sorted(chosen, key=ranked.index)
 
 
 def cite(e: dict[str, Any]) -> str:
     """``knowledge 'Index the orders table' (neo4j, match 0.67)``."""
-    score = "" if e["score"] is None else f", {_SCORE_LABEL.get(e['type'], 'score')} {e['score']:.2f}"
+    label = _SCORE_LABEL.get(e["type"], "score")
+    score = "" if e["score"] is None else f", {label} {e['score']:.2f}"
     return f"{_TYPE_NAME.get(e['type'], e['type'])} '{e['title']}' ({e['store']}{score})"
 
 

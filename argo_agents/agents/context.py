@@ -98,5 +98,7 @@ class Gatherer:
 
 
 def plural(n: int, word: str) -> str:
-    """``"1 pattern"``, ``"3 patterns"``."""
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+    """``"1 pattern"``, ``"3 patterns"``, ``"2 past activities"``."""
+    if n == 1:
+        return f"{n} {word}"
+    return f"{n} {word[:-1]}ies" if word.endswith("y") and word[-2:] != "ey" else f"{n} {word}s"

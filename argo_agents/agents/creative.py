@@ -7,11 +7,14 @@ tried, for something like this before.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from argo_agents.agents.context import Gatherer, plural
 from argo_agents.agents.state import AgentState
 from argo_agents.agents.tools import AgentTools
+
+log = logging.getLogger(__name__)
 
 STORE = "vector"
 COLLECTIONS = ("knowledge", "step_result")  # entity types; the adapter names the collections
@@ -31,7 +34,7 @@ def case_title(document: str, metadata: dict[str, Any]) -> str:
 
 def _search(g: Gatherer, tools: AgentTools, collection: str, embedding: list[float],
             goal_id: str) -> list[dict[str, Any]]:
-    hits = g.call(STORE, f"{collection} search", tools.stores.vector.search, collection,
+    hits = g.call(STORE, f"{collection} search", tools.stores.vectors.search, collection,
                   embedding, k=K)
     if hits is None:
         return []
@@ -57,7 +60,15 @@ def gather_creative(tools: AgentTools, state: AgentState) -> dict[str, Any]:
     """Nearest past knowledge and step results to this step's description and subject."""
     g = Gatherer()
     text = f"{state['step'].get('description', '')}\n{state['subject']}"
-    embedding = list(tools.embedder.embed_query(text))
+    try:
+        embedding = list(tools.embedder.embed_query(text))
+    # Deliberately broad: an embedding provider (OpenAI, a local model) fails in
+    # its own ways; like a store outage it costs the step its similar cases,
+    # not its result. Logged and recorded in sources.
+    except Exception as exc:
+        log.warning("agent context: embedding failed: %s", exc)
+        g.note(f"no context from {STORE} (embedding): {type(exc).__name__}: {exc}")
+        return g.context("creative", cases=[])
     cases: list[dict[str, Any]] = []
     for collection in COLLECTIONS:
         cases.extend(_search(g, tools, collection, embedding, state["goal_id"]))

@@ -42,6 +42,8 @@ class Lens:
     suspects: tuple[Suspect, ...]
     options: tuple[Option, ...]
     checks: tuple[str, ...]
+    rollout: str = "behind a feature flag, enabled for a small share of traffic first"
+    rollback: str = "switch the flag off; the change is reverted without a redeploy"
 
 
 PERFORMANCE = Lens(
@@ -99,6 +101,8 @@ DATA = Lens(
             "catches mismatches early; upfront work")),
     ("row counts and checksums match between before and after",
      "no orphan references remain", "every known reader still runs"),
+    rollout="in idempotent batches keyed by primary key, after a dry run on a copy",
+    rollback="restore the affected tables from the verified backup taken before the change",
 )
 
 DELIVERY = Lens(
@@ -124,6 +128,8 @@ DELIVERY = Lens(
             "needs traffic split; catches regressions early")),
     ("all regression tests pass", "error rate and latency within SLO after rollout",
      "rollback rehearsed and under the agreed time"),
+    rollout="through a canary stage, then the full rollout once its SLO alerts stay quiet",
+    rollback="redeploy the previous release (rehearsed) and keep the new one's logs",
 )
 
 INTEGRATION = Lens(
@@ -146,6 +152,8 @@ INTEGRATION = Lens(
      Option("data", "minimise and pseudonymise the fields sent", "may limit provider features")),
     ("sandbox end-to-end flow passes", "retries are idempotent (no duplicate effects)",
      "no secret appears in logs"),
+    rollout="against the provider's sandbox first, then live behind a kill switch",
+    rollback="turn the kill switch off; queued calls are retried later, never dropped",
 )
 
 GENERAL = Lens(
@@ -168,7 +176,7 @@ LENSES: tuple[Lens, ...] = (PERFORMANCE, INTEGRATION, DATA, DELIVERY)
 
 
 def mentions(text: str, word: str) -> int:
-    """How often ``word`` starts a word in ``text`` ("optimi" counts "optimise"; "api" not "rapid")."""
+    """How often ``word`` begins a word of ``text`` ("optimi" counts "optimise")."""
     return len(re.findall(r"(?<![0-9a-z])" + re.escape(word), text.casefold()))
 
 

@@ -17,7 +17,9 @@ from argo_agents.agents.lenses import Option, Suspect, mentions, supported
 from argo_agents.agents.targets import acceptance_criterion, mentions_target
 from argo_agents.planning.models import GATED_CATEGORIES
 
-LOW_CONFIDENCE = 0.5
+# Below what an offline result with no stored context gets (0.35): only results
+# built on failures (stores down, model fallbacks) or that say so themselves.
+LOW_CONFIDENCE = 0.3
 
 
 @dataclass
@@ -32,6 +34,12 @@ class Draft:
 
 def _artefact(name: str, kind: str, lines: list[str]) -> dict[str, Any]:
     return {"name": name, "kind": kind, "content": "\n".join(lines)}
+
+
+def _task(b: Brief) -> str:
+    """The step's own description (naming the subject), which makes each summary distinct."""
+    text = str(b.step.get("description") or b.action.replace("_", " ")).strip().rstrip(".")
+    return text if b.subject in text else f"{text} (for {b.subject})"
 
 
 def _target(b: Brief) -> str:
@@ -80,9 +88,9 @@ def measure(b: Brief) -> Draft:
         findings.append(f"Scope: the goal graph links {b.subject} to {names} — measure these "
                         "dependencies as part of the baseline.")
     findings += [f"Reuse {cite(e)}: {e['detail']}." for e in
-                 b.cited("knowledge", "previous_step", "similar_case", "pattern")]
-    summary = (f"{b.step.get('description', b.action)}: {len(b.lens.measures)} {b.lens.name} "
-               f"baseline metrics to record; {context_phrase(b.evidence)}.")
+                 b.cited("knowledge", "previous_step", "similar_case", "pattern", "past_goal")]
+    summary = (f"{_task(b)}: {len(b.lens.measures)} {b.lens.name} baseline metrics to record; "
+               f"{context_phrase(b.evidence)}.")
     plan = [f"- [ ] {m}" for m in b.lens.measures]
     return Draft(summary, findings, _artefact(f"{b.action}_measurement_plan", "checklist", plan))
 
@@ -96,11 +104,11 @@ def diagnose(b: Brief) -> Draft:
                    else "not yet evidenced: confirm it in the profile")
         findings.append(f"Bottleneck #{i} in {b.subject}: {s.text} — {support}.")
     findings += [f"Input from {sid}: {f}" for sid, f in b.upstream_findings()[:2]]
-    findings += [f"Related: {cite(e)}." for e in b.cited("knowledge", "previous_step")]
+    findings += [f"Related: {cite(e)}." for e in b.cited("knowledge", "previous_step",
+                                                          "past_goal")]
     top = ranked[0][0].text
-    summary = (f"Most likely bottleneck of {b.subject}: {top}{_target(b)}; ranked "
-               f"{len(ranked)} suspects from {len(b.upstream)} upstream result(s); "
-               f"{context_phrase(b.evidence)}.")
+    summary = (f"{_task(b)}: most likely {top}; ranked {len(ranked)} suspects from "
+               f"{len(b.upstream)} upstream result(s); {context_phrase(b.evidence)}.")
     lines = [f"{i}. {s.text} ({len(why)} supporting)" for i, (s, why) in enumerate(ranked, 1)]
     return Draft(summary, findings, _artefact("bottleneck_ranking", "ranking", lines))
 
@@ -127,7 +135,7 @@ def propose(b: Brief) -> Draft:
                  else f"the {b.lens.name} lens")
         findings.append(f"Recommended first: Option A, because {basis} puts "
                         f"'{options[0][1].text}' on top{_target(b)}.")
-    summary = (f"{len(lines)} options for {b.subject}, led by: {options[0][0].text}; "
+    summary = (f"{_task(b)}: {len(lines)} options, led by: {options[0][0].text}; "
                f"{context_phrase(b.evidence)}.")
     return Draft(summary, findings, _artefact("solution_options", "options", lines))
 
@@ -150,16 +158,31 @@ def research(b: Brief) -> Draft:
                         f"predicted ≈ {h['predicted_s']} s for this step.")
     else:
         findings.append(f"History: no recorded {b.action} activity to compare with.")
-    findings += [f"Open question for {b.subject}: what is the current {m}?"
-                 for m in b.lens.measures[:2]]
-    findings += [f"From {sid}: {f}" for sid, f in b.upstream_findings()[:3]]
+    findings += _research_focus(b)
     findings += [f"See {cite(e)}." for e in b.cited("knowledge", "similar_case", "previous_step")]
     n_pat = len(b.context.get("patterns", []))
-    summary = (f"Research on {b.subject}: {n_pat} applicable pattern(s), "
-               f"{h.get('runs') or 0} historical run(s); {context_phrase(b.evidence)}.")
+    summary = (f"{_task(b)}: {n_pat} applicable pattern(s), {h.get('runs') or 0} historical "
+               f"run(s); {context_phrase(b.evidence)}.")
     lines = ["source | item | score"] + [f"{e['store']} | {e['title']} | {e['score']}"
                                          for e in b.evidence]
     return Draft(summary, findings, _artefact("evidence_table", "table", lines))
+
+
+def _research_focus(b: Brief) -> list[str]:
+    """What this kind of research step adds: questions, sources, data or a synthesis."""
+    if b.action.startswith(("scope", "clarify", "frame")):
+        found = [f"Question for {b.subject}: what is the current {m}?" for m in b.lens.measures]
+        return found + ([f"Success criterion: {acceptance_criterion(b.target, b.subject)}."]
+                        if b.target else [])
+    if b.action.startswith(("mine", "analy")):
+        return [f"Mine agent_activities and events for {b.subject}: {m} over the last 90 days."
+                for m in b.lens.measures[:2]]
+    if b.action.startswith(("synth", "compare")):
+        return [f"From {sid}: {f}" for sid, f in b.upstream_findings()[:5]] or [
+            f"Nothing upstream to synthesise for {b.subject} yet."]
+    return [f"Review for {b.subject}: official documentation, published benchmarks and "
+            f"post-mortems on {s.text}." for s, _ in rank_suspects(b)[:2]] + [
+        f"From {sid}: {f}" for sid, f in b.upstream_findings()[:2]]
 
 
 def _chosen_option(b: Brief) -> str:
@@ -175,22 +198,36 @@ def _chosen_option(b: Brief) -> str:
 
 def build(b: Brief) -> Draft:
     """Implementation steps: a change plan for the option upstream recommended."""
+    if b.action.startswith("backup"):
+        return _backup(b)
     option = _chosen_option(b)
-    steps = [f"Implement for {b.subject}: {option}, behind a feature flag.",
+    steps = [f"Implement for {b.subject}: {option}, rolled out {b.lens.rollout}.",
              f"Add tests that check: {b.lens.checks[0]}.",
-             f"Benchmark against the baseline{_target(b)} before enabling the flag widely.",
-             "Rollback: switch the flag off; the change is reverted without a redeploy."]
+             f"Compare against the baseline{_target(b)} before the full rollout.",
+             f"Rollback: {b.lens.rollback}."]
     findings = steps + [f"Learned from {cite(e)}." for e in b.cited("previous_step",
                                                                       "similar_case", "knowledge")]
     src = ", ".join(b.upstream) or "the lens defaults"
-    summary = f"Change plan for {b.subject}: {option} (chosen from {src}); {context_phrase(b.evidence)}."
+    summary = (f"{_task(b)}: change plan to {option} (chosen from {src}); "
+               f"{context_phrase(b.evidence)}.")
     return Draft(summary, findings, _artefact("change_plan", "plan", steps))
+
+
+def _backup(b: Brief) -> Draft:
+    steps = [f"Snapshot {b.subject} with row counts and checksums per table.",
+             "Restore-test the snapshot on a scratch copy and compare its counts and checksums.",
+             "Record where the backup lives, who can restore it and how long it is kept.",
+             f"Gate: the next step starts only when the restore test of {b.subject} passed."]
+    steps += [f"Scope from {sid}: {f}" for sid, f in b.upstream_findings()[:2]]
+    summary = (f"{_task(b)}: a verified, restore-tested backup plan; "
+               f"{context_phrase(b.evidence)}.")
+    return Draft(summary, steps, _artefact("backup_plan", "plan", steps[:4]))
 
 
 def check(b: Brief) -> Draft:
     """Validation steps: upstream results checked against the goal's target and the lens."""
-    criteria = ([acceptance_criterion(b.target, b.subject)] if b.target else []) + list(
-        b.lens.checks)
+    criteria = ([acceptance_criterion(b.target, b.subject)] if b.target else []) + [
+        f"{_task(b)} — done, with its evidence attached", *b.lens.checks]
     findings = [f"Acceptance: {c}." for c in criteria[:3]]
     weak = []
     for sid, r in b.upstream.items():
@@ -199,15 +236,15 @@ def check(b: Brief) -> Draft:
             weak.append(sid)
         named = b.target and any(mentions_target(str(f), b.target) for f in r.get("findings", []))
         findings.append(f"{sid} ({r.get('agent_kind', '?')}, confidence {conf:.2f}): "
-                        + ("re-run before sign-off." if conf < LOW_CONFIDENCE else "usable")
+                        + ("re-run before sign-off" if conf < LOW_CONFIDENCE else "usable")
                         + (f"; addresses the {b.target} target." if named else "."))
     if not b.upstream:
         findings.append("No upstream results to validate yet.")
     verdict = ("blocked: re-run " + ", ".join(weak) if weak else
                "ready to measure" if b.upstream else "nothing to validate")
     findings += [f"Compare with {cite(e)}." for e in b.cited("previous_step", "history", limit=2)]
-    summary = (f"Validation of {b.subject}{_target(b)}: {verdict}; "
-               f"{len(b.upstream)} upstream result(s) checked against {len(criteria)} criteria.")
+    summary = (f"{_task(b)}: {verdict}; {len(b.upstream)} upstream result(s) checked against "
+               f"{len(criteria)} criteria.")
     return Draft(summary, findings, _artefact("acceptance_checklist", "checklist",
                                               [f"- [ ] {c}" for c in criteria]))
 
@@ -221,7 +258,7 @@ def document(b: Brief) -> Draft:
     findings = [f"Document {b.subject} in {len(outline) - 1} sections, one per upstream step."]
     findings += [f"Record from {sid}: {f}" for sid, f in b.upstream_findings()[:3]]
     findings += [f"Link {cite(e)}." for e in b.cited(limit=2)]
-    summary = f"Outline for documenting {b.subject}; {context_phrase(b.evidence)}."
+    summary = f"{_task(b)}: an outline of {len(outline)} parts; {context_phrase(b.evidence)}."
     return Draft(summary, findings, _artefact(f"{b.action}_outline", "outline", outline))
 
 
@@ -234,8 +271,8 @@ def gate(b: Brief) -> Draft:
     findings.append(f"Rollback for {b.subject}: stop at the first failed check and restore "
                     "from the state recorded before this step.")
     runbook = ["Confirm the Director's approval is recorded", *findings]
-    summary = (f"Runbook for {b.step.get('category')} of {b.subject}: "
-               f"{len(b.upstream)} precondition(s), {len(b.lens.checks)} go/no-go checks.")
+    summary = (f"{_task(b)}: a {str(b.step.get('category', '')).replace('_', ' ')} runbook with "
+               f"{len(b.upstream)} precondition(s) and {len(b.lens.checks)} go/no-go checks.")
     return Draft(summary, findings, _artefact(f"{b.action}_runbook", "runbook", runbook))
 
 

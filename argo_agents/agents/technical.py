@@ -1,8 +1,10 @@
 """Technical agent context: the graph (Neo4j) — what the goal touches and what was done before.
 
-Three reads, all parameterized: nodes within three hops of the goal
-(dependencies, related goals and knowledge), knowledge whose text mentions the
-subject's key terms, and earlier results of the same action in other goals.
+Four reads, all parameterized: nodes within three hops of the goal (its
+plan, steps, results and linked knowledge), knowledge and past goals whose text
+mentions the subject's key terms, and earlier results of the same action in
+other goals. A new goal is synced only when it completes, so the text searches
+are what connect it to the graph's history.
 """
 
 from __future__ import annotations
@@ -27,6 +29,17 @@ WHERE any(t IN $terms WHERE toLower(coalesce(k.text, '')) CONTAINS t
 WITH k, [t IN $terms WHERE toLower(coalesce(k.text, '')) CONTAINS t
                         OR toLower(coalesce(k.title, '')) CONTAINS t] AS matched
 RETURN k.id AS id, k.title AS title, k.text AS text, matched
+ORDER BY size(matched) DESC, id
+LIMIT $limit
+"""
+
+# Past goals about the same thing: the planner's Goal nodes keep the goal as `text`.
+GOALS_MENTIONING = """
+MATCH (g:Goal)
+WHERE g.id <> $goal_id
+  AND any(t IN $terms WHERE toLower(coalesce(g.text, '')) CONTAINS t)
+WITH g, [t IN $terms WHERE toLower(coalesce(g.text, '')) CONTAINS t] AS matched
+RETURN g.id AS id, g.text AS text, g.status AS status, matched
 ORDER BY size(matched) DESC, id
 LIMIT $limit
 """
@@ -86,7 +99,27 @@ def _knowledge(g: Gatherer, tools: AgentTools, terms: list[str]) -> list[dict[st
         score = len(matched) / len(terms)
         g.add("knowledge", str(row["id"]), str(row.get("title") or row["id"]), store=STORE,
               score=score, detail="mentions " + ", ".join(matched))
-    g.note(f"neo4j: {plural(len(rows), 'knowledge item')} mention " + ", ".join(terms))
+    g.note(f"neo4j: {plural(len(rows), 'knowledge item')} mentioning " + ", ".join(terms))
+    return rows
+
+
+def _past_goals(
+    g: Gatherer, tools: AgentTools, terms: list[str], goal_id: str
+) -> list[dict[str, Any]]:
+    if not terms:
+        return []
+    rows = g.call(
+        STORE, "past goals", tools.stores.graph.query,
+        GOALS_MENTIONING, {"terms": terms, "goal_id": goal_id, "limit": 5},
+    )
+    if rows is None:
+        return []
+    for row in rows:
+        matched = list(row.get("matched") or [])
+        g.add("past_goal", str(row["id"]), str(row.get("text") or row["id"]), store=STORE,
+              score=len(matched) / len(terms),
+              detail=f"status {row.get('status') or 'unknown'}; mentions " + ", ".join(matched))
+    g.note(f"neo4j: {plural(len(rows), 'past goal')} mentioning " + ", ".join(terms))
     return rows
 
 
@@ -106,16 +139,18 @@ def _previous(g: Gatherer, tools: AgentTools, action: str, goal_id: str) -> list
 
 
 def gather_technical(tools: AgentTools, state: AgentState) -> dict[str, Any]:
-    """Related nodes, knowledge mentioning the subject, earlier results of this action."""
+    """Related nodes, knowledge and past goals naming the subject, earlier results."""
     g = Gatherer()
     terms = key_terms(state["subject"])
     related = _related(g, tools, state["goal_id"])
     knowledge = _knowledge(g, tools, terms)
+    past_goals = _past_goals(g, tools, terms, state["goal_id"])
     previous = _previous(g, tools, str(state["step"].get("action", "")), state["goal_id"])
     return g.context(
         "technical",
         terms=terms,
         related=[{"label": lb, "id": i, "distance": d} for lb, i, d in related],
         knowledge=knowledge,
+        past_goals=past_goals,
         previous=previous,
     )

@@ -22,7 +22,7 @@ if TYPE_CHECKING:  # the store bundle imports no client at import time, but keep
 
 @dataclass(frozen=True)
 class AgentTools:
-    """Open stores (``.cache``, ``.graph``, ``.warehouse``, ``.vector``), an embedder, a model.
+    """Open stores (``.cache``, ``.graph``, ``.warehouse``, ``.vectors``), an embedder, a model.
 
     ``model`` is None when no LLM is configured: the agent then works offline.
     """

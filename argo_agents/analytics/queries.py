@@ -4,6 +4,8 @@ Each query reads the ``*_latest`` views, so the append-only tables'
 re-delivered or re-versioned rows count once. Windows and thresholds are query
 parameters (``@days``...), never formatted into the SQL; ``{dataset}`` is
 expanded by the warehouse adapter. The functions return rows as dicts.
+Per-agent queries skip rows without an agent (collaboration records share the
+``agent_activities`` table).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ EVENT_PATTERN_STATS = """
 WITH event_stats AS (
   SELECT event_type, DATE(timestamp) AS event_date, EXTRACT(HOUR FROM timestamp) AS event_hour,
          COUNT(*) AS event_count
-  FROM `{dataset}.events_latest`
+  FROM {dataset}.events_latest
   WHERE timestamp > TIMESTAMP_SUB(CURRENT_TIMESTAMP(), INTERVAL @days DAY)
   GROUP BY event_type, event_date, event_hour
 )
@@ -37,8 +39,8 @@ AGENT_COLLABORATION = """
 WITH pairs AS (
   SELECT a1.agent_id AS agent1, a2.agent_id AS agent2, COUNT(*) AS interactions,
          AVG(CASE WHEN a1.success AND a2.success THEN 1 ELSE 0 END) AS success_rate
-  FROM `{dataset}.agent_activities_latest` a1
-  JOIN `{dataset}.agent_activities_latest` a2
+  FROM {dataset}.agent_activities_latest a1
+  JOIN {dataset}.agent_activities_latest a2
     ON a1.task_id = a2.task_id AND a1.agent_id < a2.agent_id
   WHERE a1.timestamp > TIMESTAMP_SUB(CURRENT_TIMESTAMP(), INTERVAL @days DAY)
   GROUP BY agent1, agent2
@@ -52,18 +54,21 @@ ORDER BY score DESC, interactions DESC, agent1, agent2
 AGENT_PERFORMANCE = """
 SELECT agent_id, COUNT(*) AS total_activities, COUNTIF(success = TRUE) AS successful_activities,
        AVG(duration_s) AS avg_duration_s, COUNT(DISTINCT DATE(timestamp)) AS active_days
-FROM `{dataset}.agent_activities_latest`
-WHERE timestamp > TIMESTAMP_SUB(CURRENT_TIMESTAMP(), INTERVAL @days DAY)
+FROM {dataset}.agent_activities_latest
+WHERE timestamp > TIMESTAMP_SUB(CURRENT_TIMESTAMP(), INTERVAL @days DAY) AND agent_id IS NOT NULL
 GROUP BY agent_id
 ORDER BY successful_activities DESC, agent_id
 """
 
+# Whole elapsed hours via seconds: BigQuery's HOUR diff truncates the duration,
+# the emulator's (DuckDB) counts hour boundaries crossed; seconds agree on both.
 AGENT_WORKLOAD = """
 SELECT agent_id, COUNT(*) AS total_tasks, AVG(duration_s) AS avg_duration_s,
        STDDEV(duration_s) AS duration_stddev_s,
-       COUNT(*) / (TIMESTAMP_DIFF(MAX(timestamp), MIN(timestamp), HOUR) + 1) AS tasks_per_hour
-FROM `{dataset}.agent_activities_latest`
-WHERE timestamp > TIMESTAMP_SUB(CURRENT_TIMESTAMP(), INTERVAL @hours HOUR)
+       COUNT(*) / (DIV(TIMESTAMP_DIFF(MAX(timestamp), MIN(timestamp), SECOND), 3600) + 1)
+         AS tasks_per_hour
+FROM {dataset}.agent_activities_latest
+WHERE timestamp > TIMESTAMP_SUB(CURRENT_TIMESTAMP(), INTERVAL @hours HOUR) AND agent_id IS NOT NULL
 GROUP BY agent_id
 ORDER BY tasks_per_hour DESC, agent_id
 """
@@ -73,7 +78,7 @@ ORDER BY tasks_per_hour DESC, agent_id
 EVENT_TRANSITIONS = """
 WITH seq AS (
   SELECT LAG(event_type) OVER (ORDER BY timestamp, id) AS prev_event, event_type AS current_event
-  FROM `{dataset}.events_latest`
+  FROM {dataset}.events_latest
   WHERE timestamp > TIMESTAMP_SUB(CURRENT_TIMESTAMP(), INTERVAL @days DAY)
 )
 SELECT prev_event, current_event, COUNT(*) AS frequency
@@ -87,7 +92,7 @@ ORDER BY frequency DESC, prev_event, current_event
 # Recent activities of one action (activity_type) or one task type (content.task_type).
 TASK_HISTORY = """
 SELECT agent_id, task_id, activity_type, success, duration_s, timestamp
-FROM `{dataset}.agent_activities_latest`
+FROM {dataset}.agent_activities_latest
 WHERE (activity_type = @action OR JSON_VALUE(content, '$.task_type') = @task_type)
   AND timestamp > TIMESTAMP_SUB(CURRENT_TIMESTAMP(), INTERVAL @days DAY)
 ORDER BY timestamp DESC, id
@@ -104,7 +109,8 @@ def agent_collaboration(
     warehouse: WarehousePort, *, days: int = 30, min_interactions: int = 1
 ) -> Rows:
     """Agent pairs sharing tasks: interactions, joint success rate, score (= product)."""
-    return warehouse.query(AGENT_COLLABORATION, {"days": days, "min_interactions": min_interactions})
+    params = {"days": days, "min_interactions": min_interactions}
+    return warehouse.query(AGENT_COLLABORATION, params)
 
 
 def agent_performance(warehouse: WarehousePort, *, days: int = 7) -> Rows:
@@ -135,7 +141,9 @@ def task_history(
     return warehouse.query(TASK_HISTORY, params)
 
 
-def predict_completion_s(similar_durations: Sequence[float], speed_factor: float, load: float) -> float:
+def predict_completion_s(
+    similar_durations: Sequence[float], speed_factor: float, load: float
+) -> float:
     """Mean of similar durations × agent speed × load factor (1 + (load − 0.5) × 0.5), digest §3."""
     if not similar_durations:
         raise ValueError("no similar durations to predict from; pass at least one duration")

@@ -6,7 +6,9 @@ import logging
 
 import typer
 
+from argo_agents.cli.goal_commands import register as register_goal_commands
 from argo_agents.cli.stack_commands import stack_app
+from argo_agents.cli.sync_commands import sync_app
 
 app = typer.Typer(
     help="ARGO: a Director's goals, planned and run by agents, persisted in four stores.",
@@ -14,19 +16,11 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,  # locals may hold credentials
 )
 app.add_typer(stack_app, name="stack")
-
-
-def _mount_optional() -> None:
-    """Mount command groups; each lives in its own module."""
-    from argo_agents.cli.goal_commands import register as register_goal_commands
-    from argo_agents.cli.sync_commands import sync_app
-
-    app.add_typer(sync_app, name="sync")
-    register_goal_commands(app)
+app.add_typer(sync_app, name="sync")
+register_goal_commands(app)
 
 
 def main() -> None:
     """Console-script entry point."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    _mount_optional()
     app()

@@ -9,7 +9,7 @@ live here and never in graph state. Precedence: explicit argument > environment
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -84,6 +84,16 @@ class Settings(BaseSettings):
     )
 
     cache_ttl: CacheTTL = Field(default_factory=CacheTTL)
+
+    approval_budget_threshold_usd: float = Field(
+        100.0, description="A step costing more than this needs the Director's approval.")
+    approval_gated_categories: list[str] = Field(
+        default_factory=lambda: ["external_integration", "production_deployment",
+                                 "data_deletion", "data_migration"],
+        description="Step categories that always need the Director's approval.")
+    agents: list[dict[str, Any]] | None = Field(
+        None, description="Agent registry as JSON: [{agent_id, kind, capabilities, ...}]; "
+                          "unset = one Technical, one Research and one Creative agent.")
 
     @property
     def llm_configured(self) -> bool:

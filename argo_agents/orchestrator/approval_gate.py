@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 from typing_extensions import NotRequired, TypedDict
 
@@ -22,6 +23,7 @@ from argo_agents.approval.decisions import (
 )
 from argo_agents.approval.policy import ApprovalPolicy, ApprovalRequest
 from argo_agents.bootstrap import ServicesProvider
+from argo_agents.orchestrator.context import Context
 from argo_agents.orchestrator.state import State
 from argo_agents.planning.models import ExecutionPlan, dependents_closure
 from argo_agents.planning.validate import PlanValidationError
@@ -117,9 +119,12 @@ class ApprovalGate:
     def __init__(self, services: ServicesProvider) -> None:
         self._services = services
 
-    def await_approval(self, state: State) -> dict[str, Any]:
+    def await_approval(self, state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         """Ask the Director about every gated step at once; record each decision."""
         policy = self._services().policy
+        threshold = runtime.context.budget_threshold_usd if runtime.context else None
+        if threshold is not None:
+            policy = policy.model_copy(update={"budget_threshold_usd": threshold})
         budget = state.get("budget_usd")
         before = list(state.get("approval_ledger") or [])
         ledger = _Ledger(before, ExecutionPlan.model_validate(state["plan"]))
@@ -136,7 +141,7 @@ class ApprovalGate:
                 "approved_spend_usd": round(ledger.approved_spend, 2)}
             if error:
                 payload["error"] = error
-            value = interrupt(payload)
+            value: ResumeValue = interrupt(payload)
             try:
                 ledger = decide(value, pending, ledger, policy, budget, state.get("director"))
                 error = None

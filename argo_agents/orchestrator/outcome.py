@@ -84,6 +84,10 @@ def outcome_events(state: State, pattern: dict[str, Any]) -> list[SyncEvent]:
     director = state.get("director") or "director"
     ev: list[SyncEvent] = []
 
+    def sid_(step_id: str) -> str:
+        """Step ids repeat across plans (they are action names): scope them to the goal."""
+        return f"{goal_id}.{step_id}"
+
     def add(entity_type: str, entity_id: str, data: dict[str, Any], **kw: Any) -> None:
         ev.append(SyncEvent(entity_type=entity_type, entity_id=entity_id, data=data, **kw))
 
@@ -95,13 +99,14 @@ def outcome_events(state: State, pattern: dict[str, Any]) -> list[SyncEvent]:
         "text": " ".join(plan.rationale) or plan.goal, "goal_id": goal_id,
         "source": plan.source, "steps": plan.step_ids(),
         "estimated_duration_s": plan.estimated_duration_s, "repair_notes": plan.repair_notes,
-        "relations": [{"type": "HAS_STEP", "label": "Step", "id": s.id} for s in plan.steps]})
+        "relations": [{"type": "HAS_STEP", "label": "Step", "id": sid_(s.id)}
+                      for s in plan.steps]})
     for step in plan.steps:
         a = assignments.get(step.id, {})
-        rel = [{"type": "DEPENDS_ON", "label": "Step", "id": d} for d in step.dependencies]
+        rel = [{"type": "DEPENDS_ON", "label": "Step", "id": sid_(d)} for d in step.dependencies]
         if a:
             rel.append({"type": "ASSIGNED_TO", "label": "Agent", "id": a["agent_id"]})
-        add("step", step.id, {
+        add("step", sid_(step.id), {
             "text": step.description, "action": step.action, "category": step.category,
             "status": status.get(step.id, "pending"), "goal_id": goal_id,
             "estimated_cost_usd": step.estimated_cost_usd, "agent_id": a.get("agent_id"),
@@ -110,28 +115,33 @@ def outcome_events(state: State, pattern: dict[str, Any]) -> list[SyncEvent]:
     for sid, r in results.items():
         if r.get("failed"):
             continue
-        add("step_result", f"{sid}-result", {
+        add("step_result", sid_(sid) + "-result", {
             "text": r["summary"] + "\n" + "\n".join(r.get("findings", [])),
             "summary": r["summary"], "findings": r.get("findings", []),
             "confidence": r.get("confidence", 0.5), "agent_id": r["agent_id"], "step_id": sid,
-            "goal_id": goal_id, "relations": [{"type": "RESULT_OF", "label": "Step", "id": sid}]},
+            "goal_id": goal_id,
+            "relations": [{"type": "RESULT_OF", "label": "Step", "id": sid_(sid)}]},
             confidence=float(r.get("confidence", 0.5)))
         for k in r.get("knowledge", []):
             add("knowledge", k["id"], {
                 "text": k["text"], "title": k["title"], "tags": k.get("tags", []),
                 "goal_id": goal_id, "relations": [
-                    {"type": "DERIVED_FROM", "label": "StepResult", "id": f"{sid}-result"}]},
+                    {"type": "DERIVED_FROM", "label": "StepResult", "id": sid_(sid) + "-result"}]},
                 confidence=float(r.get("confidence", 0.5)))
     for sid, r in results.items():
-        add("agent_activity", f"{sid}-activity", {
-            "agent_id": r.get("agent_id"), "task_id": goal_id, "activity_type":
-            plan.step(sid).action, "success": not r.get("failed"),
+        add("agent_activity", sid_(sid) + "-activity", {
+            "agent_id": r.get("agent_id"), "task_id": goal_id, "task_type": plan.intent,
+            "activity_type": plan.step(sid).action, "success": not r.get("failed"),
             "duration_s": float(r.get("duration_s", 0))})
+    for agent_id, sids in integ["by_agent"].items():
+        kind = next((results[s].get("agent_kind") for s in sids if s in results), None)
+        add("agent", agent_id, {"text": f"{kind} agent {agent_id}", "kind": kind,
+                                "last_goal_id": goal_id, "steps_in_last_goal": len(sids)})
     add("pattern", pattern["id"], pattern, confidence=pattern["success_rate"])
     for a, b in _collaborations(plan, assignments, status):
         add("collaboration", f"collab-{_id(goal_id, a, b)}", {
-            "agent_a": a, "agent_b": b, "task_id": goal_id, "success": integ["status"] ==
-            "completed"})
+            "agent_id": a, "partner_id": b, "task_id": goal_id, "task_type": plan.intent,
+            "success": integ["status"] == "completed"})
     for e in state.get("approval_ledger") or []:
         add("audit", f"audit-{_id(goal_id, e['step_id'], e['at'])}", {
             "actor": e.get("by") or director, "action": e["decision"], "step_id": e["step_id"],

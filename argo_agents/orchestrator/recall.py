@@ -46,7 +46,7 @@ def recall_similar_goals(services: Services, goal: str, *, exclude_id: str,
                          k: int = 3) -> list[dict[str, Any]]:
     """The past goals nearest to ``goal`` in the vector store."""
     try:
-        hits = services.stores.vector.search(
+        hits = services.stores.vectors.search(
             "goal", services.embedder.embed_query(goal), k=k + 1)
     except StoreError as exc:
         log.warning("similar-goal recall skipped: %s", exc)

@@ -46,7 +46,7 @@ for b = 1, #ARGV, 11 do
       string.format('%d', v) .. '|' .. ARGV[b+4] .. '|' .. ARGV[b+5] .. '|' .. ARGV[b+6])
   end
   local id = redis.call('XADD', KEYS[tonumber(ARGV[b+7])], '*',
-    'v', string.format('%d', v), 'e', ARGV[b+10], 'r', ARGV[b+9])
+    'v', string.format('%d', v), 'e', ARGV[b+10], 'r', ARGV[b+9], 'x', mode)
   out[#out + 1] = string.format('%d', v)
   out[#out + 1] = id
 end
@@ -196,6 +196,11 @@ class RedisStreams:
             pending = pend.get("pending", 0) if isinstance(pend, dict) else 0
             sizes[s] = (int(length) if isinstance(length, int) else 0, int(pending))
         return sizes
+
+    def xlen(self, stream: str) -> int:
+        """Entries in a stream (0 when it does not exist)."""
+        with self._errors():
+            return int(self.client.xlen(stream))
 
     def xadd(self, stream: str, fields: Mapping[str, Any]) -> str:
         """Append one entry (dead letters)."""

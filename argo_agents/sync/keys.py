@@ -38,7 +38,7 @@ class Keys:
         return f"{self.prefix}:versions"
 
     def ledger(self, entity_type: str) -> str:
-        """Hash ``id`` → ``version|hash|operation|publish_ms`` of the newest version."""
+        """Hash ``id`` → ``version|hash|operation|source|publish_ms`` of the newest version."""
         return f"{self.prefix}:ledger:{entity_type}"
 
     def progress(self, event_id: str) -> str:
@@ -72,6 +72,10 @@ class Keys:
     def batches(self) -> str:
         """List of recent batches: ``end_ms,events,errors,seconds``."""
         return f"{self.prefix}:batches"
+
+    def receipts(self, hour: int) -> str:
+        """Hash event id → outcome, for events finished in one hour (epoch hours)."""
+        return f"{self.prefix}:receipts:{hour}"
 
     @property
     def store_state(self) -> str:

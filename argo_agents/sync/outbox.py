@@ -32,6 +32,17 @@ class Delivery:
     replay: bool = False
     claimed: bool = False  # taken over from another (or an earlier) delivery
     error: str = ""
+    exact: bool = False  # published with its own version (not one the engine assigned)
+
+    @property
+    def fresh(self) -> bool:
+        """First delivery of an engine-versioned event: no store can hold it yet.
+
+        Its version was assigned above every earlier one and it was never
+        handed out before, so a store's only copy of this version could come
+        from this very delivery. Writers skip their read-before-write for it.
+        """
+        return not (self.claimed or self.replay or self.exact)
 
 
 class Outbox:
@@ -61,7 +72,7 @@ class Outbox:
             items.append(AppendItem(
                 entity_field=ev.entity_key, ledger_key=self.keys.ledger(ev.entity_type),
                 ledger_field=ev.entity_id, exact_version=exact, version=int(floor or 0),
-                hash=ev.hash, operation=ev.operation.value, ts_ms=now_ms,
+                hash=ev.hash, operation=f"{ev.operation.value}|{ev.source}", ts_ms=now_ms,
                 stream=self.keys.stream(ev.priority), payload=encode_event(ev), replay=replay))
         assigned = self.redis.append(self.keys.versions, items)
         return [ev if ev.version == v else ev.model_copy(update={"version": v})
@@ -100,9 +111,10 @@ class Outbox:
     def _decode(entry: StreamEntry, *, claimed: bool) -> Delivery:
         published_ms = int(entry.id.split("-", 1)[0])
         replay = entry.fields.get("r") in (b"1", "1")
+        exact = entry.fields.get("x") in (b"=", "=")
         try:
             event = decode_event(entry.fields["e"], int(entry.fields["v"]))
         except Exception as exc:  # a corrupt entry must reach the dead letters, not stop work
             return Delivery(entry, None, published_ms, replay, claimed,
                             f"cannot decode outbox entry: {exc}")
-        return Delivery(entry, event, published_ms, replay, claimed)
+        return Delivery(entry, event, published_ms, replay, claimed, exact=exact)

@@ -29,6 +29,7 @@ class EventProgress:
     attempts: dict[str, int] = field(default_factory=dict)
     retry_at: float = 0.0
     errors: dict[str, str] = field(default_factory=dict)
+    snapshot: str | None = None  # ROLLBACK: JSON of the state before the event
 
     @property
     def max_attempts(self) -> int:
@@ -63,6 +64,8 @@ class ProgressStore:
                     p.errors[store] = value
                 elif name == "retry_at":
                     p.retry_at = float(value)
+                elif name == "snapshot":
+                    p.snapshot = value
             found[event_id] = p
         return found
 
@@ -72,6 +75,12 @@ class ProgressStore:
                   for e, stores in done.items()}
         if values:
             self.redis.hset_many(values, self.ttl_s)
+
+    def save_snapshots(self, snapshots: Mapping[str, str]) -> None:
+        """Keep ROLLBACK snapshots, taken before the first write, for later rounds."""
+        if snapshots:
+            self.redis.hset_many({self.keys.progress(e): {"snapshot": s}
+                                  for e, s in snapshots.items()}, self.ttl_s)
 
     def mark_failed(self, failed: Mapping[str, Mapping[str, str]], retry_at: float) -> None:
         """Count one more failed round on each (event, target) and when to try again."""

@@ -125,7 +125,7 @@ def test_research_without_patterns_says_so() -> None:
 
 def test_validation_checks_upstream_against_the_target() -> None:
     weak = StepResult(step_id="implement_optimizations", agent_id="technical-2",
-                      agent_kind="technical", summary="Indexed orders", confidence=0.4)
+                      agent_kind="technical", summary="Indexed orders", confidence=0.2)
     r = run("validate_results", upstream={"implement_optimizations": weak})
     assert any("≤ 0.60 × baseline (a 40% reduction)" in f for f in r.findings)
     assert "blocked: re-run implement_optimizations" in r.summary
@@ -138,7 +138,7 @@ def test_validation_checks_upstream_against_the_target() -> None:
 def test_gated_step_gets_a_runbook_with_its_preconditions() -> None:
     goal = "Delete obsolete test accounts from the billing database"
     backup = StepResult(step_id="backup_before_deletion", agent_id="technical-1",
-                        agent_kind="technical", summary="Backed up", confidence=0.3)
+                        agent_kind="technical", summary="Backed up", confidence=0.2)
     r = run("delete_data", upstream={"backup_before_deletion": backup}, goal=goal)
     assert r.artefacts[0]["kind"] == "runbook"
     assert any("backup_before_deletion" in f and "too low, hold" in f for f in r.findings)
@@ -166,3 +166,16 @@ def test_same_input_gives_the_same_result_and_knowledge_ids() -> None:
     title = a.knowledge[0].title
     assert a.knowledge[0].id == knowledge_id(PLAN.goal_id, "analyze_performance", title)
     assert knowledge_id("goal-other", "analyze_performance", title) != a.knowledge[0].id
+
+
+def test_backup_steps_get_a_restore_tested_backup_plan() -> None:
+    r = run("backup_before_deletion", goal="Delete obsolete test accounts from the billing db")
+    assert r.artefacts[0]["name"] == "backup_plan"
+    assert any(f.startswith("Restore-test the snapshot") for f in r.findings)
+
+
+def test_rollout_and_rollback_follow_the_subject_lens() -> None:
+    data = run("write_migration_scripts", goal="Migrate the orders table to the new schema")
+    perf = run("implement_optimizations")
+    assert "idempotent batches" in data.findings[0] and "feature flag" in perf.findings[0]
+    assert any("verified backup" in f for f in data.findings)

@@ -1,0 +1,136 @@
+"""`argo run`, `argo approve`, `argo status`, `argo demo`: a Director's goals."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from argo_agents.api import Argo, GoalRun
+from argo_agents.approval.decisions import InvalidResumeError
+from argo_agents.cli.render import approvals_table, plan_table, print_outcome
+from argo_agents.orchestrator.errors import (
+    InvalidGoalError,
+    NotAwaitingApprovalError,
+    RunNotFoundError,
+)
+
+console = Console()
+SAMPLE_GOAL = ("Optimise the checkout service's query latency by 40% "
+               "and deploy the optimisation to production")
+
+
+def _progress(node: str, update: dict[str, Any]) -> None:
+    """One line per graph step, so long runs show where they are."""
+    if node == "run_agent_step":
+        for sid, status in (update.get("step_status") or {}).items():
+            console.print(f"  step [bold]{sid}[/bold]: {status}")
+    elif node == "sync_to_stores":
+        console.print("  outcome written through the sync engine")
+    elif not node.startswith("__"):
+        console.print(f"  [dim]{node.replace('_', ' ')}[/dim]")
+
+
+def _decide(run: GoalRun, approve_all: bool, interactive: bool) -> dict[str, Any] | None:
+    console.print(approvals_table(run.pending_approvals))
+    if approve_all:
+        return {p["step_id"]: "approve" for p in run.pending_approvals}
+    if not interactive:
+        return None
+    return {p["step_id"]: ("approve" if typer.confirm(f"Approve {p['step_id']}?") else "reject")
+            for p in run.pending_approvals}
+
+
+def _drive(argo: Argo, run: GoalRun, approve_all: bool, interactive: bool,
+           director: str | None) -> GoalRun:
+    console.print(plan_table(run))
+    while run.status == "awaiting_approval":
+        decisions = _decide(run, approve_all, interactive)
+        if decisions is None:
+            console.print(f"Paused. Decide with: [bold]argo approve {run.thread_id}[/bold] "
+                          "[--reject STEP]...")
+            return run
+        run = argo.resume(run.thread_id, decisions, director=director, progress=_progress)
+    print_outcome(console, run)
+    return run
+
+
+def register(app: typer.Typer) -> None:
+    """Add the goal commands to the `argo` app."""
+
+    @app.command()
+    def run(
+        goal: Annotated[str, typer.Argument(help="The goal, in your words.")],
+        budget: Annotated[float | None, typer.Option(help="Goal budget in USD.")] = None,
+        director: Annotated[str | None, typer.Option(help="Who decides approvals.")] = None,
+        approve_all: Annotated[bool, typer.Option(help="Approve every gated step.")] = False,
+        interactive: Annotated[bool, typer.Option(
+            help="Ask for each approval (default: when stdin is a terminal).")] = sys.stdin.isatty(),
+    ) -> None:
+        """Plan a goal, assign agents, ask for approvals, run, and sync the outcome."""
+        with Argo() as argo:
+            try:
+                result = argo.submit_goal(goal, budget_usd=budget, director=director,
+                                          progress=_progress)
+                result = _drive(argo, result, approve_all, interactive, director)
+            except InvalidGoalError as exc:
+                console.print(f"[red]invalid goal:[/red] {exc}")
+                raise typer.Exit(2) from exc
+        raise typer.Exit(0 if result.status in ("completed", "awaiting_approval") else 1)
+
+    @app.command()
+    def approve(
+        thread: Annotated[str, typer.Argument(help="The run's thread id.")],
+        reject: Annotated[list[str] | None, typer.Option(help="Reject this step.")] = None,
+        director: Annotated[str | None, typer.Option()] = None,
+        allow_over_budget: Annotated[bool, typer.Option()] = False,
+    ) -> None:
+        """Approve every pending step of a paused run, except those you --reject."""
+        with Argo() as argo:
+            try:
+                current = argo.get_run(thread)
+                rejected = set(reject or [])
+                decisions = {p["step_id"]: ("reject" if p["step_id"] in rejected else "approve")
+                             for p in current.pending_approvals}
+                result = argo.resume(thread, decisions, director=director,
+                                     allow_over_budget=allow_over_budget, progress=_progress)
+            except (RunNotFoundError, NotAwaitingApprovalError, InvalidResumeError) as exc:
+                console.print(f"[red]cannot approve:[/red] {exc}")
+                raise typer.Exit(2) from exc
+            _drive(argo, result, False, False, director)
+
+    @app.command()
+    def status(thread: Annotated[str, typer.Argument(help="The run's thread id.")]) -> None:
+        """Show a run: plan, assignments, pending approvals, results."""
+        with Argo() as argo:
+            try:
+                current = argo.get_run(thread)
+            except RunNotFoundError as exc:
+                console.print(f"[red]{exc}[/red]")
+                raise typer.Exit(2) from exc
+        console.print(f"run {thread}: [bold]{current.status}[/bold] — {current.goal}")
+        console.print(plan_table(current))
+        if current.pending_approvals:
+            console.print(approvals_table(current.pending_approvals))
+        print_outcome(console, current)
+
+    @app.command()
+    def demo(goal: Annotated[str, typer.Argument()] = SAMPLE_GOAL,
+             budget: float = 1000.0) -> None:
+        """ARGO's main job on the local stack: a sample goal from plan to synced outcome."""
+        started = time.monotonic()
+        from argo_agents.cli.stack_commands import up
+
+        up()
+        console.rule(f"Director's goal: {goal}")
+        with Argo.local() as argo:
+            result = argo.submit_goal(goal, budget_usd=budget, director="demo-director",
+                                      progress=_progress)
+            console.print("[dim]demo: the Director approves every gated step[/dim]")
+            result = _drive(argo, result, True, False, "demo-director")
+        console.print(f"\nend to end in {time.monotonic() - started:.1f}s; stores stay up "
+                      "(`argo stack status`, `argo stack down`)")
+        raise typer.Exit(0 if result.status == "completed" else 1)

@@ -1,0 +1,53 @@
+"""Rich renderings of a run: plan, assignments, approvals, results, sync receipt."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from argo_agents.api import GoalRun
+
+
+def plan_table(run: GoalRun) -> Table:
+    """The plan with each step's agent, score and status."""
+    plan = run.plan
+    table = Table(title=f"Plan {plan.get('plan_id', '')} — intent {plan.get('intent', '?')}, "
+                        f"source {plan.get('source', '?')}")
+    for col in ("step", "category", "depends on", "cost $", "agent", "score", "status"):
+        table.add_column(col)
+    for step in plan.get("steps", []):
+        a = run.assignments.get(step["id"], {})
+        table.add_row(step["id"], step["category"], ", ".join(step["dependencies"]) or "-",
+                      f"{step['estimated_cost_usd']:.0f}", a.get("agent_id", "-"),
+                      f"{a.get('adjusted_score', 0):.2f}" if a else "-",
+                      run.step_status.get(step["id"], "pending"))
+    return table
+
+
+def approvals_table(pending: list[dict[str, Any]]) -> Table:
+    """What the Director is asked to decide."""
+    table = Table(title="Awaiting the Director's approval")
+    for col in ("step", "category", "cost $", "why"):
+        table.add_column(col)
+    for p in pending:
+        table.add_row(p["step_id"], p["category"], f"{p['estimated_cost_usd']:.0f}", p["reason"])
+    return table
+
+
+def print_outcome(console: Console, run: GoalRun) -> None:
+    """Results by step and the sync receipt of a finished run."""
+    colour = {"completed": "green", "rejected": "yellow"}.get(run.status, "red")
+    console.print(f"\n[bold {colour}]Goal {run.status}[/bold {colour}] (thread {run.thread_id})")
+    for sid, result in run.results.items():
+        text = result.get("summary") or result.get("error", "")
+        console.print(f"  [bold]{sid}[/bold] ({result.get('agent_id')}): {text}")
+    for sid, why in run.errors.items():
+        if run.step_status.get(sid) in ("skipped", "failed"):
+            console.print(f"  [yellow]{sid}[/yellow]: {run.step_status[sid]} — {why}")
+    receipt = run.sync_receipt
+    if receipt:
+        console.print(f"  sync: {receipt}")
+    if rationale := run.plan.get("rationale"):
+        console.print("  rationale: " + " ".join(rationale))

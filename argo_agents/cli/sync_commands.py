@@ -1,0 +1,205 @@
+"""`argo sync ...`: run workers, and inspect, verify, replay and resolve the sync engine.
+
+Every command builds its engine the same way (`_engine`): settings from the
+environment, endpoints from the local stack (or external ARGO_* services),
+the four stores, the configured embedder and `SyncConfig` from ARGO_SYNC_*.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from argo_agents.sync.engine import SyncEngine
+
+sync_app = typer.Typer(help="The sync engine: workers, status, verification, dead letters, "
+                            "conflicts.", no_args_is_help=True)
+console = Console()
+
+
+@contextmanager
+def _engine() -> Iterator[SyncEngine]:
+    """An engine on this environment's stores; closes everything on exit."""
+    from argo_agents.config import Settings
+    from argo_agents.local_stack import LocalStack
+    from argo_agents.local_stack.errors import StackError
+    from argo_agents.stores.embeddings import make_embedder
+    from argo_agents.stores.errors import StoreError
+    from argo_agents.stores.factory import open_stores
+    from argo_agents.sync.config import SyncConfig
+
+    settings = Settings()
+    try:
+        stores = open_stores(LocalStack(settings).endpoints(), settings)
+    except (StackError, StoreError) as exc:
+        console.print(f"[red]cannot reach the stores:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    engine = SyncEngine(stores, make_embedder(settings), SyncConfig())
+    try:
+        yield engine
+    finally:
+        engine.close()
+        stores.close()
+
+
+@sync_app.command()
+def worker(consumer: Annotated[str | None, typer.Option(help="Consumer name in the group.")]
+           = None) -> None:
+    """Run a sync worker until SIGTERM or Ctrl-C (start several: they share the group)."""
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    with _engine() as engine:
+        engine.setup()
+        w = engine.worker(consumer)
+        console.print(f"sync worker {w.consumer} on namespace {engine.config.namespace!r}")
+        try:
+            w.run(stop)
+        finally:
+            w.close()
+    console.print("sync worker stopped")
+
+
+@sync_app.command()
+def status() -> None:
+    """Outbox, throughput, latency, per-store state and warnings."""
+    with _engine() as engine:
+        s = engine.status()
+    table = Table(title=f"sync status: {s.outbox} in outbox ({s.in_flight} in flight), "
+                        f"{s.dead_letters} dead letters, {s.parked_conflicts} parked conflicts")
+    for col in ("store", "applied", "p95 ms", "lag s", "last error"):
+        table.add_column(col)
+    for name, st in s.stores.items():
+        table.add_row(name, str(st.applied), _ms(st.p95_ms), f"{st.lag_s:.1f}",
+                      st.last_error[:60] or "-")
+    console.print(table)
+    console.print(f"processed {s.processed}, retries {s.retries}, conflicts {s.conflicts}, "
+                  f"dead-lettered {s.dead_lettered}; {s.throughput:.0f} events/s, error rate "
+                  f"{s.error_rate:.1%}, latency p50 {_ms(s.p50_ms)} ms, p95 {_ms(s.p95_ms)} ms")
+    for w in s.warnings:
+        console.print(f"[yellow]warning:[/yellow] {w}")
+
+
+@sync_app.command()
+def verify(entity_type: Annotated[str | None, typer.Option("--entity-type", "-t",
+                                                             help="Only this entity type.")]
+           = None,
+           repair: Annotated[bool, typer.Option(help="Re-publish divergent entities.")]
+           = False) -> None:
+    """Compare version and hash of every entity across its stores; exit 1 on divergence."""
+    with _engine() as engine:
+        try:
+            r = engine.verify(entity_type, repair=repair)
+        except KeyError as exc:
+            console.print(f"[red]unknown entity type {entity_type!r}[/red]")
+            raise typer.Exit(2) from exc
+        pending = engine.status().outbox
+    console.print(f"checked {r.checked} entities ({r.comparisons} store comparisons): "
+                  f"{r.missing} missing, {r.stale} stale, {r.divergent} divergent, "
+                  f"{r.expired} expired from the cache, {r.parked} parked conflicts")
+    for p in r.problems[:20]:
+        console.print(f"  {p.kind:10} {p.store:9} {p.entity_type}:{p.entity_id} "
+                      f"(expected v{p.expected_version}, stored {p.stored_version})")
+    if pending:
+        console.print(f"[yellow]{pending} events are still in the outbox: run a worker and "
+                      f"verify again[/yellow]")
+    if repair:
+        console.print(f"repaired {r.repaired}; unrepairable: {', '.join(r.unrepairable) or '-'}")
+    if r.divergence and not repair:
+        raise typer.Exit(1)
+
+
+@sync_app.command()
+def dlq(limit: Annotated[int, typer.Option(help="How many to list.")] = 50) -> None:
+    """List dead-lettered events with their store, error and attempts."""
+    with _engine() as engine:
+        letters = engine.dead_letters(limit)
+    table = Table(title=f"{len(letters)} dead letter(s)")
+    for col in ("id", "entity", "store", "attempts", "failed at", "error"):
+        table.add_column(col)
+    for d in letters:
+        ev = d.event
+        entity = f"{ev.entity_type}:{ev.entity_id} v{ev.version}" if ev else "(unreadable)"
+        table.add_row(d.id, entity, d.store, str(d.attempts),
+                      datetime.fromtimestamp(d.failed_at, UTC).strftime("%Y-%m-%d %H:%M:%S"),
+                      d.error[:80])
+    console.print(table)
+
+
+@sync_app.command()
+def replay(ids: Annotated[list[str] | None, typer.Argument(help="Dead-letter ids.")] = None,
+           all_: Annotated[bool, typer.Option("--all", help="Replay every dead letter.")]
+           = False) -> None:
+    """Re-publish dead letters (fix their cause first); workers then apply them."""
+    if not ids and not all_:
+        console.print("[red]name dead-letter ids or pass --all[/red] (see `argo sync dlq`)")
+        raise typer.Exit(2)
+    with _engine() as engine:
+        done = engine.replay(ids or [], all_=all_)
+    console.print(f"replayed {len(done)} event(s)")
+
+
+@sync_app.command()
+def conflicts(show: Annotated[str | None, typer.Option(help="Show one conflict's diff.")] = None,
+              resolve: Annotated[str | None, typer.Option(help="Resolve this conflict.")] = None,
+              take: Annotated[str | None, typer.Option(help="incoming | stored | merged")]
+              = None) -> None:
+    """List parked conflicts; --show ID for a diff; --resolve ID --take CHOICE to settle one."""
+    with _engine() as engine:
+        if resolve:
+            if take not in ("incoming", "stored", "merged"):
+                console.print("[red]--take must be incoming, stored or merged[/red]")
+                raise typer.Exit(2)
+            try:
+                event_id = engine.resolve_conflict(_full_id(engine, resolve), take)
+            except KeyError as exc:
+                console.print(f"[red]{exc.args[0]}[/red]")
+                raise typer.Exit(1) from exc
+            console.print(f"resolved with {take}: published event {event_id[:16]}")
+            return
+        if show:
+            try:
+                c = engine.conflict(_full_id(engine, show))
+            except KeyError as exc:
+                console.print(f"[red]{exc.args[0]}[/red]")
+                raise typer.Exit(1) from exc
+            _diff(c.stored_data or {}, c.event.data)
+            return
+        parked = engine.conflicts()
+    table = Table(title=f"{len(parked)} parked conflict(s)")
+    for col in ("id", "entity", "incoming", "stored"):
+        table.add_column(col)
+    for c in parked:
+        stored = ", ".join(f"{s} v{v['version']}" for s, v in c.stored.items())
+        table.add_row(c.id[:16], f"{c.event.entity_type}:{c.event.entity_id}",
+                      f"v{c.event.version}", stored)
+    console.print(table)
+
+
+def _full_id(engine: SyncEngine, prefix: str) -> str:
+    matches = [c.id for c in engine.conflicts() if c.id.startswith(prefix)]
+    return matches[0] if len(matches) == 1 else prefix
+
+
+def _diff(stored: dict, incoming: dict) -> None:
+    table = Table(title="stored → incoming")
+    for col in ("key", "stored", "incoming"):
+        table.add_column(col)
+    for key in sorted(set(stored) | set(incoming)):
+        a, b = stored.get(key, "∅"), incoming.get(key, "∅")
+        style = "" if a == b else "yellow"
+        table.add_row(key, json.dumps(a)[:60], json.dumps(b)[:60], style=style)
+    console.print(table)
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0f}"

@@ -1,0 +1,235 @@
+"""Graph adapter on the official neo4j driver: Neo4j 5 in production, ArcadeDB (Bolt) locally.
+
+All user data travels as Cypher parameters. Labels and relationship types
+cannot be parameters, so they are validated (`naming.IDENTIFIER`) before they
+are placed in the query text. Writes are UNWIND batches, one per label (or
+per edge type and end labels).
+
+Edge ends are MERGEd, not MATCHed: the sync engine may apply an edge before
+its nodes arrive, and a MATCH would silently drop it. A node created this way
+is a placeholder with ``version = -1``; the first real write replaces it and
+`versions` does not report it (so the verifier still sees the node missing).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import date, datetime
+from typing import Any
+
+import neo4j
+from neo4j import GraphDatabase, RoutingControl
+from neo4j import exceptions as nx
+
+from argo_agents.config.endpoints import Endpoints
+from argo_agents.stores.errors import StoreRejected, StoreUnavailable, unavailable_hint
+from argo_agents.stores.naming import SCALARS, check_identifier, is_scalar_list, to_json
+from argo_agents.stores.records import EdgeRecord, NodeRecord, StoredVersion, WriteResult
+
+MAX_DEPTH = 5  # variable-length paths explode combinatorially; 5 hops is plenty for plans
+RESERVED = frozenset({"id", "version", "hash"})  # set by the adapter, never by props
+
+_UPSERT_NODES = """
+UNWIND $rows AS row
+MERGE (n:{label} {{id: row.id}})
+ON CREATE SET n.version = -1
+WITH n, row WHERE coalesce(n.version, -1) < row.version
+SET n += row.props, n.version = row.version, n.hash = row.hash
+RETURN n.id AS id
+"""
+
+_UPSERT_EDGES = """
+UNWIND $rows AS row
+MERGE (a:{src} {{id: row.src}}) ON CREATE SET a.version = -1
+MERGE (b:{dst} {{id: row.dst}}) ON CREATE SET b.version = -1
+MERGE (a)-[r:{type}]->(b)
+SET r += row.props
+"""
+
+_RELATED = """
+MATCH p = (s:{label} {{id: $id}})-[*1..{depth}]-(m)
+WHERE m <> s
+WITH m, min(length(p)) AS distance
+RETURN labels(m)[0] AS label, m.id AS id, distance
+ORDER BY distance, id
+LIMIT $limit
+"""
+
+
+class Neo4jGraph:
+    """`GraphPort` over Bolt; `is_real_neo4j` tells Neo4j from a compatible server."""
+
+    name = "neo4j"
+
+    def __init__(self, driver: neo4j.Driver, database: str, address: str) -> None:
+        self._driver = driver
+        self.database = database
+        self.address = address
+        self._agent: str | None = None
+
+    @classmethod
+    def from_endpoints(cls, endpoints: Endpoints) -> Neo4jGraph:
+        """Create the driver (it connects lazily) with the endpoints' timeouts."""
+        t = endpoints.timeout_s
+        driver = GraphDatabase.driver(
+            endpoints.neo4j_uri,
+            auth=(endpoints.neo4j_user, endpoints.neo4j_password),
+            connection_timeout=t,
+            connection_acquisition_timeout=t,
+            # No driver-side retries: they would stretch a dead server's error far past
+            # `timeout_s`. The sync engine retries `StoreUnavailable` with backoff.
+            max_transaction_retry_time=0,
+        )
+        return cls(driver, endpoints.neo4j_database, endpoints.neo4j_uri)
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        try:
+            yield
+        except (nx.ServiceUnavailable, nx.SessionExpired, nx.TransientError, OSError) as exc:
+            raise self._unavailable(exc) from exc
+        except nx.AuthError as exc:
+            raise StoreUnavailable(self.name, self.address, "authentication failed",
+                                   hint="check ARGO_NEO4J_USER / ARGO_NEO4J_PASSWORD") from exc
+        except nx.ClientError as exc:
+            if exc.code == "Neo.ClientError.Database.DatabaseNotFound":
+                raise StoreUnavailable(
+                    self.name, self.address, f"database {self.database!r} does not exist (yet)",
+                    hint="create it, or wait for the local stack to finish starting") from exc
+            raise StoreRejected(self.name, self.address, _message(exc),
+                                hint="the query or data was refused; see the message") from exc
+        except nx.Neo4jError as exc:
+            raise StoreRejected(self.name, self.address, _message(exc)) from exc
+        except nx.DriverError as exc:
+            raise self._unavailable(exc) from exc
+
+    def _unavailable(self, exc: BaseException) -> StoreUnavailable:
+        return StoreUnavailable(self.name, self.address, f"{type(exc).__name__}: {exc}",
+                                hint=unavailable_hint(self.name))
+
+    def _run(self, cypher: str, params: Mapping[str, Any] | None = None, *,
+             write: bool = True) -> list[dict[str, Any]]:
+        with self._errors():
+            result = self._driver.execute_query(
+                cypher, dict(params or {}), database_=self.database,
+                routing_=RoutingControl.WRITE if write else RoutingControl.READ)
+        return [record.data() for record in result.records]
+
+    def _label(self, label: str) -> str:
+        return check_identifier("label", label, store=self.name, address=self.address)
+
+    # ---- Store ---------------------------------------------------------------------
+    def health(self) -> None:
+        """Run a trivial query in the configured database (fails until it exists)."""
+        self._run("RETURN 1 AS ok", write=False)
+
+    def close(self) -> None:
+        """Close the driver's pool."""
+        self._driver.close()
+
+    @property
+    def is_real_neo4j(self) -> bool:
+        """True for Neo4j itself; False for ArcadeDB ("Neo4j/5.26.0 compatible (ArcadeDB …)")."""
+        if self._agent is None:
+            with self._errors():
+                self._agent = self._driver.get_server_info().agent or ""
+        return self._agent.startswith("Neo4j/") and "compatible" not in self._agent
+
+    # ---- schema --------------------------------------------------------------------
+    def setup(self, labels: Sequence[str]) -> None:
+        """A uniqueness constraint on ``id`` per label (same syntax on Neo4j 5 and ArcadeDB)."""
+        for label in labels:
+            self._label(label)
+            self._run(f"CREATE CONSTRAINT {label}_id IF NOT EXISTS "
+                      f"FOR (n:{label}) REQUIRE n.id IS UNIQUE")
+
+    # ---- writes --------------------------------------------------------------------
+    def upsert_nodes(self, nodes: Sequence[NodeRecord]) -> WriteResult:
+        """MERGE by id, applying only rows newer than what is stored."""
+        by_label: dict[str, dict[str, NodeRecord]] = defaultdict(dict)
+        for n in nodes:
+            kept = by_label[self._label(n.label)].get(n.id)
+            if kept is None or n.version > kept.version:  # newest of the batch wins
+                by_label[n.label][n.id] = n
+        result = WriteResult()
+        for label, group in by_label.items():
+            rows = [{"id": n.id, "version": int(n.version), "hash": n.hash,
+                     "props": graph_props(n.props)} for n in group.values()]
+            applied = {r["id"] for r in self._run(_UPSERT_NODES.format(label=label),
+                                                  {"rows": rows})}
+            result.applied.extend(i for i in group if i in applied)
+        applied_all = set(result.applied)
+        result.stale.extend(n.id for n in nodes if n.id not in applied_all)
+        return result
+
+    def upsert_edges(self, edges: Sequence[EdgeRecord]) -> None:
+        """MERGE each relationship once between its (merged) end nodes."""
+        groups: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
+        for e in edges:
+            key = (check_identifier("relationship type", e.type, store=self.name,
+                                    address=self.address),
+                   self._label(e.src_label), self._label(e.dst_label))
+            groups[key].append({"src": e.src_id, "dst": e.dst_id,
+                                "props": graph_props(e.props)})
+        for (rel, src, dst), rows in groups.items():
+            self._run(_UPSERT_EDGES.format(type=rel, src=src, dst=dst), {"rows": rows})
+
+    def delete_nodes(self, label: str, ids: Sequence[str]) -> int:
+        """DETACH DELETE by id; return the number deleted."""
+        rows = self._run(f"MATCH (n:{self._label(label)}) WHERE n.id IN $ids "
+                         "WITH n, n.id AS id DETACH DELETE n RETURN count(id) AS deleted",
+                         {"ids": list(ids)})
+        return int(rows[0]["deleted"]) if rows else 0
+
+    # ---- reads ---------------------------------------------------------------------
+    def get_nodes(self, label: str, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """All properties of the nodes that exist (including id, version, hash)."""
+        rows = self._run(f"MATCH (n:{self._label(label)}) WHERE n.id IN $ids "
+                         "RETURN n.id AS id, properties(n) AS props",
+                         {"ids": list(ids)}, write=False)
+        return {r["id"]: r["props"] for r in rows}
+
+    def versions(self, label: str, ids: Sequence[str]) -> dict[str, StoredVersion]:
+        """Version and hash of written nodes (edge-end placeholders are left out)."""
+        rows = self._run(f"MATCH (n:{self._label(label)}) WHERE n.id IN $ids AND n.version >= 0 "
+                         "RETURN n.id AS id, n.version AS version, n.hash AS hash",
+                         {"ids": list(ids)}, write=False)
+        return {r["id"]: StoredVersion(r["id"], int(r["version"]), r["hash"] or "") for r in rows}
+
+    def query(self, cypher: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Run a parameterized query in a read transaction (Neo4j refuses writes there)."""
+        return self._run(cypher, params, write=False)
+
+    def related(self, label: str, node_id: str, *, max_depth: int = 3,
+                limit: int = 50) -> list[tuple[str, str, int]]:
+        """Nodes within ``max_depth`` hops in either direction, with their shortest distance."""
+        if isinstance(max_depth, bool) or not isinstance(max_depth, int) \
+                or not 1 <= max_depth <= MAX_DEPTH:
+            raise StoreRejected(self.name, self.address, f"max_depth {max_depth!r} out of range",
+                                hint=f"use an integer from 1 to {MAX_DEPTH}")
+        rows = self._run(_RELATED.format(label=self._label(label), depth=max_depth),
+                         {"id": node_id, "limit": int(limit)}, write=False)
+        return [(r["label"], r["id"], int(r["distance"])) for r in rows]
+
+
+def graph_props(props: Mapping[str, Any]) -> dict[str, Any]:
+    """Properties a graph can hold: scalars and lists of scalars; anything else as JSON text."""
+    out: dict[str, Any] = {}
+    for key, value in props.items():
+        if key in RESERVED:
+            continue
+        if value is None or isinstance(value, SCALARS):
+            out[key] = value
+        elif isinstance(value, datetime | date):
+            out[key] = value.isoformat()  # portable: ArcadeDB and Neo4j temporals differ
+        elif is_scalar_list(value):
+            out[key] = list(value)
+        else:
+            out[key] = to_json(value)
+    return out
+
+
+def _message(exc: nx.Neo4jError) -> str:
+    return f"{exc.code or type(exc).__name__}: {exc.message or exc}"

@@ -1,0 +1,187 @@
+"""Chroma adapter (chromadb `HttpClient`): one cosine collection per entity type.
+
+Collections are named ``argo_<entity_type>`` and created with no embedding
+function: Chroma's default one downloads a model at first use (which fails
+offline), so ARGO always passes embeddings itself. Chroma has no conditional
+write, so the version fence is read-then-upsert: safe for one writer per
+entity at a time (the sync engine's consumer group gives each event to one
+worker), not a lock.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import chromadb
+import httpx
+from chromadb.api import ClientAPI
+from chromadb.api.models.Collection import Collection
+from chromadb.config import Settings as ChromaSettings
+from chromadb.errors import ChromaError
+
+from argo_agents.config.endpoints import Endpoints
+from argo_agents.stores.errors import StoreRejected, StoreUnavailable, unavailable_hint
+from argo_agents.stores.naming import SCALARS, check_identifier, to_json
+from argo_agents.stores.ports import VectorHit
+from argo_agents.stores.records import StoredVersion, VectorRecord, WriteResult
+
+PREFIX = "argo_"
+CHUNK = 1000  # Chroma's max batch is larger, but 1,000 keeps requests small and fast
+VERSION_KEY, HASH_KEY = "_version", "_hash"
+_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9_-]{0,56}[A-Za-z0-9])?")
+
+
+class ChromaVectors:
+    """`VectorPort` on a Chroma server; ``collection`` arguments are entity types."""
+
+    name = "chroma"
+
+    def __init__(self, client: ClientAPI, address: str) -> None:
+        self._client = client
+        self.address = address
+        self._collections: dict[str, Collection] = {}
+        self._errors = _ErrorMapper(self.name, address)
+
+    @classmethod
+    def from_endpoints(cls, endpoints: Endpoints) -> ChromaVectors:
+        """Connect with timeouts on every request (chromadb itself sets none)."""
+        scheme = "https" if endpoints.chroma_ssl else "http"
+        address = f"{scheme}://{endpoints.chroma_host}:{endpoints.chroma_port}"
+        timeout = httpx.Timeout(endpoints.timeout_s)
+        with _ErrorMapper(cls.name, address)():
+            # The client's constructor already calls the server with no timeout; a
+            # bounded heartbeat first turns a hung server into a prompt error.
+            httpx.get(f"{address}/api/v2/heartbeat", timeout=timeout).raise_for_status()
+            client = chromadb.HttpClient(
+                host=endpoints.chroma_host, port=endpoints.chroma_port,
+                ssl=endpoints.chroma_ssl, settings=ChromaSettings(anonymized_telemetry=False))
+        session = getattr(getattr(client, "_server", None), "_session", None)
+        if isinstance(session, httpx.Client):
+            # chromadb 1.5 builds its httpx session with timeout=None and offers no
+            # setting for it; without this a hung server blocks a worker forever.
+            session.timeout = timeout
+        return cls(client, address)
+
+    def _collection(self, logical: str) -> Collection:
+        name = PREFIX + check_identifier("collection", logical, store=self.name,
+                                         address=self.address, pattern=_NAME)
+        if name not in self._collections:
+            with self._errors():
+                self._collections[name] = self._client.get_or_create_collection(
+                    name, embedding_function=None, configuration={"hnsw": {"space": "cosine"}})
+        return self._collections[name]
+
+    # ---- Store ---------------------------------------------------------------------
+    def health(self) -> None:
+        """Heartbeat."""
+        with self._errors():
+            self._client.heartbeat()
+
+    def close(self) -> None:
+        """Release the HTTP session."""
+        close = getattr(self._client, "close", None)
+        if close is not None:
+            close()
+
+    # ---- writes --------------------------------------------------------------------
+    def upsert(self, records: Sequence[VectorRecord]) -> WriteResult:
+        """Upsert records whose stored ``_version`` is older or absent, per collection."""
+        groups: dict[str, dict[str, VectorRecord]] = defaultdict(dict)
+        for r in records:
+            kept = groups[r.collection].get(r.id)
+            if kept is None or r.version > kept.version:  # newest of the batch wins
+                groups[r.collection][r.id] = r
+        result = WriteResult()
+        for logical, by_id in groups.items():
+            col = self._collection(logical)
+            batch = list(by_id.values())
+            for start in range(0, len(batch), CHUNK):
+                chunk = batch[start:start + CHUNK]
+                stored = self._stored_versions(col, [r.id for r in chunk])
+                fresh = [r for r in chunk if stored.get(r.id, (-1, ""))[0] < r.version]
+                if fresh:
+                    with self._errors():
+                        col.upsert(ids=[r.id for r in fresh],
+                                   embeddings=[list(map(float, r.embedding)) for r in fresh],
+                                   documents=[r.document for r in fresh],
+                                   metadatas=[vector_metadata(r) for r in fresh])
+                result.applied.extend(r.id for r in fresh)
+        applied = set(result.applied)
+        result.stale.extend(r.id for r in records if r.id not in applied)
+        return result
+
+    def delete(self, collection: str, ids: Sequence[str]) -> None:
+        """Delete vectors by id (missing ids are ignored)."""
+        if ids:
+            with self._errors():
+                self._collection(collection).delete(ids=list(ids))
+
+    # ---- reads ---------------------------------------------------------------------
+    def search(self, collection: str, embedding: Sequence[float], *, k: int = 5,
+               where: Mapping[str, Any] | None = None) -> list[VectorHit]:
+        """Nearest ``k`` by cosine similarity; ``where`` is a Chroma metadata filter dict."""
+        col = self._collection(collection)
+        with self._errors():
+            res = col.query(query_embeddings=[list(map(float, embedding))], n_results=int(k),
+                            where=dict(where) if where else None,
+                            include=["documents", "metadatas", "distances"])
+        ids, dists = res["ids"][0], (res["distances"] or [[]])[0]
+        docs = (res["documents"] or [[None] * len(ids)])[0]
+        metas = (res["metadatas"] or [[None] * len(ids)])[0]
+        return [VectorHit(i, 1.0 - float(d), doc or "", dict(m or {}))
+                for i, d, doc, m in zip(ids, dists, docs, metas, strict=True)]
+
+    def versions(self, collection: str, ids: Sequence[str]) -> dict[str, StoredVersion]:
+        """Version and hash of the vectors that exist."""
+        col = self._collection(collection)
+        found: dict[str, StoredVersion] = {}
+        for start in range(0, len(ids), CHUNK):
+            for i, (v, h) in self._stored_versions(col, list(ids[start:start + CHUNK])).items():
+                found[i] = StoredVersion(i, v, h)
+        return found
+
+    def _stored_versions(self, col: Collection, ids: list[str]) -> dict[str, tuple[int, str]]:
+        if not ids:
+            return {}
+        with self._errors():
+            got = col.get(ids=ids, include=["metadatas"])
+        return {i: (int((m or {}).get(VERSION_KEY, -1)), str((m or {}).get(HASH_KEY, "")))
+                for i, m in zip(got["ids"], got["metadatas"] or [], strict=False)}
+
+
+def vector_metadata(record: VectorRecord) -> dict[str, Any]:
+    """Metadata Chroma can hold (str/int/float/bool; others as JSON text) plus the fence."""
+    out: dict[str, Any] = {}
+    for key, value in record.metadata.items():
+        if value is None:
+            continue  # Chroma drops None anyway; leaving it out keeps reads identical
+        out[key] = value if isinstance(value, SCALARS) else to_json(value)
+    out[VERSION_KEY] = int(record.version)
+    out[HASH_KEY] = record.hash
+    return out
+
+
+class _ErrorMapper:
+    """Turns httpx/chromadb failures into typed store errors."""
+
+    def __init__(self, store: str, address: str) -> None:
+        self.store, self.address = store, address
+
+    @contextmanager
+    def __call__(self) -> Iterator[None]:
+        try:
+            yield
+        except (httpx.TransportError, ConnectionError, TimeoutError) as exc:
+            raise StoreUnavailable(self.store, self.address, f"{type(exc).__name__}: {exc}",
+                                   hint=unavailable_hint(self.store)) from exc
+        except httpx.HTTPStatusError as exc:
+            cls = StoreUnavailable if exc.response.status_code >= 500 else StoreRejected
+            raise cls(self.store, self.address, f"HTTP {exc.response.status_code}",
+                      hint=unavailable_hint(self.store)) from exc
+        except (ChromaError, ValueError, TypeError) as exc:
+            raise StoreRejected(self.store, self.address, f"{type(exc).__name__}: {exc}",
+                                hint="the request was refused; see the message") from exc

@@ -1,0 +1,256 @@
+"""BigQuery adapter (google-cloud-bigquery): append-only tables read through ``*_latest`` views.
+
+Rows are streamed with deterministic ``row_ids``; neither the emulator nor
+(beyond a best-effort minute) BigQuery de-duplicates them, so every table has
+a view keeping the highest version per id, and reads go through it. Every
+call carries a socket timeout and a retry deadline of ``timeout_s`` so a dead
+server raises `StoreUnavailable` in about that time instead of retrying for
+the library's default ten minutes. Load jobs are not used: the emulator
+cannot run them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import requests
+from google.api_core import exceptions as gx
+from google.api_core.retry import Retry
+from google.auth.credentials import AnonymousCredentials
+from google.cloud import bigquery
+
+from argo_agents.config.endpoints import Endpoints
+from argo_agents.stores.errors import StoreRejected, StoreUnavailable, unavailable_hint
+from argo_agents.stores.naming import check_identifier, to_json
+from argo_agents.stores.records import StoredVersion, WarehouseRow
+from argo_agents.stores.warehouse_schema import LATEST_SUFFIX, SCHEMAS, TABLES
+from argo_agents.stores.warehouse_schema import TableSchema as _TableSchema
+
+_PROJECT = re.compile(r"[a-z][a-z0-9\-]{4,28}[a-z0-9]")  # GCP project-id rules
+INSERT_CHUNK = 500  # BigQuery recommends at most 500 rows per insertAll request
+QUERY_WAIT_S = 120.0  # a query may run long; each HTTP call still has `timeout_s`
+_TRANSIENT = (gx.ServerError, gx.TooManyRequests, gx.RetryError,
+              requests.ConnectionError, requests.Timeout, ConnectionError, TimeoutError)
+
+
+class BigQueryWarehouse:
+    """`WarehousePort` on BigQuery or on an emulator reached through ``api_endpoint``."""
+
+    name = "bigquery"
+    tables: tuple[str, ...] = TABLES
+
+    def __init__(self, client: bigquery.Client, project: str, dataset: str, location: str,
+                 address: str, timeout_s: float) -> None:
+        self._client = client
+        self.project = check_identifier("project", project, store=self.name, address=address,
+                                        pattern=_PROJECT)
+        self.dataset = check_identifier("dataset", dataset, store=self.name, address=address)
+        self.location = location
+        self.address = address
+        self.timeout_s = timeout_s
+        # `timeout` is api-core's name for the retry deadline; short back-off steps keep
+        # the total close to `timeout_s` when the server is gone.
+        self._retry = Retry(initial=0.25, maximum=2.0, timeout=timeout_s)
+
+    @classmethod
+    def from_endpoints(cls, endpoints: Endpoints) -> BigQueryWarehouse:
+        """Anonymous credentials for an emulator endpoint, default credentials otherwise."""
+        if endpoints.bigquery_endpoint:
+            client = bigquery.Client(
+                project=endpoints.bigquery_project, credentials=AnonymousCredentials(),
+                location=endpoints.bigquery_location,
+                client_options={"api_endpoint": endpoints.bigquery_endpoint})
+            address = endpoints.bigquery_endpoint
+        else:
+            client = bigquery.Client(project=endpoints.bigquery_project,
+                                     location=endpoints.bigquery_location)
+            address = "bigquery.googleapis.com"
+        return cls(client, endpoints.bigquery_project, endpoints.bigquery_dataset,
+                   endpoints.bigquery_location, address, endpoints.timeout_s)
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        try:
+            yield
+        except _TRANSIENT as exc:
+            raise StoreUnavailable(self.name, self.address, _short(exc),
+                                   hint=unavailable_hint(self.name)) from exc
+        except gx.GoogleAPICallError as exc:
+            raise StoreRejected(self.name, self.address, _short(exc),
+                                hint="the request was refused; see the message") from exc
+
+    @property
+    def dataset_ref(self) -> str:
+        """Backticked ``project.dataset`` (validated names, safe to place in SQL)."""
+        return f"`{self.project}.{self.dataset}`"
+
+    def _schema(self, table: str) -> _TableSchema:
+        if table not in SCHEMAS:
+            raise StoreRejected(self.name, self.address, f"unknown table {table!r}",
+                                hint=f"choose one of {', '.join(TABLES)}")
+        return SCHEMAS[table]
+
+    # ---- Store ---------------------------------------------------------------------
+    def health(self) -> None:
+        """List at most one dataset: proves the API answers without needing `setup`."""
+        with self._errors():
+            list(self._client.list_datasets(max_results=1, retry=self._retry,
+                                            timeout=self.timeout_s))
+
+    def close(self) -> None:
+        """Close the HTTP session."""
+        self._client.close()
+
+    # ---- schema --------------------------------------------------------------------
+    def setup(self) -> None:
+        """Create the dataset, the tables and their ``*_latest`` views (idempotent)."""
+        kw = {"exists_ok": True, "retry": self._retry, "timeout": self.timeout_s}
+        with self._errors():
+            ds = bigquery.Dataset(f"{self.project}.{self.dataset}")
+            ds.location = self.location
+            self._client.create_dataset(ds, **kw)
+            for name, spec in SCHEMAS.items():
+                table = bigquery.Table(f"{self.project}.{self.dataset}.{name}", schema=[
+                    bigquery.SchemaField(c.name, c.type, mode=c.mode) for c in spec.columns])
+                if spec.partition_field:
+                    table.time_partitioning = bigquery.TimePartitioning(
+                        type_=bigquery.TimePartitioningType.DAY, field=spec.partition_field)
+                self._client.create_table(table, **kw)
+                view = bigquery.Table(f"{self.project}.{self.dataset}.{name}{LATEST_SUFFIX}")
+                view.view_query = (
+                    f"SELECT * FROM `{self.project}.{self.dataset}.{name}` WHERE TRUE "
+                    "QUALIFY ROW_NUMBER() OVER (PARTITION BY id ORDER BY version DESC) = 1")
+                self._client.create_table(view, **kw)
+
+    # ---- writes --------------------------------------------------------------------
+    def insert_rows(self, rows: Sequence[WarehouseRow]) -> None:
+        """Stream rows per table in chunks of 500; refused rows raise `StoreRejected`."""
+        by_table: dict[str, list[WarehouseRow]] = defaultdict(list)
+        for row in rows:
+            self._schema(row.table)
+            by_table[row.table].append(row)
+        for table, group in by_table.items():
+            spec = self._schema(table)
+            encoded = [self._encode(table, spec, r) for r in group]
+            ref = f"{self.project}.{self.dataset}.{table}"
+            for start in range(0, len(group), INSERT_CHUNK):
+                chunk = slice(start, start + INSERT_CHUNK)
+                with self._errors():
+                    errors = self._client.insert_rows_json(
+                        ref, encoded[chunk], row_ids=[r.row_id for r in group[chunk]],
+                        retry=self._retry, timeout=self.timeout_s)
+                if errors:
+                    raise StoreRejected(self.name, self.address,
+                                        f"{len(errors)} row(s) refused by {table}: {errors[:5]}",
+                                        hint="fix the rows' values to match the table schema")
+
+    def _encode(self, table: str, spec: _TableSchema, row: WarehouseRow) -> dict[str, Any]:
+        unknown = set(row.values) - spec.names
+        if unknown or not row.values.get("id"):
+            raise StoreRejected(
+                self.name, self.address,
+                f"row {row.row_id!r} for {table}: unknown columns {sorted(unknown)}"
+                if unknown else f"row {row.row_id!r} for {table} has no id",
+                hint=f"columns of {table}: {', '.join(sorted(spec.names))}")
+        out: dict[str, Any] = {}
+        for key, value in row.values.items():
+            if value is not None and not _fits(spec.types[key], value):
+                # Checked here because the emulator answers a mistyped value with HTTP 500
+                # (which reads as "retry"), where BigQuery reports a per-row error.
+                raise StoreRejected(
+                    self.name, self.address,
+                    f"row {row.row_id!r} for {table}: column {key} expects "
+                    f"{spec.types[key]}, got {type(value).__name__} {str(value)[:40]!r}",
+                    hint="convert the value or leave the column out")
+            if key in spec.json_columns:
+                # JSON columns travel as JSON text: the emulator refuses objects here.
+                out[key] = None if value is None else to_json(value)
+            elif isinstance(value, datetime | date):
+                out[key] = value.isoformat()
+            else:
+                out[key] = value
+        return out
+
+    # ---- reads ---------------------------------------------------------------------
+    def query(self, sql: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Run SQL with ``@name`` parameters; ``{dataset}`` becomes the backticked dataset."""
+        config = bigquery.QueryJobConfig(
+            query_parameters=[query_parameter(k, v, self) for k, v in (params or {}).items()])
+        text = sql.replace("{dataset}", self.dataset_ref)  # our config, never user data
+        with self._errors():
+            # jobs.insert + getQueryResults, not `query_and_wait` (jobs.query): the
+            # emulator answers a failing jobs.query with HTTP 200, empty rows and an
+            # `errors` field the client ignores, so a broken query would look empty.
+            job = self._client.query(text, job_config=config, location=self.location,
+                                     retry=self._retry, timeout=self.timeout_s, job_retry=None)
+            rows = job.result(retry=self._retry, timeout=max(QUERY_WAIT_S, self.timeout_s),
+                              job_retry=None)
+            # The client parses JSON columns into Python values (json.loads) itself.
+            return [dict(row.items()) for row in rows]
+
+    def versions(self, table: str, ids: Sequence[str]) -> dict[str, StoredVersion]:
+        """Latest version and hash per id, through the table's latest view."""
+        self._schema(table)
+        if not ids:
+            return {}
+        rows = self.query(f"SELECT id, version, hash FROM {{dataset}}.{table}{LATEST_SUFFIX} "
+                          "WHERE id IN UNNEST(@ids)", {"ids": list(ids)})
+        return {r["id"]: StoredVersion(r["id"], int(r["version"]), r["hash"] or "") for r in rows}
+
+
+def _fits(kind: str, value: Any) -> bool:
+    """Whether a Python value can go into a column of BigQuery type ``kind``."""
+    if kind == "INT64":
+        return isinstance(value, int) and not isinstance(value, bool)
+    if kind == "FLOAT64":
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if kind == "BOOL":
+        return isinstance(value, bool)
+    if kind == "STRING":
+        return isinstance(value, str)
+    if kind == "TIMESTAMP":
+        if isinstance(value, datetime):
+            return True
+        try:
+            datetime.fromisoformat(value)
+        except (TypeError, ValueError):
+            return False
+        return True
+    return True  # JSON takes anything JSON can encode
+
+
+def _bq_type(value: Any) -> str | None:
+    # bool before int: bool is a subclass of int.
+    for kind, name in ((bool, "BOOL"), (int, "INT64"), (float, "FLOAT64"), (str, "STRING"),
+                       (datetime, "TIMESTAMP"), (date, "DATE"), (Decimal, "NUMERIC"),
+                       (bytes, "BYTES")):
+        if isinstance(value, kind):
+            return name
+    return None
+
+
+def query_parameter(name: str, value: Any, store: BigQueryWarehouse) -> Any:
+    """A typed BigQuery query parameter for a Python value (lists become arrays)."""
+    if isinstance(value, list | tuple):
+        kinds = {_bq_type(v) for v in value} or {"STRING"}
+        if len(kinds) != 1 or None in kinds:
+            raise StoreRejected(store.name, store.address,
+                                f"parameter @{name}: array items must share one scalar type")
+        return bigquery.ArrayQueryParameter(name, kinds.pop(), list(value))
+    kind = "STRING" if value is None else _bq_type(value)
+    if kind is None:
+        raise StoreRejected(store.name, store.address,
+                            f"parameter @{name}: unsupported type {type(value).__name__}",
+                            hint="pass str, int, float, bool, datetime, date or a list of them")
+    return bigquery.ScalarQueryParameter(name, kind, value)
+
+
+def _short(exc: BaseException) -> str:
+    text = f"{type(exc).__name__}: {exc}"
+    return text if len(text) < 500 else text[:500] + "…"

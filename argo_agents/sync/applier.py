@@ -1,0 +1,158 @@
+"""Apply one batch to every target store at once: retries, bisection, circuit breakers.
+
+Each store's group is written in its own thread, so a slow or dead store
+costs the others nothing. Within a group:
+- `StoreUnavailable` is retried with exponential backoff and jitter
+  (tenacity); if it persists the group fails for now and the store's circuit
+  opens, so the next batches do not wait on it again (its jobs are deferred
+  and stay pending in the outbox until the circuit half-opens).
+- `StoreRejected` means some record in the group is poison: the group is split
+  in halves until the poison jobs are isolated, so the rest still flow.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
+
+from argo_agents.stores.errors import StoreRejected, StoreUnavailable
+from argo_agents.sync.config import SyncConfig
+from argo_agents.sync.job import Job, StoreOutcome
+from argo_agents.sync.matrix import SIMILAR, VECTOR
+
+
+class Writer(Protocol):
+    """What `writers` provides per store."""
+
+    name: str
+
+    def write(self, jobs: Sequence[Job]) -> StoreOutcome:
+        """Apply the group."""
+
+
+@dataclass
+class Breaker:
+    """Per-store circuit: open after a failure, for an exponentially growing time."""
+
+    initial_s: float
+    max_s: float
+    failures: dict[str, int] = field(default_factory=dict)
+    open_until: dict[str, float] = field(default_factory=dict)
+
+    def is_open(self, store: str) -> bool:
+        """True while events for ``store`` should be deferred rather than tried."""
+        return time.monotonic() < self.open_until.get(store, 0.0)
+
+    def failure(self, store: str) -> None:
+        """A group failed on ``store``: open (or re-open, longer) its circuit."""
+        n = self.failures.get(store, 0) + 1
+        self.failures[store] = n
+        self.open_until[store] = time.monotonic() + min(self.max_s,
+                                                        self.initial_s * 2 ** (n - 1))
+
+    def success(self, store: str) -> None:
+        """The store answered: close its circuit."""
+        self.failures.pop(store, None)
+        self.open_until.pop(store, None)
+
+
+@dataclass
+class GroupResult:
+    """One store's result for one batch."""
+
+    outcome: StoreOutcome = field(default_factory=StoreOutcome)
+    attempted: set[str] = field(default_factory=set)  # event ids handed to the writer
+    rejected: dict[str, str] = field(default_factory=dict)  # event id → reason
+    error: str = ""  # set when the store stayed unavailable
+    retries: int = 0
+    seconds: float = 0.0
+
+
+class Applier:
+    """Runs writers in parallel threads for one worker."""
+
+    def __init__(self, writers: Mapping[str, Writer], config: SyncConfig) -> None:
+        self.writers = writers
+        self.config = config
+        self.breaker = Breaker(config.breaker_initial_s, config.breaker_max_s)
+        self.pool = ThreadPoolExecutor(max(1, len(writers)), thread_name_prefix="sync-store")
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        """Stop the threads."""
+        self.pool.shutdown(wait=True)
+
+    def apply(self, groups: Mapping[str, list[Job]],
+              similar: list[Job] | None = None) -> dict[str, GroupResult]:
+        """Write every group in parallel; the SIMILAR_TO stage follows the vector write."""
+        futures: dict[str, Future[GroupResult]] = {}
+        for store, jobs in groups.items():
+            if store == VECTOR:
+                futures[store] = self.pool.submit(self._vector_then_similar, jobs, similar or [])
+            else:
+                futures[store] = self.pool.submit(self._run, store, jobs)
+        if similar and VECTOR not in groups:
+            futures[SIMILAR] = self.pool.submit(self._run, SIMILAR, similar)
+        results: dict[str, GroupResult] = {}
+        for store, fut in futures.items():
+            res = fut.result()
+            if isinstance(res, tuple):  # vector, then similar
+                results[VECTOR], sim = res
+                if sim is not None:
+                    results[SIMILAR] = sim
+            else:
+                results[store] = res
+        return results
+
+    def _vector_then_similar(self, jobs: list[Job], similar: list[Job]
+                             ) -> tuple[GroupResult, GroupResult | None]:
+        res = self._run(VECTOR, jobs)
+        if not similar:
+            return res, None
+        ready = [j for j in similar if VECTOR in j.done_before
+                 or j.event_id in res.outcome.applied]
+        return res, (self._run(SIMILAR, ready) if ready else None)
+
+    def _run(self, store: str, jobs: list[Job]) -> GroupResult:
+        result = GroupResult(attempted={j.event_id for j in jobs})
+        t0 = time.monotonic()
+        writer = self.writers[store]
+
+        def count_retry(_: object) -> None:
+            result.retries += 1
+
+        retrying = Retrying(
+            retry=retry_if_exception_type(StoreUnavailable),
+            stop=stop_after_attempt(max(1, self.config.retry_attempts)),
+            wait=wait_random_exponential(multiplier=self.config.retry_initial_s,
+                                         max=self.config.retry_max_s),
+            before_sleep=count_retry, reraise=True)
+
+        def attempt(group: list[Job]) -> None:
+            try:
+                result.outcome.update(retrying(writer.write, group))
+            except StoreRejected as exc:
+                if len(group) == 1:
+                    result.rejected[group[0].event_id] = str(exc)
+                    return
+                mid = len(group) // 2  # isolate the poison record(s); the rest still flow
+                attempt(group[:mid])
+                attempt(group[mid:])
+
+        try:
+            attempt(jobs)
+            self.breaker.success(store)
+        except StoreUnavailable as exc:
+            result.error = str(exc)
+            self.breaker.failure(store)
+        except Exception as exc:  # an adapter bug must not kill the worker: fail the group
+            result.error = f"{type(exc).__name__}: {exc}"
+            self.breaker.failure(store)
+        result.seconds = time.monotonic() - t0
+        return result

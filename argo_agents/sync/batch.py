@@ -1,0 +1,194 @@
+"""Process one batch of outbox entries: the path every event takes to its stores.
+
+1. Decode entries into jobs (stages from the sync matrix); load the progress
+   of redelivered and replayed events so stores that already applied them
+   are skipped; leave alone events whose retry time has not come.
+2. Skip what a delete tombstone supersedes; defer stages whose store's
+   circuit is open; check base-version races and take ROLLBACK snapshots.
+3. Write each store's group in parallel (`Applier`).
+4. Settle each job: conflicts are resolved (a new event) or parked; rejected
+   ones and those out of attempts go to the dead letters; complete ones are
+   acknowledged; the rest stay pending with their progress and a retry time.
+   Resolutions, dead letters and progress are written *before* the entries
+   are acknowledged, so a crash at any point loses nothing.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from argo_agents.sync.applier import Applier
+from argo_agents.sync.job import Job
+from argo_agents.sync.matrix import SIMILAR, STORES, VECTOR, spec_for, stages_of
+from argo_agents.sync.outbox import Delivery
+
+if TYPE_CHECKING:
+    from argo_agents.sync.context import SyncContext
+
+
+@dataclass
+class BatchStats:
+    """What one batch did (a worker sums these)."""
+
+    events: int = 0
+    applied: int = 0
+    dead_lettered: int = 0
+    conflicts: int = 0
+    waiting: int = 0  # left pending for a later round
+    counters: dict[str, int] = field(default_factory=dict)
+
+
+class BatchProcessor:
+    """Turns a list of deliveries into store writes and outbox acknowledgements."""
+
+    def __init__(self, ctx: SyncContext, applier: Applier) -> None:
+        self.ctx = ctx
+        self.applier = applier
+
+    def process(self, deliveries: list[Delivery]) -> BatchStats:
+        """Run steps 1–4 of the module docstring on one batch."""
+        ctx, t0 = self.ctx, time.monotonic()
+        stats = BatchStats(events=len(deliveries))
+        finished: list[Delivery] = []
+        jobs: list[Job] = []
+        for d in deliveries:
+            job = self._job(d)
+            if job is None:
+                ctx.deadletters.add(d.event, "outbox", d.error or "unknown entity type", 0,
+                                    raw=d.entry.fields.get("e", b""))
+                finished.append(d)
+                stats.dead_lettered += 1
+            else:
+                jobs.append(job)
+        jobs, waiting = self._load_progress(jobs)
+        stats.waiting = len(waiting)
+        self._apply_tombstones(jobs)
+        for job in jobs:
+            job.deferred |= {s for s in job.todo if self._circuit_open(s)}
+        ctx.conflicts.precheck([j for j in jobs if j.todo])
+        groups = {s: [j for j in jobs if s in j.todo] for s in STORES}
+        groups = {s: g for s, g in groups.items() if g}
+        similar = [j for j in jobs if SIMILAR in j.todo]
+        results = self.applier.apply(groups, similar)
+        retries, errors = 0, {}
+        for store, res in results.items():
+            retries += res.retries
+            if res.error:
+                errors[store] = res.error
+            candidates = similar if store == SIMILAR else groups[store]
+            for job in (j for j in candidates if j.event_id in res.attempted):
+                if job.event_id in res.outcome.applied:
+                    job.done.add(store)
+                elif job.event_id in res.outcome.conflicts:
+                    job.conflicts[store] = res.outcome.conflicts[job.event_id]
+                elif job.event_id in res.rejected:
+                    job.rejected[store] = res.rejected[job.event_id]
+                elif res.error:
+                    job.failed[store] = res.error
+                else:
+                    job.failed[store] = "the store reported the write neither applied nor " \
+                                        "stale (a concurrent change); it will be retried"
+        for job in jobs:
+            job.deferred |= job.todo  # stages not tried (SIMILAR waits for its vector)
+        self._settle(jobs, finished, stats, retries, errors, t0)
+        return stats
+
+    def _job(self, d: Delivery) -> Job | None:
+        ev = d.event
+        if ev is None:
+            return None
+        try:
+            spec = spec_for(ev.entity_type)
+        except KeyError:
+            return None
+        stages = stages_of(ev.entity_type, ev.source)
+        if self.ctx.config.similar_k <= 0:
+            stages = stages - {SIMILAR}
+        return Job(d, ev, ev.event_id, spec, stages)
+
+    def _load_progress(self, jobs: list[Job]) -> tuple[list[Job], list[Job]]:
+        again = [j for j in jobs if j.delivery.claimed or j.delivery.replay]
+        found = self.ctx.progress.load([j.event_id for j in again]) if again else {}
+        now, ready, waiting = time.time(), [], []
+        for job in jobs:
+            p = found.get(job.event_id)
+            if p is not None:
+                job.progress = p
+                job.done |= p.done & job.stages
+                job.done_before = set(job.done)
+                if p.retry_at > now and not job.delivery.replay:
+                    waiting.append(job)  # its backoff has not elapsed: stays pending
+                    continue
+            ready.append(job)
+        return ready, waiting
+
+    def _apply_tombstones(self, jobs: list[Job]) -> None:
+        tombs = self.ctx.progress.tombstones([j.event.entity_key for j in jobs])
+        for job in jobs:
+            deleted_at = tombs.get(job.event.entity_key)
+            if deleted_at is not None and job.version <= deleted_at:
+                job.done |= set(job.stages)  # a newer delete supersedes it everywhere
+
+    def _circuit_open(self, stage: str) -> bool:
+        stores = ("neo4j", VECTOR) if stage == SIMILAR else (stage,)
+        return any(self.applier.breaker.is_open(s) for s in stores)
+
+    def _settle(self, jobs: list[Job], finished: list[Delivery], stats: BatchStats,
+                retries: int, errors: dict[str, str], t0: float) -> None:
+        ctx, cfg = self.ctx, self.ctx.config
+        conflicted = [j for j in jobs if j.conflicts]
+        ctx.conflicts.handle(conflicted)
+        outcomes: dict[str, str] = {j.event_id: "conflict" for j in conflicted}
+        dead, pending, complete = [], [], []
+        for job in jobs:
+            if job.conflicts:
+                continue
+            attempts = {s: (job.progress.attempts.get(s, 0) if job.progress else 0) + 1
+                        for s in job.failed}
+            if job.rejected or max(attempts.values(), default=0) >= cfg.max_deliveries:
+                dead.append(job)
+            elif job.complete:
+                complete.append(job)
+            else:
+                pending.append(job)
+        for job in dead:
+            store, error = next(iter({**job.failed, **job.rejected}.items()))
+            tries = (job.progress.max_attempts if job.progress else 0) + 1
+            ctx.deadletters.add(job.event, store, error, tries)
+            outcomes[job.event_id] = f"dead:{store}"
+        multi = [j for j in dead + pending if len(j.stages) > 1]
+        ctx.progress.mark_done({j.event_id: j.done - j.done_before for j in multi
+                                if j.done - j.done_before})
+        failed = {j.event_id: j.failed for j in pending if j.failed}
+        if failed:
+            most = max((j.progress.max_attempts if j.progress else 0) + 1
+                       for j in pending if j.failed)
+            ctx.progress.mark_failed(failed, time.time() + min(
+                cfg.breaker_max_s, cfg.breaker_initial_s * 2 ** (most - 1)))
+        outcomes.update({j.event_id: "ok:" + ",".join(sorted(j.stages)) for j in complete})
+        deletes = {j.event.entity_key: j.version for j in complete if j.is_delete}
+        ctx.progress.set_tombstones(deletes)
+        done_jobs = complete + conflicted
+        ctx.record_outcomes(outcomes)
+        finished += [j.delivery for j in done_jobs + dead]
+        ctx.outbox.finish(finished, [ctx.progress.key(j.event_id) for j in done_jobs
+                                     if len(j.stages) > 1])
+        now_ms = int(time.time() * 1000)
+        stats.applied, stats.conflicts = len(complete), len(conflicted)
+        stats.dead_lettered += len(dead)
+        stats.waiting += len(pending)
+        stats.counters = {"processed": len(finished), "retries": retries,
+                          "conflicts": len(conflicted), "dead_lettered": stats.dead_lettered,
+                          "failures": len(failed)}
+        per_store: dict[str, list[int]] = {}
+        for job in jobs:
+            for s in job.done - job.done_before:
+                per_store.setdefault(s, []).append(now_ms - job.delivery.published_ms)
+        stats.counters.update({f"applied:{s}": len(v) for s, v in per_store.items()})
+        ctx.metrics.record_batch(
+            events=stats.events, seconds=time.monotonic() - t0,
+            latencies_ms=[now_ms - j.delivery.published_ms for j in complete],
+            store_latencies_ms=per_store, counters=stats.counters, store_errors=errors)
+

@@ -1,0 +1,103 @@
+"""Sync metrics in Redis, shared by every worker: counters, latencies, batches, store state.
+
+Workers add to them after each batch (two round trips); `status` reads them
+back. Latency is measured from the outbox entry's id (the publish time Redis
+stamped) to the moment the event was applied everywhere, so it includes
+queueing, which is what a user waits for. Warnings follow the digest: error
+rate over 10 %, latency over 1 s.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Mapping, Sequence
+
+from argo_agents.stores.redis_stream import RedisStreams
+from argo_agents.sync.config import SyncConfig
+from argo_agents.sync.keys import Keys
+from argo_agents.sync.matrix import STORES
+from argo_agents.sync.reports import StoreStatus, SyncStatus
+
+WINDOW_S = 60.0
+
+
+class Metrics:
+    """Record and read the metrics of one namespace."""
+
+    def __init__(self, redis: RedisStreams, keys: Keys, config: SyncConfig) -> None:
+        self.redis, self.keys, self.config = redis, keys, config
+
+    def record_batch(self, *, events: int, seconds: float, latencies_ms: Sequence[int],
+                     store_latencies_ms: Mapping[str, Sequence[int]],
+                     counters: Mapping[str, int], store_errors: Mapping[str, str]) -> None:
+        """Add one batch's figures."""
+        now_ms = int(time.time() * 1000)
+        errors = counters.get("failures", 0) + counters.get("dead_lettered", 0)
+        state: dict[str, str] = {}
+        for store, lat in store_latencies_ms.items():
+            if lat:
+                state[f"{store}:ok_ms"] = str(now_ms)
+        for store, err in store_errors.items():
+            state[f"{store}:error"] = err[:300]
+            state[f"{store}:error_ms"] = str(now_ms)
+        self.redis.hset_many({self.keys.store_state: state},
+                             incr={self.keys.metrics: {k: v for k, v in counters.items() if v}})
+        lists = {self.keys.latencies(): list(latencies_ms),
+                 self.keys.batches: [f"{now_ms},{events},{errors},{seconds:.4f}"]}
+        lists.update({self.keys.latencies(s): list(v) for s, v in store_latencies_ms.items()})
+        self.redis.push_capped(lists, self.config.latency_samples)
+
+    def status(self, *, outbox: int, in_flight: int, dead_letters: int, parked: int
+               ) -> SyncStatus:
+        """Current figures and warnings."""
+        counters = {k: int(v) for k, v in self.redis.hget_all(self.keys.metrics).items()}
+        state = self.redis.hget_all(self.keys.store_state)
+        now = time.time()
+        recent = []
+        for line in self.redis.lrange(self.keys.batches, 500):
+            end_ms, n, errors, secs = line.split(",")
+            if now - int(end_ms) / 1000 <= WINDOW_S:
+                recent.append((int(end_ms) / 1000, int(n), int(errors), float(secs)))
+        events = sum(r[1] for r in recent)
+        span = (max(r[0] for r in recent) - min(r[0] - r[3] for r in recent)) if recent else 0
+        s = SyncStatus(
+            outbox=outbox, in_flight=in_flight, dead_letters=dead_letters,
+            parked_conflicts=parked, processed=counters.get("processed", 0),
+            retries=counters.get("retries", 0), conflicts=counters.get("conflicts", 0),
+            dead_lettered=counters.get("dead_lettered", 0),
+            failures=counters.get("failures", 0),
+            throughput=events / span if span > 0 else 0.0,
+            error_rate=(sum(r[2] for r in recent) / events) if events else 0.0)
+        s.p50_ms, s.p95_ms = _percentiles(self.redis.lrange(self.keys.latencies(),
+                                                            self.config.latency_samples))
+        for store in STORES:
+            ok_ms = int(state.get(f"{store}:ok_ms", 0) or 0)
+            err_ms = int(state.get(f"{store}:error_ms", 0) or 0)
+            s.stores[store] = StoreStatus(
+                applied=counters.get(f"applied:{store}", 0),
+                p95_ms=_percentiles(self.redis.lrange(self.keys.latencies(store), 500))[1],
+                lag_s=round(now - ok_ms / 1000, 1) if outbox and ok_ms else 0.0,
+                last_error=state.get(f"{store}:error", "") if err_ms > ok_ms else "")
+        if s.error_rate > self.config.warn_error_rate:
+            s.warnings.append(f"error rate {s.error_rate:.0%} over the last minute is above "
+                              f"{self.config.warn_error_rate:.0%}: see `argo sync dlq` and the "
+                              f"stores' last errors")
+        if s.p95_ms is not None and s.p95_ms > self.config.warn_latency_s * 1000:
+            s.warnings.append(f"p95 publish→applied latency {s.p95_ms:.0f} ms is above "
+                              f"{self.config.warn_latency_s:.1f} s: add workers or check the "
+                              f"slowest store")
+        for store, st in s.stores.items():
+            if st.last_error:
+                s.warnings.append(f"{store} is failing: {st.last_error}")
+        return s
+
+
+def _percentiles(values: Sequence[str]) -> tuple[float | None, float | None]:
+    nums = sorted(float(v) for v in values)
+    if not nums:
+        return None, None
+    if len(nums) == 1:
+        return nums[0], nums[0]
+    q = statistics.quantiles(nums, n=20, method="inclusive")
+    return statistics.median(nums), q[18]

@@ -1,0 +1,233 @@
+"""Store writers: apply a group of jobs to one store with its batch methods.
+
+One writer per store, each the same shape: keep the newest version of each
+entity (older ones in the same batch are superseded), map jobs to records,
+write them in one batch call, then ask the store about the ids it reported
+stale to tell "already there" from a conflict (`job.judge`). The warehouse has
+no fence of its own (rows are appended), so its writer reads the latest
+versions first and appends only rows that are newer. Deletes are fenced the
+same way: a delete never removes a newer version.
+
+Writers raise `StoreUnavailable` / `StoreRejected` for the whole group; the
+worker retries, bisects and dead-letters around them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from argo_agents.stores.ports import CachePort, GraphPort, VectorPort, WarehousePort
+from argo_agents.stores.records import StoredVersion
+from argo_agents.sync import mappers
+from argo_agents.sync.job import Job, StoreOutcome, judge, newest_per_entity
+from argo_agents.sync.matrix import BIGQUERY, NEO4J, REDIS, SIMILAR, VECTOR
+
+Embed = Callable[[Sequence[str]], list[list[float]]]
+
+
+def _settle(jobs: Sequence[Job], stored: dict[str, StoredVersion], key: Callable[[Job], str],
+            out: StoreOutcome) -> list[Job]:
+    """Record done/conflict per job from ``stored``; return the jobs still to write."""
+    todo = []
+    for job in jobs:
+        verdict = judge(job, stored.get(key(job)))
+        if verdict == "done":
+            out.applied.add(job.event_id)
+        elif verdict == "conflict":
+            out.conflicts[job.event_id] = stored[key(job)]
+        else:
+            todo.append(job)
+    return todo
+
+
+def _start(jobs: Sequence[Job]) -> tuple[list[Job], StoreOutcome]:
+    newest, superseded = newest_per_entity(jobs)
+    return newest, StoreOutcome(applied={j.event_id for j in superseded})
+
+
+class CacheWriter:
+    """Redis: compare-version-and-set with the TTL of the entity type, in one round trip."""
+
+    name = REDIS
+
+    def __init__(self, cache: CachePort, ttl_for: Callable[[str], int]) -> None:
+        self.cache = cache
+        self.ttl_for = ttl_for
+
+    def write(self, jobs: Sequence[Job]) -> StoreOutcome:
+        """Apply the group; see the module docstring."""
+        newest, out = _start(jobs)
+        key = lambda j: mappers.cache_key(j.event.entity_type, j.event.entity_id)  # noqa: E731
+        deletes = [j for j in newest if j.is_delete]
+        upserts = [j for j in newest if not j.is_delete]
+        for job in deletes:  # rare: one fenced call each, never removing a newer value
+            self.cache.delete_many([key(job)], version=job.version)
+            out.applied.add(job.event_id)
+        if upserts:
+            result = self.cache.put_many([
+                mappers.to_cache_entry(j.event, self.ttl_for(j.spec.ttl_type)) for j in upserts])
+            stale = set(result.stale)
+            out.applied |= {j.event_id for j in upserts if key(j) not in stale}
+            recheck = [j for j in upserts if key(j) in stale]
+            if recheck:
+                stored = self.cache.versions([key(j) for j in recheck])
+                # Jobs left unsettled (stale, yet the store holds an older version: a
+                # concurrent write or an expiry) are not reported: the worker retries them.
+                _settle(recheck, stored, key, out)
+        return out
+
+
+class GraphWriter:
+    """Neo4j: nodes merged by id behind a version fence, then the entity's edges."""
+
+    name = NEO4J
+
+    def __init__(self, graph: GraphPort) -> None:
+        self.graph = graph
+
+    def write(self, jobs: Sequence[Job]) -> StoreOutcome:
+        """Apply the group; see the module docstring."""
+        newest, out = _start(jobs)
+        edge_only = [j for j in newest if j.spec.edge_only]
+        deletes = [j for j in newest if j.is_delete and not j.spec.edge_only]
+        upserts = [j for j in newest if not j.is_delete and not j.spec.edge_only]
+        settled = list(edge_only)
+        for label in {j.spec.label for j in deletes}:
+            group = [j for j in deletes if j.spec.label == label]
+            stored = self.graph.versions(label, [j.event.entity_id for j in group])
+            gone = _settle(group, stored, lambda j: j.event.entity_id, out)
+            if gone:
+                self.graph.delete_nodes(label, [j.event.entity_id for j in gone])
+            out.applied |= {j.event_id for j in gone}
+        if upserts:
+            result = self.graph.upsert_nodes([mappers.to_node(j.event, j.spec) for j in upserts])
+            stale = set(result.stale)
+            settled += [j for j in upserts if j.event.entity_id not in stale]
+            for label in {j.spec.label for j in upserts if j.event.entity_id in stale}:
+                group = [j for j in upserts if j.spec.label == label
+                         and j.event.entity_id in stale]
+                stored = self.graph.versions(label, [j.event.entity_id for j in group])
+                before = set(out.applied)
+                rest = _settle(group, stored, lambda j: j.event.entity_id, out)
+                # Edges are re-merged for a node that is already at this version: the
+                # worker may have died between the node and its edges.
+                settled += [j for j in group if j.event_id in out.applied - before] + rest
+        edges = [e for j in settled for e in mappers.to_edges(j.event, j.spec)]
+        if edges:
+            self.graph.upsert_edges(edges)
+        out.applied |= {j.event_id for j in settled}
+        return out
+
+
+class WarehouseWriter:
+    """BigQuery: append rows newer than the latest view holds (the emulator keeps duplicates)."""
+
+    name = BIGQUERY
+
+    def __init__(self, warehouse: WarehousePort) -> None:
+        self.warehouse = warehouse
+
+    def write(self, jobs: Sequence[Job]) -> StoreOutcome:
+        """Apply the group; see the module docstring."""
+        newest, out = _start(jobs)
+        rows = []
+        for table in {j.spec.table for j in newest}:
+            assert table is not None
+            group = [j for j in newest if j.spec.table == table]
+            key = lambda j, t=table: mappers.warehouse_id(  # noqa: E731
+                j.event.entity_type, j.event.entity_id, t)
+            # Fresh jobs (see `Delivery.fresh`) cannot be in the table yet; only the
+            # others pay for the read that keeps redeliveries from adding duplicate rows.
+            check = [j for j in group if not j.delivery.fresh or j.event.base_version]
+            stored = self.warehouse.versions(table, [key(j) for j in check]) if check else {}
+            checked = {id(j) for j in check}
+            todo = _settle(check, stored, key, out) + [j for j in group if id(j) not in checked]
+            rows += [mappers.to_row(j.event, j.spec) for j in todo]
+            out.applied |= {j.event_id for j in todo}
+        if rows:
+            self.warehouse.insert_rows(rows)
+        return out
+
+
+class VectorWriter:
+    """Chroma: embed what has no embedding (one batch call), upsert behind a version check."""
+
+    name = VECTOR
+
+    def __init__(self, vector: VectorPort, embed: Embed) -> None:
+        self.vector = vector
+        self.embed = embed
+        self.embeddings: dict[str, list[float]] = {}  # for the SIMILAR_TO stage
+
+    def embeddings_for(self, jobs: Sequence[Job]) -> dict[str, list[float]]:
+        """Each job's embedding: the precomputed one, else the embedder's (batched)."""
+        found: dict[str, list[float]] = {}
+        missing = []
+        for job in jobs:
+            given = job.event.data.get("embedding")
+            if isinstance(given, list) and given:
+                found[job.event_id] = [float(x) for x in given]
+            else:
+                missing.append(job)
+        if missing:
+            vectors = self.embed([mappers.document_text(j.event) for j in missing])
+            found.update({j.event_id: list(v) for j, v in zip(missing, vectors, strict=True)})
+        return found
+
+    def write(self, jobs: Sequence[Job]) -> StoreOutcome:
+        """Apply the group; see the module docstring."""
+        newest, out = _start(jobs)
+        self.embeddings = {}
+        key = lambda j: j.event.entity_id  # noqa: E731
+        for coll in {j.event.entity_type for j in newest if j.is_delete}:
+            group = [j for j in newest if j.is_delete and j.event.entity_type == coll]
+            gone = _settle(group, self.vector.versions(coll, [key(j) for j in group]), key, out)
+            if gone:
+                self.vector.delete(coll, [key(j) for j in gone])
+            out.applied |= {j.event_id for j in gone}
+        upserts = [j for j in newest if not j.is_delete]
+        if not upserts:
+            return out
+        vectors = self.embeddings_for(upserts)
+        self.embeddings = vectors
+        result = self.vector.upsert([mappers.to_vector(j.event, vectors[j.event_id])
+                                     for j in upserts])
+        stale = set(result.stale)
+        out.applied |= {j.event_id for j in upserts if key(j) not in stale}
+        for coll in {j.event.entity_type for j in upserts if key(j) in stale}:
+            group = [j for j in upserts if key(j) in stale and j.event.entity_type == coll]
+            _settle(group, self.vector.versions(coll, [key(j) for j in group]), key, out)
+        return out
+
+
+class SimilarWriter:
+    """SIMILAR_TO {similarity_score} edges from a knowledge item to its nearest neighbours."""
+
+    name = SIMILAR
+
+    def __init__(self, vector: VectorPort, graph: GraphPort, vectors: VectorWriter,
+                 k: int) -> None:
+        self.vector = vector
+        self.graph = graph
+        self.vectors = vectors
+        self.k = k
+
+    def write(self, jobs: Sequence[Job]) -> StoreOutcome:
+        """Search each item's neighbours and merge the edges in one batch."""
+        out = StoreOutcome()
+        live = [j for j in jobs if not j.is_delete]
+        out.applied |= {j.event_id for j in jobs if j.is_delete}
+        have = self.vectors.embeddings
+        missing = [j for j in live if j.event_id not in have]
+        vectors = {**{j.event_id: have[j.event_id] for j in live if j.event_id in have},
+                   **(self.vectors.embeddings_for(missing) if missing else {})}
+        edges: list[Any] = []
+        for job in live:
+            hits = self.vector.search(job.event.entity_type, vectors[job.event_id], k=self.k + 1)
+            near = [h for h in hits if h.id != job.event.entity_id][: self.k]
+            edges += [mappers.similar_edge(job.event, h.id, h.similarity) for h in near]
+        if edges:
+            self.graph.upsert_edges(edges)
+        out.applied |= {j.event_id for j in live}
+        return out

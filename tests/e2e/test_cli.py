@@ -1,0 +1,58 @@
+"""The `argo` CLI: run with --approve-all, the interactive approve path, approve, status."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+import pytest
+from typer.testing import CliRunner
+
+from argo_agents.cli.app import app
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture()
+def cli_env(stack, tmp_path, monkeypatch):
+    """The CLI reads settings from the environment: point it at the session stack."""
+    monkeypatch.setenv("ARGO_DATA_DIR", str(stack.settings.data_dir))
+    monkeypatch.setenv("ARGO_SYNC_NAMESPACE", f"cli:{uuid.uuid4().hex[:8]}")
+    return CliRunner()
+
+
+def _thread(output: str) -> str:
+    match = re.search(r"argo approve (goal-[0-9a-f]+)", output) or re.search(
+        r"thread (goal-[0-9a-f]+)", output)
+    assert match, output
+    return match.group(1)
+
+
+def test_run_with_approve_all_completes(cli_env):
+    result = cli_env.invoke(app, ["run", "Deploy the payments API to production",
+                                  "--budget", "1000", "--approve-all", "--no-interactive"])
+    assert result.exit_code == 0, result.output
+    assert "deploy_to_production" in result.output
+    assert "Goal completed" in result.output
+
+
+def test_interactive_approval_asks_per_step_and_rejection_skips(cli_env):
+    result = cli_env.invoke(app, ["run", "Deploy the payments API to production",
+                                  "--budget", "1000", "--interactive"], input="n\n")
+    assert "Approve deploy_to_production?" in result.output
+    assert "Goal rejected" in result.output
+    assert "deploy_to_production: skipped" in result.output.replace("[yellow]", "")
+
+
+def test_paused_run_is_approved_later_with_argo_approve(cli_env):
+    paused = cli_env.invoke(app, ["run", "Delete the stale session records from the "
+                                  "analytics database", "--no-interactive"])
+    assert paused.exit_code == 0, paused.output
+    thread = _thread(paused.output)
+    status = cli_env.invoke(app, ["status", thread])
+    assert "awaiting_approval" in status.output
+    approved = cli_env.invoke(app, ["approve", thread])
+    assert approved.exit_code == 0, approved.output
+    assert "Goal completed" in approved.output
+    unknown = cli_env.invoke(app, ["status", "goal-doesnotexist"])
+    assert unknown.exit_code == 2 and "no run" in unknown.output

@@ -1,0 +1,326 @@
+"""Contract suite for the four store ports, against the real local servers.
+
+Each test writes its own ids (and its own vector collection), so tests never
+see each other's data and the suite can run in any order.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+
+from argo_agents.config.endpoints import Endpoints
+from argo_agents.stores.errors import StoreRejected
+from argo_agents.stores.factory import Stores, open_stores
+from argo_agents.stores.records import (
+    CacheEntry,
+    EdgeRecord,
+    NodeRecord,
+    VectorRecord,
+    WarehouseRow,
+)
+
+pytestmark = pytest.mark.integration
+
+LABELS = ("Task", "Agent")
+LONG_TEXT = "".join(f"line {i}: the quick brown fox — ünïcødé ✓\n" for i in range(400))[:10_000]
+HOSTILE = [
+    "x'}) DETACH DELETE n //",
+    "'; DROP TABLE events; --",
+    "emoji 🚀🧠👩‍💻 and 中文 and \"quotes\" \\ backslash",
+    LONG_TEXT,
+]
+
+
+@pytest.fixture(scope="module")
+def stores(endpoints: Endpoints) -> Iterator[Stores]:
+    opened = open_stores(endpoints)
+    opened.graph.setup(LABELS)
+    opened.warehouse.setup()
+    yield opened
+    opened.close()
+
+
+def uid(prefix: str = "t") -> str:
+    return f"{prefix}{uuid.uuid4().hex[:12]}"
+
+
+def wrow(table: str, id_: str, version: int, **values: object) -> WarehouseRow:
+    base = {"id": id_, "version": version, "hash": f"h{version}", "entity_type": "event",
+            "operation": "upsert", "source": "test", "timestamp": datetime.now(UTC)}
+    return WarehouseRow(table, f"{id_}:{version}", base | values)
+
+
+def vrec(coll: str, id_: str, version: int, emb: list[float], doc: str = "d",
+         **meta: object) -> VectorRecord:
+    return VectorRecord(coll, id_, version, f"h{version}", doc, emb, dict(meta))
+
+
+# ---- cache (Redis) ---------------------------------------------------------------------
+def test_cache_round_trip_and_versions(stores: Stores) -> None:
+    key = uid("k")
+    value = {"title": "plan", "steps": [1, 2], "nested": {"ok": True}}
+    assert stores.cache.put_many([CacheEntry(key, value, 3, "h3", 60)]).applied == [key]
+    assert stores.cache.get_many([key, uid("missing")]) == {key: value}
+    got = stores.cache.versions([key])[key]
+    assert (got.version, got.hash) == (3, "h3")
+
+
+def test_cache_same_batch_twice_keeps_one_value(stores: Stores) -> None:
+    keys = [uid("k") for _ in range(3)]
+    batch = [CacheEntry(k, {"k": k}, 1, "h1", 60) for k in keys]
+    assert sorted(stores.cache.put_many(batch).applied) == sorted(keys)
+    second = stores.cache.put_many(batch)
+    assert second.applied == [] and sorted(second.stale) == sorted(keys)
+    assert stores.cache.get_many(keys) == {k: {"k": k} for k in keys}
+
+
+def test_cache_older_version_never_overwrites_newer(stores: Stores) -> None:
+    key = uid("k")
+    stores.cache.put_many([CacheEntry(key, "new", 5, "h5", 60)])
+    assert stores.cache.put_many([CacheEntry(key, "old", 4, "h4", 60)]).stale == [key]
+    assert stores.cache.get_many([key]) == {key: "new"}
+    assert stores.cache.delete_many([key], version=4) == 0  # a delete decided on v4
+    assert stores.cache.delete_many([key], version=5) == 1
+
+
+@pytest.mark.parametrize("text", HOSTILE, ids=["cypher", "sql", "emoji", "10k"])
+def test_cache_stores_hostile_text_verbatim(stores: Stores, text: str) -> None:
+    key = uid("k") + text[:40]  # hostile text in the key too
+    stores.cache.put_many([CacheEntry(key, {"text": text}, 1, "h", 60)])
+    assert stores.cache.get_many([key]) == {key: {"text": text}}
+
+
+def test_cache_ttl_per_entity_type_and_renewed_on_update(stores: Stores) -> None:
+    cache = stores.cache
+    agent, knowledge, forever = uid("k"), uid("k"), uid("k")
+    cache.put_many([CacheEntry(agent, 1, 1, "h", cache.ttl_for("agent")),
+                    CacheEntry(knowledge, 1, 1, "h", cache.ttl_for("knowledge")),
+                    CacheEntry(forever, 1, 1, "h", None)])
+    assert 290 <= (cache.ttl_of(agent) or 0) <= 300
+    assert 3590 <= (cache.ttl_of(knowledge) or 0) <= 3600
+    assert cache.ttl_of(forever) is None
+    cache.client.expire("argo:cache:" + agent, 5)  # nearly expired ...
+    cache.put_many([CacheEntry(agent, 2, 2, "h2", cache.ttl_for("agent"))])
+    assert (cache.ttl_of(agent) or 0) >= 290  # ... and renewed by the update
+
+
+def test_workload_never_below_zero(stores: Stores) -> None:
+    agent = uid("agent")
+    assert stores.cache.add_workload(agent, -2) == 0
+    assert stores.cache.add_workload(agent, 3) == 3
+    assert stores.cache.add_workload(agent, -5) == 0
+    nobody = uid("nobody")
+    assert stores.cache.workloads([agent, nobody]) == {agent: 0, nobody: 0}
+
+
+def test_publish_delivers_json(stores: Stores) -> None:
+    channel = uid("chan")
+    sub = stores.cache.client.pubsub()
+    sub.subscribe(channel)
+    sub.get_message(timeout=1)  # the subscribe confirmation
+    assert stores.cache.publish(channel, {"text": HOSTILE[2]}) == 1
+    msg = sub.get_message(timeout=2)
+    sub.close()
+    assert msg is not None and json.loads(msg["data"]) == {"text": HOSTILE[2]}
+
+
+# ---- graph (Neo4j protocol) --------------------------------------------------------------
+def test_graph_round_trip_with_json_props(stores: Stores) -> None:
+    nid = uid()
+    props = {"title": "t", "tags": ["a", "b"], "meta": {"k": 1}, "id": "ignored"}
+    assert stores.graph.upsert_nodes([NodeRecord("Task", nid, 1, "h1", props)]).applied == [nid]
+    node = stores.graph.get_nodes("Task", [nid])[nid]
+    assert (node["id"], node["version"], node["hash"]) == (nid, 1, "h1")
+    assert node["tags"] == ["a", "b"] and json.loads(node["meta"]) == {"k": 1}
+
+
+def test_graph_same_batch_twice_keeps_one_node_and_edge(stores: Stores) -> None:
+    a, b = uid(), uid()
+    nodes = [NodeRecord("Task", a, 1, "h"), NodeRecord("Task", b, 1, "h")]
+    edge = [EdgeRecord("DEPENDS_ON", "Task", a, "Task", b, {"weight": 1})]
+    for _ in range(2):
+        stores.graph.upsert_nodes(nodes)
+        stores.graph.upsert_edges(edge)
+    rows = stores.graph.query(
+        "MATCH (n:Task) WHERE n.id IN $ids RETURN count(n) AS nodes", {"ids": [a, b]})
+    assert rows[0]["nodes"] == 2
+    rels = stores.graph.query("MATCH (:Task {id: $a})-[r:DEPENDS_ON]->(:Task {id: $b}) "
+                              "RETURN count(r) AS n", {"a": a, "b": b})
+    assert rels[0]["n"] == 1
+
+
+def test_graph_older_version_never_overwrites_newer(stores: Stores) -> None:
+    nid = uid()
+    stores.graph.upsert_nodes([NodeRecord("Task", nid, 5, "h5", {"state": "new"})])
+    result = stores.graph.upsert_nodes([NodeRecord("Task", nid, 4, "h4", {"state": "old"})])
+    assert result.stale == [nid] and result.applied == []
+    assert stores.graph.get_nodes("Task", [nid])[nid]["state"] == "new"
+    assert stores.graph.versions("Task", [nid])[nid].version == 5
+
+
+@pytest.mark.parametrize("text", HOSTILE, ids=["cypher", "sql", "emoji", "10k"])
+def test_graph_stores_hostile_text_verbatim(stores: Stores, text: str) -> None:
+    nid = uid() + text[:40]
+    stores.graph.upsert_nodes([NodeRecord("Task", nid, 1, "h", {"goal": text})])
+    assert stores.graph.get_nodes("Task", [nid])[nid]["goal"] == text
+    assert stores.graph.query("MATCH (n:Task) WHERE n.id = $id RETURN n.goal AS g",
+                              {"id": nid}) == [{"g": text}]
+
+
+def test_graph_related_finds_nodes_at_distance_one_to_three(stores: Stores) -> None:
+    chain = [uid() for _ in range(5)]
+    stores.graph.upsert_nodes([NodeRecord("Task", n, 1, "h") for n in chain])
+    stores.graph.upsert_edges([EdgeRecord("DEPENDS_ON", "Task", x, "Task", y)
+                               for x, y in zip(chain, chain[1:], strict=False)])
+    found = stores.graph.related("Task", chain[0], max_depth=3)
+    assert found == [("Task", chain[1], 1), ("Task", chain[2], 2), ("Task", chain[3], 3)]
+    assert [d for _, _, d in stores.graph.related("Task", chain[2], max_depth=1)] == [1, 1]
+
+
+def test_graph_edge_before_nodes_is_kept_and_placeholder_replaced(stores: Stores) -> None:
+    task, agent = uid(), uid()
+    stores.graph.upsert_edges([EdgeRecord("ASSIGNED_TO", "Task", task, "Agent", agent)])
+    assert stores.graph.versions("Agent", [agent]) == {}  # a placeholder is not "stored"
+    assert stores.graph.upsert_nodes([NodeRecord("Agent", agent, 1, "h")]).applied == [agent]
+    assert stores.graph.related("Task", task, max_depth=1) == [("Agent", agent, 1)]
+
+
+def test_graph_rejects_bad_names_and_depths(stores: Stores) -> None:
+    with pytest.raises(StoreRejected, match="invalid label"):
+        stores.graph.upsert_nodes([NodeRecord("Task) DETACH DELETE n //", uid(), 1, "h")])
+    with pytest.raises(StoreRejected, match="max_depth"):
+        stores.graph.related("Task", uid(), max_depth=6)
+
+
+def test_graph_setup_twice_is_harmless_and_delete_counts(stores: Stores) -> None:
+    stores.graph.setup(LABELS)
+    ids = [uid(), uid()]
+    stores.graph.upsert_nodes([NodeRecord("Task", i, 1, "h") for i in ids])
+    assert stores.graph.delete_nodes("Task", [*ids, uid()]) == 2
+    assert stores.graph.get_nodes("Task", ids) == {}
+    assert stores.graph.is_real_neo4j is False  # the local stack serves ArcadeDB
+
+
+# ---- warehouse (BigQuery API) -------------------------------------------------------------
+def test_warehouse_round_trip_through_latest_view(stores: Stores) -> None:
+    rid = uid("e")
+    stores.warehouse.insert_rows([wrow("events", rid, 1, event_type="created",
+                                       content={"a": [1, 2]}, metadata={"m": "x"})])
+    rows = stores.warehouse.query(
+        "SELECT id, event_type, content, metadata FROM {dataset}.events_latest WHERE id = @id",
+        {"id": rid})
+    assert rows == [{"id": rid, "event_type": "created", "content": {"a": [1, 2]},
+                     "metadata": {"m": "x"}}]
+
+
+def test_warehouse_same_batch_twice_keeps_one_row_per_id(stores: Stores) -> None:
+    ids = [uid("e") for _ in range(3)]
+    batch = [wrow("agent_activities", i, 1, agent_id="a", success=True, duration_s=1.5)
+             for i in ids]
+    stores.warehouse.insert_rows(batch)
+    stores.warehouse.insert_rows(batch)
+    rows = stores.warehouse.query("SELECT id FROM {dataset}.agent_activities_latest "
+                                  "WHERE id IN UNNEST(@ids)", {"ids": ids})
+    assert sorted(r["id"] for r in rows) == sorted(ids)
+
+
+def test_warehouse_older_version_never_overwrites_newer(stores: Stores) -> None:
+    rid = uid("p")
+    stores.warehouse.insert_rows([wrow("patterns", rid, 2, success_rate=0.9)])
+    stores.warehouse.insert_rows([wrow("patterns", rid, 1, success_rate=0.1)])  # late arrival
+    assert stores.warehouse.versions("patterns", [rid])[rid].version == 2
+    rows = stores.warehouse.query("SELECT success_rate FROM {dataset}.patterns_latest "
+                                  "WHERE id = @id", {"id": rid})
+    assert rows == [{"success_rate": 0.9}]
+
+
+@pytest.mark.parametrize("text", HOSTILE, ids=["cypher", "sql", "emoji", "10k"])
+def test_warehouse_stores_hostile_text_verbatim(stores: Stores, text: str) -> None:
+    rid = uid("k") + text[:40]
+    stores.warehouse.insert_rows([wrow("knowledge_base", rid, 1, title=text,
+                                       content={"body": text})])
+    rows = stores.warehouse.query("SELECT title, content FROM {dataset}.knowledge_base_latest "
+                                  "WHERE id = @id AND title = @title", {"id": rid, "title": text})
+    assert rows == [{"title": text, "content": {"body": text}}]
+
+
+def test_warehouse_parameters_of_every_type(stores: Stores) -> None:
+    rid = uid("m")
+    stores.warehouse.insert_rows([wrow("metrics", rid, 1, name="latency", value=2.5)])
+    now = datetime.now(UTC)
+    rows = stores.warehouse.query(
+        "SELECT id FROM {dataset}.metrics_latest WHERE id IN UNNEST(@ids) AND value > @low "
+        "AND version = @v AND timestamp <= @now AND @flag", {
+            "ids": [rid], "low": 1.0, "v": 1, "now": now, "flag": True})
+    assert rows == [{"id": rid}]
+
+
+def test_warehouse_rejects_unknown_tables_and_columns(stores: Stores) -> None:
+    with pytest.raises(StoreRejected, match="unknown table"):
+        stores.warehouse.insert_rows([WarehouseRow("events; DROP", "r", {"id": "x"})])
+    with pytest.raises(StoreRejected, match="unknown columns"):
+        stores.warehouse.insert_rows([wrow("events", uid(), 1, nope=1)])
+    with pytest.raises(StoreRejected, match="expects INT64"):  # the emulator would say 500
+        stores.warehouse.insert_rows([WarehouseRow("events", "r", {"id": uid(), "version": "2"})])
+
+
+def test_warehouse_failing_query_raises_instead_of_returning_nothing(stores: Stores) -> None:
+    with pytest.raises(StoreRejected, match="Syntax error"):
+        stores.warehouse.query("SELEC 1")
+    with pytest.raises(StoreRejected, match="not found"):
+        stores.warehouse.query("SELECT * FROM {dataset}.no_such_table")
+
+
+def test_warehouse_setup_twice_is_harmless(stores: Stores) -> None:
+    stores.warehouse.setup()
+    assert stores.warehouse.query("SELECT 1 AS one") == [{"one": 1}]
+
+
+# ---- vectors (Chroma) ----------------------------------------------------------------------
+def test_vectors_round_trip_and_same_batch_twice(stores: Stores) -> None:
+    coll = uid("c")
+    batch = [vrec(coll, "a", 1, [1.0, 0.0, 0.0], nested={"k": 1}),
+             vrec(coll, "b", 1, [0.0, 1.0, 0.0])]
+    assert sorted(stores.vectors.upsert(batch).applied) == ["a", "b"]
+    assert sorted(stores.vectors.upsert(batch).stale) == ["a", "b"]
+    hits = stores.vectors.search(coll, [1.0, 0.1, 0.0], k=10)
+    assert [h.id for h in hits] == ["a", "b"]  # one vector per id
+    assert hits[0].similarity > 0.99 and json.loads(hits[0].metadata["nested"]) == {"k": 1}
+
+
+def test_vectors_older_version_never_overwrites_newer(stores: Stores) -> None:
+    coll = uid("c")
+    stores.vectors.upsert([vrec(coll, "a", 3, [1.0, 0.0], doc="new")])
+    assert stores.vectors.upsert([vrec(coll, "a", 2, [0.0, 1.0], doc="old")]).stale == ["a"]
+    assert stores.vectors.versions(coll, ["a"])["a"].version == 3
+    assert stores.vectors.search(coll, [1.0, 0.0], k=1)[0].document == "new"
+
+
+@pytest.mark.parametrize("text", HOSTILE, ids=["cypher", "sql", "emoji", "10k"])
+def test_vectors_store_hostile_text_verbatim(stores: Stores, text: str) -> None:
+    coll = uid("c")
+    stores.vectors.upsert([vrec(coll, text[:40], 1, [0.5, 0.5], doc=text, note=text)])
+    hit = stores.vectors.search(coll, [0.5, 0.5], k=1, where={"note": text})[0]
+    assert (hit.id, hit.document, hit.metadata["note"]) == (text[:40], text, text)
+
+
+def test_vectors_search_with_where_filter_and_delete(stores: Stores) -> None:
+    coll = uid("c")
+    stores.vectors.upsert([vrec(coll, "x", 1, [1.0, 0.0], kind="plan"),
+                           vrec(coll, "y", 1, [0.9, 0.1], kind="result")])
+    hits = stores.vectors.search(coll, [1.0, 0.0], k=5, where={"kind": "result"})
+    assert [h.id for h in hits] == ["y"]
+    stores.vectors.delete(coll, ["x", "y"])
+    assert stores.vectors.versions(coll, ["x", "y"]) == {}
+
+
+def test_all_stores_healthy(stores: Stores) -> None:
+    started = time.monotonic()
+    assert stores.health() == {"redis": None, "neo4j": None, "bigquery": None, "chroma": None}
+    assert time.monotonic() - started < 5

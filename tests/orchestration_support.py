@@ -1,0 +1,57 @@
+"""Helpers for orchestrator tests: services on the session stack, counting fake agents."""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from langgraph.graph import START, StateGraph
+
+from argo_agents.agents.state import AgentInput, AgentOutput, AgentState
+from argo_agents.api import Argo
+from argo_agents.bootstrap import Services, build_services
+from argo_agents.config import Settings
+from argo_agents.config.endpoints import Endpoints
+from argo_agents.sync.config import SyncConfig
+
+
+class CountingAgents:
+    """Agent subgraphs that record every invocation; some steps may be made to fail."""
+
+    def __init__(self, failing: set[str] | None = None) -> None:
+        self.calls: Counter[str] = Counter()
+        self.failing = failing or set()
+
+    def graph(self, kind: str) -> Any:
+        def produce(state: AgentState) -> dict[str, Any]:
+            step = state["step"]
+            self.calls[step["action"]] += 1
+            if step["action"] in self.failing:
+                raise RuntimeError(f"{step['action']} broke")
+            return {"result": {
+                "step_id": step["id"], "agent_id": state["agent_id"], "agent_kind": kind,
+                "summary": f"{kind} did {step['action']} on {state['subject']}",
+                "findings": [f"finding of {step['action']}"], "artefacts": [],
+                "confidence": 0.8, "knowledge": [], "sources": [], "produced_by": "offline"}}
+
+        builder = StateGraph(AgentState, input_schema=AgentInput, output_schema=AgentOutput)
+        builder.add_node("produce_result", produce)
+        builder.add_edge(START, "produce_result")
+        return builder.compile(name=kind)
+
+    def attach(self, services: Services) -> Services:
+        services.agent_graphs = {k: self.graph(k) for k in ("technical", "research", "creative")}
+        return services
+
+
+def make_services(endpoints: Endpoints, data_dir: Path) -> Services:
+    """Services on the session's servers, with their own outbox namespace."""
+    settings = Settings(_env_file=None, data_dir=data_dir)  # type: ignore[call-arg]
+    config = SyncConfig(namespace=f"test:{uuid.uuid4().hex[:8]}", block_ms=50)
+    return build_services(settings, endpoints=endpoints, model=None, sync_config=config)
+
+
+def make_argo(services: Services) -> Argo:
+    return Argo(services.settings, services=services)
