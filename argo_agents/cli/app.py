@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import warnings
 
 import typer
 
@@ -23,4 +24,7 @@ register_goal_commands(app)
 def main() -> None:
     """Console-script entry point."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    # Google's clients warn about Python/grpcio support dates on every import: not
+    # actionable for a user of the CLI, and it buries the output.
+    warnings.filterwarnings("ignore", category=FutureWarning, module=r"google\..*")
     app()

@@ -10,6 +10,8 @@ import time
 import uuid
 from pathlib import Path
 
+import json
+
 import httpx
 import pytest
 from langgraph_sdk import get_sync_client
@@ -28,10 +30,15 @@ def dev_server(stack, tmp_path_factory):
     workdir = tmp_path_factory.mktemp("devserver")
     env = {**os.environ, "ARGO_DATA_DIR": str(stack.settings.data_dir),
            "ARGO_SYNC_NAMESPACE": f"dev:{uuid.uuid4().hex[:8]}"}
+    # the same langgraph.json with absolute paths, so the server's files stay in workdir
+    spec = json.loads((ROOT / "langgraph.json").read_text())
+    spec["dependencies"] = [str(ROOT)]
+    spec["graphs"] = {k: str(ROOT / v.removeprefix("./")) for k, v in spec["graphs"].items()}
+    (workdir / "langgraph.json").write_text(json.dumps(spec))
     log = open(workdir / "server.log", "wb")
     proc = subprocess.Popen(
         [str(Path(sys.executable).parent / "langgraph"), "dev", "--no-browser", "--no-reload",
-         "--port", str(port), "--config", str(ROOT / "langgraph.json")],
+         "--port", str(port), "--config", str(workdir / "langgraph.json")],
         cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
