@@ -163,8 +163,11 @@ class LocalStack:
                     f"(or set its ARGO_* variable to an external service)")
             return int(state[name]["ports"]["main"])
 
-        redis_url = s.redis_url or (
-            f"redis://:{sec['redis_password']}@127.0.0.1:{port('redis')}/0")
+        if s.redis_url:
+            redis_url = s.redis_url
+        else:
+            redis_port = port("redis")
+            redis_url = f"redis://:{sec['redis_password']}@127.0.0.1:{redis_port}/0"
         if s.neo4j_uri:
             neo4j_uri, user = s.neo4j_uri, s.neo4j_user
             pw = s.neo4j_password.get_secret_value() if s.neo4j_password else ""

@@ -49,8 +49,10 @@ def test_stopped_store_blocks_nobody_and_catches_up(make_engine, sync_stores, en
                          data={"name": "n", "value": i}) for i in range(500)]
     with_versions = [e.model_copy(update={"version": 1}) for e in events]
 
-    own_chroma.down()  # the vector store is gone before the events arrive
     engine.publish(events)
+    first = engine.drain(timeout_s=1.0)  # events are flowing to all four stores...
+    assert 0 < first.processed < len(events)
+    own_chroma.down()  # ...when the vector store goes away
     t0 = time.monotonic()
     report = engine.drain(timeout_s=12)
     assert not report.complete  # the knowledge events wait for the vector store...
