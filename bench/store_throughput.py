@@ -4,7 +4,7 @@ Starts a LocalStack in a temporary directory, writes N records per store with
 the batch methods (in batches of --batch), then a one-by-one sample as a
 baseline, prints records/s and the batch/one-by-one ratio, and stops the stack.
 
-    .venv/bin/python bench/store_throughput.py [-n 20000] [--batch 1000] [--single 500]
+    .venv/bin/python -m bench.store_throughput [-n 20000] [--batch 1000] [--single 500]
 """
 
 from __future__ import annotations

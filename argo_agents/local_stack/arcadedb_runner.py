@@ -42,13 +42,17 @@ def main(argv: list[str] | None = None) -> int:
             "bolt_port": args.bolt_port,
             "bolt_host": "127.0.0.1",
         },
+        # -Xrs: the JVM leaves SIGTERM/SIGINT to Python, so `down` stops the server
+        # cleanly instead of waiting out the grace period and killing it.
+        jvm_kwargs={"heap_size": "1g", "jvm_args": ["-Xrs"]},
     )
     server.start()
     try:
         server.create_database(args.database)
         print(f"arcadedb ready: bolt 127.0.0.1:{args.bolt_port} database {args.database}",
               flush=True)
-        stop.wait()
+        while not stop.wait(0.5):
+            pass
     finally:
         server.stop()
     return 0

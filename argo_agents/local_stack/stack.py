@@ -151,13 +151,19 @@ class LocalStack:
         raise StackError(f"unknown server {name!r}; choose from {servers.SERVER_NAMES}")
 
     # ---- endpoints -----------------------------------------------------------------
-    def endpoints(self) -> Endpoints:
-        """Where each store is: external settings win, else this stack's servers."""
+    def endpoints(self, *, strict: bool = True) -> Endpoints:
+        """Where each store is: external settings win, else this stack's servers.
+
+        ``strict=False`` gives port 0 for a local server that is not running
+        (used while starting a subset of the stack).
+        """
         s, state = self.settings, self._read_state()
         sec = self._secrets() if any(n in state for n in ("redis", "neo4j")) else {}
 
         def port(name: str) -> int:
             if name not in state:
+                if not strict:
+                    return 0
                 raise StackError(
                     f"the local {name} server is not running: run `argo stack up` "
                     f"(or set its ARGO_* variable to an external service)")
@@ -217,7 +223,7 @@ class LocalStack:
                 state[spec.name] = {"pid": started[spec.name].pid, "ports": spec.ports,
                                     "log": str(self._log_path(spec.name))}
             self._write_state(state)
-            endpoints = self.endpoints()
+            endpoints = self.endpoints(strict=only is None)
             with ThreadPoolExecutor(max(1, len(to_start))) as pool:
                 list(pool.map(lambda s: self._wait_healthy(s, started[s.name], endpoints),
                               to_start))
@@ -230,7 +236,7 @@ class LocalStack:
         if to_start:
             say(f"started {', '.join(s.name for s in to_start)} in "
                 f"{time.monotonic() - t0:.1f}s")
-        return self.endpoints()
+        return self.endpoints(strict=only is None)
 
     def _log_path(self, name: str) -> Path:
         return self.root / "logs" / f"{name}.log"
@@ -345,7 +351,10 @@ def _terminate(pid: int | None, grace_s: float = 10.0) -> None:
             os.killpg(pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
-    _reap(pid)
+    deadline = time.monotonic() + 5.0
+    while time.monotonic() < deadline and pid_alive(pid):  # reap, or it stays a zombie
+        _reap(pid)
+        time.sleep(0.05)
 
 
 def _reap(pid: int) -> None:

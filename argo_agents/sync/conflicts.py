@@ -10,6 +10,9 @@ one, published to the outbox: it reaches all stores by the ordinary path, so
 they converge. ROLLBACK is a saga: the state before the event is snapshotted
 before the first write (and kept in the event's progress for later rounds),
 and the compensation writes that state back, or deletes where there was none.
+The snapshot comes from the first of Redis, Neo4j and BigQuery that holds the
+entity (the vector store keeps no whole state), and the compensation goes to
+every target, so the stores converge even if one of them had diverged.
 """
 
 from __future__ import annotations

@@ -10,9 +10,13 @@ from __future__ import annotations
 import pytest
 
 from argo_agents.sync import ConflictStrategy, SyncEvent
-from argo_agents.sync.mappers import to_node
+from argo_agents.sync.mappers import to_node, to_vector
 from argo_agents.sync.matrix import STORES, spec_for
-from tests.integration.test_sync_support import make_engine, sync_stores, uid  # noqa: F401
+from tests.integration.test_sync_support import (  # noqa: F401  (fixtures)
+    make_engine_fixture,
+    sync_stores_fixture,
+    uid,
+)
 
 pytestmark = pytest.mark.integration
 K = "knowledge"
@@ -95,8 +99,10 @@ def test_rollback_restores_every_store_to_the_state_before_the_event(make_engine
 def test_rollback_of_a_create_deletes_it_everywhere(make_engine):
     engine = make_engine(strategies={K: ConflictStrategy.ROLLBACK})
     eid = uid("rb-create")
+    # Only the vector store (which keeps no whole state to restore) got a rogue version 1,
+    # so before the event no store held the entity: undoing the create deletes it.
     rogue = knowledge(eid, {"text": "rogue"}, version=1)
-    engine.ctx.stores.graph.upsert_nodes([to_node(rogue, spec_for(K))])
+    engine.ctx.stores.vectors.upsert([to_vector(rogue, [1.0] + [0.0] * 383)])
     engine.publish([knowledge(eid, {"text": "new"}, version=1)])
     assert engine.drain(timeout_s=30).complete
     held = {s: engine.ctx.reader.versions(s, K, [eid]) for s in STORES}

@@ -8,10 +8,10 @@ import pytest
 
 from argo_agents.stores.errors import StoreRejected
 from argo_agents.sync import SyncEvent
-from tests.integration.test_sync_support import (  # noqa: F401
+from tests.integration.test_sync_support import (  # noqa: F401  (fixtures)
     assert_holds,
-    make_engine,
-    sync_stores,
+    make_engine_fixture,
+    sync_stores_fixture,
     uid,
 )
 

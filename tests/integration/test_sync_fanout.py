@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import random
+import threading
+import time
 
 import pytest
 
 from argo_agents.sync import Priority, SyncEvent
-from tests.integration.test_sync_support import (  # noqa: F401
+from tests.integration.test_sync_support import (  # noqa: F401  (fixtures)
     assert_holds,
-    make_engine,
+    make_engine_fixture,
     raw_row_counts,
-    sync_stores,
+    sync_stores_fixture,
     uid,
 )
 
@@ -84,3 +86,50 @@ def test_thousand_mixed_events_reach_exactly_their_stores(make_engine, sync_stor
     assert collab[0]["n"] == 2  # one edge per pair of agents (a1-a1, a1-a3)
     status = engine.status()
     assert status.processed == 1000 and status.outbox == 0 and status.p95_ms is not None
+
+
+def test_urgent_events_are_read_before_older_lower_priority_ones(make_engine):
+    engine = make_engine(batch_size=10, batch_min=10, batch_max=10)
+    run = uid("prio")
+    low = [SyncEvent(entity_type="metric", entity_id=f"{run}-low-{i}", priority=Priority.LOW,
+                     data={"name": "n", "value": i}) for i in range(30)]
+    urgent = [SyncEvent(entity_type="metric", entity_id=f"{run}-urgent-{i}",
+                        priority=Priority.URGENT, data={"name": "n", "value": i})
+              for i in range(10)]
+    engine.publish(low)
+    engine.publish(urgent)  # published last, applied first
+    worker = engine.worker()
+    try:
+        stats = worker.step()
+    finally:
+        worker.close()
+    assert stats.applied == 10
+    held = engine.ctx.reader.versions("bigquery", "metric", [e.entity_id for e in urgent + low])
+    assert set(held) == {e.entity_id for e in urgent}
+
+
+def test_workers_sharing_the_group_split_the_work_without_overlap(make_engine, sync_stores):
+    engine = make_engine(batch_size=20, batch_max=20)
+    run = uid("share")
+    events = [SyncEvent(entity_type="metric", entity_id=f"{run}-{i}",
+                        data={"name": "n", "value": i}) for i in range(400)]
+    engine.publish(events)
+    stop = threading.Event()
+    workers = [engine.worker(f"w{i}") for i in range(3)]
+    threads = [threading.Thread(target=w.run, args=(stop,)) for w in workers]
+    for t in threads:
+        t.start()
+    try:
+        deadline = time.monotonic() + 60
+        while engine.ctx.outbox.sizes()[0] and time.monotonic() < deadline:
+            stop.wait(0.1)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(timeout=30)
+        for w in workers:
+            w.close()
+    assert engine.ctx.outbox.sizes() == (0, 0)
+    counts = raw_row_counts(sync_stores, "metrics", [e.entity_id for e in events])
+    assert len(counts) == 400 and set(counts.values()) == {1}
+    assert engine.status().processed == 400

@@ -7,11 +7,11 @@ import random
 import pytest
 
 from argo_agents.sync import SyncEvent
-from tests.integration.test_sync_support import (  # noqa: F401
+from tests.integration.test_sync_support import (  # noqa: F401  (fixtures)
     assert_holds,
-    make_engine,
+    make_engine_fixture,
     raw_row_counts,
-    sync_stores,
+    sync_stores_fixture,
     uid,
 )
 

@@ -12,7 +12,11 @@ from argo_agents.sync import (
     SyncEvent,
     UnknownEntityTypeError,
 )
-from tests.integration.test_sync_support import make_engine, sync_stores, uid  # noqa: F401
+from tests.integration.test_sync_support import (  # noqa: F401  (fixtures)
+    make_engine_fixture,
+    sync_stores_fixture,
+    uid,
+)
 
 pytestmark = pytest.mark.integration
 

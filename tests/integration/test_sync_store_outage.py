@@ -13,10 +13,10 @@ from argo_agents.local_stack.stack import free_port
 from argo_agents.stores.factory import open_vectors
 from argo_agents.sync import SyncEvent
 from tests.conftest import make_settings
-from tests.integration.test_sync_support import (  # noqa: F401
+from tests.integration.test_sync_support import (  # noqa: F401  (fixtures)
     assert_holds,
-    make_engine,
-    sync_stores,
+    make_engine_fixture,
+    sync_stores_fixture,
     uid,
 )
 

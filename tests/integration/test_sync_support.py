@@ -1,8 +1,10 @@
 """Shared fixtures and probes of the sync integration tests (no tests here).
 
-Every engine gets its own namespace (its own outbox, ledger and metrics in
-the session Redis) and every test its own entity ids, so tests never see
-each other's data although they share the session's four servers.
+Test modules import the fixtures by their function names (``*_fixture``);
+tests ask for them by fixture name. Every engine gets its own namespace (its
+own outbox, ledger and metrics in the session Redis) and every test its own
+entity ids, so tests never see each other's data although they share the
+session's four servers.
 """
 
 from __future__ import annotations
@@ -30,15 +32,15 @@ def uid(prefix: str = "e") -> str:
     return f"{prefix}-{uuid.uuid4().hex[:12]}"
 
 
-@pytest.fixture(scope="module")
-def sync_stores(endpoints: Endpoints, stack_settings: Settings) -> Iterator[Stores]:
+@pytest.fixture(scope="module", name="sync_stores")
+def sync_stores_fixture(endpoints: Endpoints, stack_settings: Settings) -> Iterator[Stores]:
     stores = open_stores(endpoints, stack_settings)
     yield stores
     stores.close()
 
 
-@pytest.fixture
-def make_engine(sync_stores: Stores) -> Iterator[Callable[..., SyncEngine]]:
+@pytest.fixture(name="make_engine")
+def make_engine_fixture(sync_stores: Stores) -> Iterator[Callable[..., SyncEngine]]:
     """Engines on their own namespaces, reset and closed after the test."""
     made: list[SyncEngine] = []
 

@@ -3,6 +3,7 @@
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from pydantic import ValidationError
 
 from argo_agents.sync.events import (
     EventTooLargeError,
@@ -52,7 +53,7 @@ def test_defaults_and_utc_timestamps():
 
 
 def test_event_is_frozen():
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError):
         ev().entity_id = "x"  # type: ignore[misc]
 
 

@@ -1,0 +1,100 @@
+"""Verification finds every kind of divergence and repair fixes it; the `argo sync` CLI."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from argo_agents.cli.sync_commands import sync_app
+from argo_agents.stores.records import WarehouseRow
+from argo_agents.sync import ConflictStrategy, SyncEvent
+from argo_agents.sync.mappers import to_node
+from argo_agents.sync.matrix import spec_for
+from tests.integration.test_sync_support import (  # noqa: F401  (fixtures)
+    make_engine_fixture,
+    sync_stores_fixture,
+    uid,
+)
+
+pytestmark = pytest.mark.integration
+
+
+def test_verify_reports_missing_stale_divergent_and_repair_fixes_them(make_engine, sync_stores):
+    engine = make_engine()
+    run = uid("verify")
+    events = [SyncEvent(entity_type="knowledge", entity_id=f"{run}-{i}",
+                        data={"text": f"fact {i}"}) for i in range(6)]
+    engine.publish(events)
+    assert engine.drain(timeout_s=30).complete
+    assert engine.verify("knowledge").divergence == 0
+    k = [e.entity_id for e in events]
+    sync_stores.cache.invalidate([f"knowledge:{k[0]}"])  # missing in Redis
+    sync_stores.graph.delete_nodes("Knowledge", [k[1]])  # missing in Neo4j
+    sync_stores.vectors.delete("knowledge", [k[2]])  # missing in Chroma
+    sync_stores.warehouse.insert_rows([WarehouseRow("knowledge_base", f"rogue-{k[3]}", {
+        "id": k[3], "version": 2, "hash": "f" * 64, "content": {"text": "rogue"}})])  # divergent
+    engine.publish([SyncEvent(entity_type="knowledge", entity_id=k[4], data={"text": "v2"})])
+    engine.ctx.outbox.read("nobody", 10, None)  # v2 delivered to a worker that never acks
+    stale = SyncEvent(entity_type="knowledge", entity_id=k[4], data={"text": "v2"}, version=2)
+    sync_stores.graph.upsert_nodes([to_node(stale, spec_for("knowledge"))])  # only Neo4j has v2
+
+    report = engine.verify("knowledge")
+    assert (report.missing, report.divergent) == (3, 1)
+    assert report.stale == 3  # Redis, BigQuery and Chroma still hold v1 of k[4]
+    assert {(p.entity_id, p.store) for p in report.problems} >= {
+        (k[0], "redis"), (k[1], "neo4j"), (k[2], "vector"), (k[3], "bigquery")}
+
+    repaired = engine.verify("knowledge", repair=True)
+    assert repaired.repaired == 5 and repaired.unrepairable == []
+    assert engine.drain(timeout_s=60).complete
+    assert engine.verify("knowledge").divergence == 0
+    assert sync_stores.cache.get_many([f"knowledge:{k[4]}"])[f"knowledge:{k[4]}"] == {"text": "v2"}
+
+
+@pytest.fixture
+def cli(monkeypatch, stack_settings, tmp_path):
+    def run(namespace: str, *args: str):
+        monkeypatch.chdir(tmp_path)  # no stray .env
+        monkeypatch.setenv("ARGO_DATA_DIR", str(stack_settings.data_dir))
+        monkeypatch.setenv("ARGO_SYNC_NAMESPACE", namespace)
+        monkeypatch.setenv("ARGO_EMBEDDING_PROVIDER", "hashing")
+        result = CliRunner().invoke(sync_app, list(args))
+        result.text = " ".join(result.output.split())  # rich wraps to the terminal width
+        return result
+    return run
+
+
+def test_cli_status_verify_dlq_replay_and_conflicts(make_engine, cli):
+    engine = make_engine(strategies={"knowledge": ConflictStrategy.MANUAL})
+    ns = engine.config.namespace
+    eid = uid("cli")
+    engine.publish([SyncEvent(entity_type="knowledge", entity_id=eid, data={"text": "one"},
+                              version=1)])
+    engine.drain(timeout_s=30)
+    rogue = SyncEvent(entity_type="knowledge", entity_id=eid, data={"text": "rogue"}, version=2)
+    engine.ctx.stores.graph.upsert_nodes([to_node(rogue, spec_for("knowledge"))])
+    engine.publish([SyncEvent(entity_type="knowledge", entity_id=eid, data={"text": "two"},
+                              version=2)])
+    engine.drain(timeout_s=30)
+    engine.ctx.deadletters.add(None, "outbox", "cannot decode outbox entry", 0, raw=b"{oops")
+
+    out = cli(ns, "status")
+    assert out.exit_code == 0, out.output
+    assert "1 dead letters" in out.text and "1 parked conflicts" in out.text
+    out = cli(ns, "dlq")
+    assert out.exit_code == 0 and "cannot" in out.text
+    assert cli(ns, "replay").exit_code == 2
+    assert "replayed 0" in cli(ns, "replay", "--all").text  # unreadable: nothing to replay
+
+    out = cli(ns, "conflicts")
+    assert out.exit_code == 0 and eid in out.output
+    [parked] = engine.conflicts()
+    out = cli(ns, "conflicts", "--show", parked.id[:16])
+    assert out.exit_code == 0 and "rogue" in out.output and "two" in out.output
+    out = cli(ns, "conflicts", "--resolve", parked.id[:16], "--take", "incoming")
+    assert out.exit_code == 0, out.output
+    engine.drain(timeout_s=30)
+    out = cli(ns, "verify", "--entity-type", "knowledge")
+    assert out.exit_code == 0, out.output
+    assert "0 missing, 0 stale, 0 divergent" in out.text
+    assert cli(ns, "verify", "--entity-type", "spaceship").exit_code == 2
