@@ -4,7 +4,8 @@
     with Argo.local() as argo:
         run = argo.submit_goal("optimise the checkout service's query latency by 40%")
         if run.status == "awaiting_approval":
-            run = argo.resume(run.thread_id, {s["step_id"]: "approve" for s in run.pending_approvals})
+            decisions = {p["step_id"]: "approve" for p in run.pending_approvals}
+            run = argo.resume(run.thread_id, decisions)
 
 Sync methods wrap the async twins (`asubmit_goal`, `aresume`, `aget_run`);
 inside a running event loop use the async ones.

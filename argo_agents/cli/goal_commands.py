@@ -67,10 +67,12 @@ def register(app: typer.Typer) -> None:
         budget: Annotated[float | None, typer.Option(help="Goal budget in USD.")] = None,
         director: Annotated[str | None, typer.Option(help="Who decides approvals.")] = None,
         approve_all: Annotated[bool, typer.Option(help="Approve every gated step.")] = False,
-        interactive: Annotated[bool, typer.Option(
-            help="Ask for each approval (default: when stdin is a terminal).")] = sys.stdin.isatty(),
+        interactive: Annotated[bool | None, typer.Option(
+            help="Ask for each approval (default: when stdin is a terminal).")] = None,
     ) -> None:
         """Plan a goal, assign agents, ask for approvals, run, and sync the outcome."""
+        if interactive is None:
+            interactive = sys.stdin is not None and sys.stdin.isatty()
         with Argo() as argo:
             try:
                 result = argo.submit_goal(goal, budget_usd=budget, director=director,

@@ -14,8 +14,6 @@ import json
 import logging
 import os
 import secrets
-import signal
-import socket
 import subprocess
 import time
 from collections.abc import Callable, Iterable
@@ -27,6 +25,7 @@ from argo_agents.config import Settings
 from argo_agents.config.endpoints import Endpoints
 from argo_agents.local_stack import servers
 from argo_agents.local_stack.errors import PortBusyError, ServerStartError, StackError
+from argo_agents.local_stack.processes import free_port, pid_alive, port_in_use, terminate
 
 log = logging.getLogger(__name__)
 
@@ -43,35 +42,6 @@ class ServerStatus:
     pid: int | None
     healthy: bool
     detail: str
-
-
-def free_port() -> int:
-    """A TCP port on loopback that nothing listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def port_in_use(port: int) -> bool:
-    """True when something accepts connections on loopback ``port``."""
-    with socket.socket() as s:
-        s.settimeout(0.2)
-        return s.connect_ex(("127.0.0.1", port)) == 0
-
-
-def pid_alive(pid: int | None) -> bool:
-    """True when ``pid`` is a live process (not a zombie)."""
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except (ProcessLookupError, PermissionError):
-        return False
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().split(") ", 1)[1][0] != "Z"
-    except OSError:
-        return True
 
 
 class LocalStack:
@@ -229,7 +199,7 @@ class LocalStack:
                               to_start))
         except BaseException:
             for name, proc in started.items():
-                _terminate(proc.pid)
+                terminate(proc.pid)
                 state.pop(name, None)
             self._write_state(state)
             raise
@@ -285,7 +255,7 @@ class LocalStack:
         state = self._read_state()
         stopped = []
         for name, entry in state.items():
-            _terminate(entry.get("pid"))
+            terminate(entry.get("pid"))
             (self.root / f"{name}.pid").unlink(missing_ok=True)
             stopped.append(name)
         self._write_state({})
@@ -332,36 +302,6 @@ def _address(name: str, endpoints: Endpoints | None, entry: dict) -> str:
         "bigquery": endpoints.bigquery_endpoint or "bigquery.googleapis.com",
         "chroma": f"{endpoints.chroma_host}:{endpoints.chroma_port}",
     }[name]
-
-
-def _terminate(pid: int | None, grace_s: float = 10.0) -> None:
-    """SIGTERM the process group, then SIGKILL what is left after ``grace_s``."""
-    if not pid or not pid_alive(pid):
-        return
-    try:
-        os.killpg(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return
-    deadline = time.monotonic() + grace_s
-    while time.monotonic() < deadline and pid_alive(pid):
-        _reap(pid)
-        time.sleep(0.1)
-    if pid_alive(pid):
-        try:
-            os.killpg(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    deadline = time.monotonic() + 5.0
-    while time.monotonic() < deadline and pid_alive(pid):  # reap, or it stays a zombie
-        _reap(pid)
-        time.sleep(0.05)
-
-
-def _reap(pid: int) -> None:
-    try:
-        os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        pass
 
 
 def _tail(path: Path, lines: int = 15) -> str:

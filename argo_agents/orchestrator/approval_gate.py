@@ -8,11 +8,11 @@ payload, so the run stays paused. Decided steps are never asked twice.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, NotRequired
 
 from langgraph.runtime import Runtime
 from langgraph.types import interrupt
-from typing_extensions import NotRequired, TypedDict
+from typing_extensions import TypedDict
 
 from argo_agents.approval.decisions import (
     InvalidResumeError,

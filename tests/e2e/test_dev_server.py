@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -9,8 +10,6 @@ import sys
 import time
 import uuid
 from pathlib import Path
-
-import json
 
 import httpx
 import pytest

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from argo_agents.orchestrator.errors import InvalidGoalError
 from argo_agents.orchestrator.graph import build_orchestrator
 from argo_agents.orchestrator.planning_nodes import generations, validate_goal_input
-from argo_agents.orchestrator.errors import InvalidGoalError
 from argo_agents.planning.offline import plan_offline
 
 
