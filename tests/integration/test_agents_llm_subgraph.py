@@ -5,11 +5,9 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
-from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
-from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.messages import AIMessage
 
 from argo_agents.agents import AgentTools, build_agent_graph
 from argo_agents.agents.llm import StepDraft
@@ -17,21 +15,10 @@ from argo_agents.config.endpoints import Endpoints
 from argo_agents.stores.embeddings import HashingEmbedder
 from argo_agents.stores.factory import Stores, open_stores
 from argo_agents.stores.records import NodeRecord
+from tests.fakes import ToolCallingFake
 
 pytestmark = pytest.mark.integration
 
-
-class ToolCallingFake(GenericFakeChatModel):
-    """Scripted model; `bind_tools` keeps it as is so `with_structured_output` works."""
-
-    seen: list[list[BaseMessage]] = []
-
-    def bind_tools(self, tools: Any, **kwargs: Any) -> ToolCallingFake:  # type: ignore[override]
-        return self
-
-    def _generate(self, messages: list[BaseMessage], *args: Any, **kwargs: Any) -> Any:
-        self.seen.append(list(messages))
-        return super()._generate(messages, *args, **kwargs)
 
 
 @pytest.fixture(scope="module")

@@ -6,8 +6,7 @@ import asyncio
 from typing import Any
 
 import pytest
-from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
-from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.messages import AIMessage
 
 from argo_agents.agents.brief import make_brief
 from argo_agents.agents.graph import AGENT_KINDS
@@ -18,21 +17,10 @@ from argo_agents.agents.llm import (
     render_agent_prompt,
 )
 from argo_agents.prompts import load_prompt, placeholders
+from tests.fakes import ToolCallingFake
 
 SUBJECT = "the checkout service's query latency"
 
-
-class ToolCallingFake(GenericFakeChatModel):
-    """A fake whose `bind_tools` keeps it as is, so `with_structured_output` can use it."""
-
-    seen: list[list[BaseMessage]] = []
-
-    def bind_tools(self, tools: Any, **kwargs: Any) -> ToolCallingFake:  # type: ignore[override]
-        return self
-
-    def _generate(self, messages: list[BaseMessage], *args: Any, **kwargs: Any) -> Any:
-        self.seen.append(list(messages))
-        return super()._generate(messages, *args, **kwargs)
 
 
 def draft_call(**args: Any) -> AIMessage:

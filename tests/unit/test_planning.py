@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 
 from argo_agents.planning import (
@@ -29,6 +28,7 @@ from argo_agents.planning import (
 from argo_agents.planning.intents import parse_goal
 from argo_agents.planning.llm import FALLBACK_PREFIX
 from argo_agents.planning.templates import TEMPLATES
+from tests.fakes import ToolCallingFake
 
 GOALS = {
     "optimize": ("optimise the checkout service's query latency by 40%", "checkout service"),
@@ -331,12 +331,6 @@ def test_repair_of_a_valid_plan_changes_nothing() -> None:
 
 # --- the LLM planner ------------------------------------------------------------------
 
-
-class ToolCallingFake(GenericFakeChatModel):
-    """A fake chat model whose tool calls drive ``with_structured_output``."""
-
-    def bind_tools(self, tools: Any, **kwargs: Any) -> ToolCallingFake:  # type: ignore[override]
-        return self
 
 
 def fake_model(args: dict[str, Any] | None = None, content: str = "") -> ToolCallingFake:
