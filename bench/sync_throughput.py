@@ -14,10 +14,13 @@ backlog is capped so latency reflects a steady flow, not one huge queue.
 from __future__ import annotations
 
 import argparse
+import os
 import random
+import signal
 import statistics
+import subprocess
+import sys
 import tempfile
-import threading
 import time
 import uuid
 from pathlib import Path
@@ -30,13 +33,15 @@ from argo_agents.sync import SyncConfig, SyncEngine, SyncEvent, mappers
 from argo_agents.sync.matrix import spec_for
 
 DIM = 384
+BACKLOG_CAP = 4000  # entries waiting: keeps latency that of a steady flow
 
 
 def knowledge(n: int, run: str) -> list[SyncEvent]:
     rnd = random.Random(1)
     return [SyncEvent(entity_type="knowledge", entity_id=f"{run}-k{i}",
                       data={"text": f"knowledge {i}: caching policy {i % 97} for service "
-                                    f"{i % 13}", "embedding": [rnd.gauss(0, 1) for _ in range(DIM)]})
+                                    f"{i % 13}",
+                            "embedding": [rnd.gauss(0, 1) for _ in range(DIM)]})
             for i in range(n)]
 
 
@@ -54,31 +59,40 @@ def activities(n: int, run: str) -> list[SyncEvent]:
     return out
 
 
-def run_engine(stores: Stores, events: list[SyncEvent], workers: int, similar_k: int
-               ) -> tuple[float, float | None, float | None]:
-    """Fully-applied events/s and p50/p95 latency (ms) through the whole engine."""
-    cfg = SyncConfig(namespace=f"bench:{uuid.uuid4().hex[:8]}", batch_size=500, batch_max=2000,
-                     latency_samples=len(events), similar_k=similar_k, claim_idle_ms=30_000)
+def run_engine(stores: Stores, events: list[SyncEvent], workers: int, similar_k: int,
+               data_dir: Path) -> tuple[float, float | None, float | None]:
+    """Fully-applied events/s and p50/p95 latency (ms) through the whole engine.
+
+    Workers are `argo sync worker` processes (as in production), so they do not share
+    this process's interpreter lock with the publisher or each other.
+    """
+    settings = dict(batch_size=500, batch_max=2000, latency_samples=len(events),
+                    similar_k=similar_k, claim_idle_ms=30_000)
+    cfg = SyncConfig(namespace=f"bench:{uuid.uuid4().hex[:8]}", **settings)
     engine = SyncEngine(stores, HashingEmbedder(DIM), cfg)
     engine.setup()
-    stop, pool = threading.Event(), [engine.worker(f"bench-{i}") for i in range(workers)]
-    threads = [threading.Thread(target=w.run, args=(stop,), daemon=True) for w in pool]
-    t0 = time.monotonic()
-    for t in threads:
-        t.start()
-    backlog_cap = 4000
-    for start in range(0, len(events), 500):
-        while engine.ctx.outbox.sizes()[0] > backlog_cap:
-            time.sleep(0.01)
-        engine.publish(events[start:start + 500])
-    while engine.ctx.outbox.sizes()[0]:
-        time.sleep(0.02)
-    elapsed = time.monotonic() - t0
-    stop.set()
-    for t in threads:
-        t.join()
-    for w in pool:
-        w.close()
+    env = {**os.environ, "ARGO_DATA_DIR": str(data_dir), "ARGO_EMBEDDING_PROVIDER": "hashing",
+           "ARGO_SYNC_NAMESPACE": cfg.namespace,
+           **{f"ARGO_SYNC_{k.upper()}": str(v) for k, v in settings.items()}}
+    code = "from argo_agents.cli.sync_commands import sync_app; sync_app(['worker'])"
+    procs = [subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE,
+                              text=True) for _ in range(workers)]
+    try:
+        for p in procs:  # each worker says "sync worker <name> on namespace …" when ready
+            assert p.stdout is not None and "sync worker" in p.stdout.readline()
+        t0 = time.monotonic()
+        for start in range(0, len(events), 500):
+            while engine.ctx.outbox.sizes()[0] > BACKLOG_CAP:
+                time.sleep(0.01)
+            engine.publish(events[start:start + 500])
+        while engine.ctx.outbox.sizes()[0]:
+            time.sleep(0.02)
+        elapsed = time.monotonic() - t0
+    finally:
+        for p in procs:
+            p.send_signal(signal.SIGTERM)
+        for p in procs:
+            p.wait(timeout=60)
     lat = sorted(float(x) for x in engine.ctx.redis.lrange(engine.ctx.keys.latencies(),
                                                            len(events)))
     status = engine.status()
@@ -139,13 +153,13 @@ def main() -> None:
     try:
         k_events = knowledge(args.n, run)
         print(f"(a) {args.n} knowledge events → 4 stores + SIMILAR_TO, {args.workers} workers")
-        a = run_engine(stores, k_events, args.workers, similar_k=5)
+        a = run_engine(stores, k_events, args.workers, 5, data_dir)
         print(f"    {a[0]:8.0f} events/s   p50 {a[1]:.0f} ms   p95 {a[2]:.0f} ms")
-        a0 = run_engine(stores, knowledge(args.n, run + "x"), args.workers, similar_k=0)
+        a0 = run_engine(stores, knowledge(args.n, run + "x"), args.workers, 0, data_dir)
         print(f"    {a0[0]:8.0f} events/s   p50 {a0[1]:.0f} ms   p95 {a0[2]:.0f} ms "
               f"(without SIMILAR_TO edges)")
         print(f"(b) {args.n} activity/metric events → warehouse")
-        b = run_engine(stores, activities(args.n, run), args.workers, similar_k=5)
+        b = run_engine(stores, activities(args.n, run), args.workers, 5, data_dir)
         print(f"    {b[0]:8.0f} events/s   p50 {b[1]:.0f} ms   p95 {b[2]:.0f} ms")
         sample = min(args.n, 5000)
         raw = raw_rates(stores, knowledge(sample, run + "r"))

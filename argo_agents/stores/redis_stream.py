@@ -315,11 +315,6 @@ class RedisStreams:
         with self._errors():
             return [_s(v) for v in self.client.lrange(key, 0, count - 1)]
 
-    def delete(self, keys: Sequence[str]) -> int:
-        """DEL."""
-        with self._errors():
-            return int(self.client.delete(*keys)) if keys else 0
-
     def scan_delete(self, pattern: str) -> int:
         """Delete every key matching ``pattern`` (tests and `reset`)."""
         n = 0

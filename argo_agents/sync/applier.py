@@ -85,8 +85,12 @@ class Applier:
         self._lock = threading.Lock()
 
     def close(self) -> None:
-        """Stop the threads."""
+        """Stop the threads (the applier's and any a writer keeps)."""
         self.pool.shutdown(wait=True)
+        for writer in self.writers.values():
+            close = getattr(writer, "close", None)
+            if close is not None:
+                close()
 
     def apply(self, groups: Mapping[str, list[Job]],
               similar: list[Job] | None = None) -> dict[str, GroupResult]:

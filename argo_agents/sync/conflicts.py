@@ -24,6 +24,7 @@ from typing import Any
 
 import orjson
 
+from argo_agents.stores.errors import StoreError
 from argo_agents.stores.redis_stream import RedisStreams
 from argo_agents.sync.config import ConflictStrategy, SyncConfig
 from argo_agents.sync.events import Operation, Priority, SyncEvent, decode_event, encode_event
@@ -62,7 +63,13 @@ class ConflictManager:
         for store in {s for j in based for s in j.todo if s != SIMILAR}:
             for etype in {j.event.entity_type for j in based}:
                 group = [j for j in based if j.event.entity_type == etype and store in j.todo]
-                stored = self.reader.versions(store, etype, [j.event.entity_id for j in group])
+                try:
+                    stored = self.reader.versions(store, etype,
+                                                  [j.event.entity_id for j in group])
+                except StoreError as exc:  # cannot check: do not write there this round
+                    for job in group:
+                        job.failed[store] = str(exc)
+                    continue
                 for job in group:
                     if judge(job, stored.get(job.event.entity_id)) == "conflict":
                         job.conflicts[store] = stored[job.event.entity_id]
@@ -72,8 +79,13 @@ class ConflictManager:
         snapshots: dict[str, str] = {}
         for etype in {j.event.entity_type for j in rollback}:
             group = [j for j in rollback if j.event.entity_type == etype]
-            found = self.reader.first_state(sorted(group[0].stages), etype,
-                                            [j.event.entity_id for j in group])
+            try:
+                found = self.reader.first_state(sorted(group[0].stages), etype,
+                                                [j.event.entity_id for j in group])
+            except StoreError:  # no snapshot, no saga: write nothing until one can be taken
+                for job in group:
+                    job.deferred |= job.todo
+                continue
             for job in group:
                 side = found.get(job.event.entity_id)
                 snapshots[job.event_id] = orjson.dumps(
@@ -81,8 +93,9 @@ class ConflictManager:
                      "confidence": side.confidence if side else None}).decode()
         self.progress.save_snapshots(snapshots)
         for job in rollback:
-            job.progress = job.progress or EventProgress()
-            job.progress.snapshot = snapshots.get(job.event_id)
+            if job.event_id in snapshots:
+                job.progress = job.progress or EventProgress()
+                job.progress.snapshot = snapshots[job.event_id]
 
     # ---- after a conflict --------------------------------------------------------------
     def handle(self, jobs: Sequence[Job]) -> list[str]:

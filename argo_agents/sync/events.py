@@ -198,6 +198,14 @@ def validate_event(event: SyncEvent, known_types: Mapping[str, Any], max_bytes: 
 
 
 def _check_relations(event: SyncEvent) -> None:
+    if event.entity_type == "relationship" and event.operation is not Operation.DELETE:
+        d = event.data
+        if not all(d.get(k) for k in ("src_id", "dst_id")) or not _RELATION_TYPE.match(
+                str(d.get("type", ""))) or not all(_LABEL.match(str(d.get(k, "")))
+                                                   for k in ("src_label", "dst_label")):
+            raise InvalidRelationError(
+                f"{event.entity_id}: a relationship needs type (UPPER_SNAKE_CASE), src_label, "
+                f"src_id, dst_label, dst_id (CamelCase labels); got keys {sorted(d)}")
     relations = event.data.get("relations")
     if relations is None:
         return

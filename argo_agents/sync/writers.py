@@ -15,6 +15,7 @@ worker retries, bisects and dead-letters around them.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from argo_agents.stores.ports import CachePort, GraphPort, VectorPort, WarehousePort
@@ -23,6 +24,7 @@ from argo_agents.sync import mappers
 from argo_agents.sync.job import Job, StoreOutcome, judge, newest_per_entity
 from argo_agents.sync.matrix import BIGQUERY, NEO4J, REDIS, SIMILAR, VECTOR
 
+SEARCH_THREADS = 4
 Embed = Callable[[Sequence[str]], list[list[float]]]
 
 
@@ -212,6 +214,11 @@ class SimilarWriter:
         self.graph = graph
         self.vectors = vectors
         self.k = k
+        self.pool = ThreadPoolExecutor(SEARCH_THREADS, thread_name_prefix="sync-similar")
+
+    def close(self) -> None:
+        """Stop the search threads."""
+        self.pool.shutdown(wait=True)
 
     def write(self, jobs: Sequence[Job]) -> StoreOutcome:
         """Search each item's neighbours and merge the edges in one batch."""
@@ -222,11 +229,14 @@ class SimilarWriter:
         missing = [j for j in live if j.event_id not in have]
         vectors = {**{j.event_id: have[j.event_id] for j in live if j.event_id in have},
                    **(self.vectors.embeddings_for(missing) if missing else {})}
-        edges: list[Any] = []
-        for job in live:
+        def neighbours(job: Job) -> list[Any]:
             hits = self.vector.search(job.event.entity_type, vectors[job.event_id], k=self.k + 1)
             near = [h for h in hits if h.id != job.event.entity_id][: self.k]
-            edges += [mappers.similar_edge(job.event, h.id, h.similarity) for h in near]
+            return [mappers.similar_edge(job.event, h.id, h.similarity) for h in near]
+
+        # One query per item (the port searches one vector at a time): a few in
+        # flight at once keep the vector server busy instead of waiting on round trips.
+        edges: list[Any] = [e for found in self.pool.map(neighbours, live) for e in found]
         if edges:
             self.graph.upsert_edges(edges)
         out.applied |= {j.event_id for j in live}

@@ -45,6 +45,9 @@ def mixed_events(n: int, run: str) -> list[SyncEvent]:
         lambda i: ("metric", {"name": "latency_ms", "value": i * 1.5}),
         lambda i: ("audit", {"actor": "director", "action": f"approve {i}"}),
         lambda i: ("session_data", {"user": "director", "page": i}),
+        lambda i: ("relationship", {"type": "PURSUES", "src_label": "Agent",
+                                    "src_id": f"{run}-a1", "dst_label": "Goal",
+                                    "dst_id": f"{run}-goal-{i}"}),
     ]
     events = []
     for i in range(n):
@@ -72,7 +75,7 @@ def test_thousand_mixed_events_reach_exactly_their_stores(make_engine, sync_stor
     receipt = engine.receipt(ids)
     assert receipt.fully_applied == 1000 and receipt.pending == 0
     assert receipt.applied["bigquery"] == sum(1 for e in events if e.entity_type not in
-                                              ("step", "agent", "session_data"))
+                                              ("step", "agent", "session_data", "relationship"))
     # No duplicate rows in the append-only tables, and SIMILAR_TO edges for knowledge.
     metric_ids = [e.entity_id for e in events if e.entity_type == "metric"]
     assert set(raw_row_counts(sync_stores, "metrics", metric_ids).values()) == {1}
@@ -83,7 +86,10 @@ def test_thousand_mixed_events_reach_exactly_their_stores(make_engine, sync_stor
     collab = sync_stores.graph.query(
         "MATCH (:Agent {id: $a})-[r:COLLABORATED_WITH]->(:Agent) RETURN count(r) AS n",
         {"a": f"{run}-a1"})
-    assert collab[0]["n"] == 2  # one edge per pair of agents (a1-a1, a1-a3)
+    assert collab[0]["n"] == 4  # one edge per pair of agents (a1 with a0..a3)
+    pursues = sync_stores.graph.query(
+        "MATCH (:Agent {id: $a})-[r:PURSUES]->(:Goal) RETURN count(r) AS n", {"a": f"{run}-a1"})
+    assert pursues[0]["n"] == sum(1 for e in events if e.entity_type == "relationship")
     status = engine.status()
     assert status.processed == 1000 and status.outbox == 0 and status.p95_ms is not None
 

@@ -81,6 +81,11 @@ def test_validate_refuses_unknown_type_oversize_bad_relations_and_forged_hash():
     with pytest.raises(InvalidRelationError):
         validate_event(ev(data={"relations": [{"type": "ABOUT", "label": "Goal"}]}),
                        SYNC_MATRIX, 10_000)
+    with pytest.raises(InvalidRelationError, match="relationship needs"):
+        validate_event(ev(entity_type="relationship", data={"type": "USES", "src_id": "a"}),
+                       SYNC_MATRIX, 10_000)
+    rel = {"type": "USES", "src_label": "Agent", "src_id": "a", "dst_label": "Goal", "dst_id": "g"}
+    assert validate_event(ev(entity_type="relationship", data=rel), SYNC_MATRIX, 10_000)
     forged = ev().model_copy(update={"hash": "0" * 64})
     with pytest.raises(InvalidEventError, match="hash"):
         validate_event(forged, SYNC_MATRIX, 10_000)
