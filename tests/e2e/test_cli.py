@@ -56,3 +56,17 @@ def test_paused_run_is_approved_later_with_argo_approve(cli_env):
     assert "Goal completed" in approved.output
     unknown = cli_env.invoke(app, ["status", "goal-doesnotexist"])
     assert unknown.exit_code == 2 and "no run" in unknown.output
+
+
+def test_stack_status_reports_a_stack_that_is_not_running(tmp_path, monkeypatch):
+    monkeypatch.setenv("ARGO_DATA_DIR", str(tmp_path))
+    result = CliRunner().invoke(app, ["stack", "status"])
+    assert result.exit_code == 1
+    assert result.output.count("not started") == 4
+
+
+def test_stack_status_shows_every_healthy_store(cli_env):
+    result = cli_env.invoke(app, ["stack", "status"])
+    assert result.exit_code == 0, result.output
+    for name in ("redis", "neo4j", "bigquery", "chroma"):
+        assert re.search(rf"{name}\s.*127\.0\.0\.1.*ok", result.output), result.output
