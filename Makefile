@@ -40,7 +40,7 @@ dev: $(STAMP) ## Serve langgraph.json with `langgraph dev` (Studio)
 	$(BIN)/langgraph dev --no-browser
 
 bench: $(STAMP) ## Store and sync throughput benchmarks
-	$(BIN)/python bench/store_throughput.py 20000
+	$(BIN)/python bench/store_throughput.py -n 20000
 	$(BIN)/python bench/sync_throughput.py 20000
 
 clean: ## Stop the stack and remove .argo/ (keeps .venv)
