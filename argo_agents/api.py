@@ -18,6 +18,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
+from langchain_core.runnables import RunnableConfig
 from pydantic import BaseModel, Field
 
 from argo_agents.approval.decisions import InvalidResumeError, parse_resume
@@ -143,11 +144,11 @@ class Argo:
         return _to_run(thread_id, snapshot)
 
     async def _run(self, thread_id: str, payload: Any, progress: Progress | None) -> GoalRun:
-        config = {"configurable": {"thread_id": thread_id}}
+        config: RunnableConfig = {"configurable": {"thread_id": thread_id}}
         async with open_checkpointer(self.settings) as saver:
             graph = self._builder.compile(checkpointer=saver)
-            async for chunk in graph.astream(payload, config, context=self.context,
-                                             stream_mode="updates"):
+            async for chunk in graph.astream(  # type: ignore[call-overload]
+                    payload, config, context=self.context, stream_mode="updates"):
                 for node, update in chunk.items():
                     if progress is not None and isinstance(update, dict):
                         progress(node, update)

@@ -22,6 +22,8 @@ def _extension_file(name: str) -> Path | None:
         module = importlib.import_module(f"duckdb_extension_{name}")
     except ImportError:
         return None
+    if module.__file__ is None:
+        return None
     root = Path(module.__file__).parent / "extensions"
     found = sorted(root.glob(f"v*/{name}.duckdb_extension"))
     return found[-1] if found else None

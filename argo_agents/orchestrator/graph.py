@@ -19,7 +19,9 @@ from argo_agents.orchestrator.state import InputState, OutputState, State
 from argo_agents.orchestrator.sync_node import OutcomeNodes
 
 
-def build_orchestrator(services: ServicesProvider) -> StateGraph:
+def build_orchestrator(
+    services: ServicesProvider,
+) -> StateGraph[State, Context, InputState, OutputState]:
     """The orchestrator graph, uncompiled; ``services`` is called on first use."""
     planning = PlanningNodes(services)
     gate = ApprovalGate(services)
@@ -32,7 +34,8 @@ def build_orchestrator(services: ServicesProvider) -> StateGraph:
     builder.add_node("decompose_goal", planning.decompose_goal)
     builder.add_node("assign_agents", planning.assign_agents)
     builder.add_node("await_approval", gate.await_approval)
-    builder.add_node("run_agent_step", execution.run_agent_step)
+    # its input is a `Send` payload (StepTask), not the graph state
+    builder.add_node("run_agent_step", execution.run_agent_step)  # type: ignore[arg-type]
     builder.add_node("collect_results", execution.collect_results)
     builder.add_node("integrate_results", outcome.integrate_results)
     builder.add_node("sync_to_stores", outcome.sync_to_stores)

@@ -9,6 +9,7 @@ storage-sync node publishes them.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from typing import Any
 
 from argo_agents.orchestrator.state import State
@@ -47,7 +48,7 @@ def integrate(state: State) -> dict[str, Any]:
     }
 
 
-def learn_pattern(plan: ExecutionPlan, status: dict[str, str],
+def learn_pattern(plan: ExecutionPlan, status: Mapping[str, str],
                   results: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """The run's execution pattern (digest §3 pattern learning)."""
     sequence = [s.action for s in plan.steps]
@@ -138,9 +139,9 @@ def outcome_events(state: State, pattern: dict[str, Any]) -> list[SyncEvent]:
         add("agent", agent_id, {"text": f"{kind} agent {agent_id}", "kind": kind,
                                 "last_goal_id": goal_id, "steps_in_last_goal": len(sids)})
     add("pattern", pattern["id"], pattern, confidence=pattern["success_rate"])
-    for a, b in _collaborations(plan, assignments, status):
-        add("collaboration", f"collab-{_id(goal_id, a, b)}", {
-            "agent_id": a, "partner_id": b, "task_id": goal_id, "task_type": plan.intent,
+    for first, second in _collaborations(plan, assignments, status):
+        add("collaboration", f"collab-{_id(goal_id, first, second)}", {
+            "agent_id": first, "partner_id": second, "task_id": goal_id, "task_type": plan.intent,
             "success": integ["status"] == "completed"})
     for e in state.get("approval_ledger") or []:
         add("audit", f"audit-{_id(goal_id, e['step_id'], e['at'])}", {
@@ -156,7 +157,7 @@ def outcome_events(state: State, pattern: dict[str, Any]) -> list[SyncEvent]:
 
 
 def _collaborations(plan: ExecutionPlan, assignments: dict[str, dict[str, Any]],
-                    status: dict[str, str]) -> list[tuple[str, str]]:
+                    status: Mapping[str, str]) -> list[tuple[str, str]]:
     """Agent pairs where one's finished step fed another agent's step."""
     pairs = set()
     for step in plan.steps:

@@ -182,14 +182,14 @@ def repair_plan(plan: ExecutionPlan) -> tuple[ExecutionPlan, list[str]]:
             s.category = fixed
         caps: list[str] = []
         for cap in s.required_capabilities:
-            fixed = cap if cap in CAPABILITIES else _nearest(cap, CAPABILITIES)
-            if fixed != cap:
+            nearest = cap if cap in CAPABILITIES else _nearest(cap, CAPABILITIES)
+            if nearest != cap:
                 notes.append(
                     f"step {s.id!r}: capability {cap!r} "
-                    + (f"mapped to {fixed!r}" if fixed else "dropped (no close match)")
+                    + (f"mapped to {nearest!r}" if nearest else "dropped (no close match)")
                 )
-            if fixed and fixed not in caps:
-                caps.append(fixed)
+            if nearest and nearest not in caps:
+                caps.append(nearest)
         s.required_capabilities = caps
         deps: list[str] = []
         for dep in s.dependencies:

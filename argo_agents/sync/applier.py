@@ -17,7 +17,7 @@ import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
@@ -95,7 +95,7 @@ class Applier:
     def apply(self, groups: Mapping[str, list[Job]],
               similar: list[Job] | None = None) -> dict[str, GroupResult]:
         """Write every group in parallel; the SIMILAR_TO stage follows the vector write."""
-        futures: dict[str, Future[GroupResult]] = {}
+        futures: dict[str, Future[Any]] = {}  # a GroupResult, or (vector, similar)
         for store, jobs in groups.items():
             if store == VECTOR:
                 futures[store] = self.pool.submit(self._vector_then_similar, jobs, similar or [])

@@ -54,7 +54,7 @@ class DeadLetters:
             fields["raw"] = raw if raw else b""
         return self.redis.xadd(self.keys.dead_letters, fields)
 
-    def list(self, count: int = 100) -> list[DeadLetter]:
+    def recent(self, count: int = 100) -> list[DeadLetter]:
         """Oldest dead letters first."""
         out = []
         for entry in self.redis.xrange(self.keys.dead_letters, count=count):
@@ -74,8 +74,8 @@ class DeadLetters:
 
     def replay(self, ids: Sequence[str] = (), *, all_: bool = False) -> list[str]:
         """Re-publish dead letters (given ids, or all); return the replayed event ids."""
-        letters = self.list(count=1_000_000) if all_ else [
-            d for d in self.list(count=1_000_000) if d.id in set(ids)]
+        letters = self.recent(count=1_000_000) if all_ else [
+            d for d in self.recent(count=1_000_000) if d.id in set(ids)]
         replayable = [d for d in letters if d.event is not None]
         if not replayable:
             return []

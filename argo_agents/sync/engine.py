@@ -128,7 +128,7 @@ class SyncEngine:
     # ---- dead letters and conflicts ------------------------------------------------------
     def dead_letters(self, count: int = 100) -> list[DeadLetter]:
         """Dead-lettered events, oldest first."""
-        return self.ctx.deadletters.list(count)
+        return self.ctx.deadletters.recent(count)
 
     def replay(self, ids: Sequence[str] = (), *, all_: bool = False) -> list[str]:
         """Re-publish dead letters (by dlq entry id, or all); return their event ids."""

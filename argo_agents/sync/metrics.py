@@ -12,6 +12,7 @@ from __future__ import annotations
 import statistics
 import time
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from argo_agents.stores.redis_stream import RedisStreams
 from argo_agents.sync.config import SyncConfig
@@ -43,7 +44,7 @@ class Metrics:
             state[f"{store}:error_ms"] = str(now_ms)
         self.redis.hset_many({self.keys.store_state: state},
                              incr={self.keys.metrics: {k: v for k, v in counters.items() if v}})
-        lists = {self.keys.latencies(): list(latencies_ms),
+        lists: dict[str, list[Any]] = {self.keys.latencies(): list(latencies_ms),
                  self.keys.batches: [f"{now_ms},{events},{errors},{seconds:.4f}"]}
         lists.update({self.keys.latencies(s): list(v) for s, v in store_latencies_ms.items()})
         self.redis.push_capped(lists, self.config.latency_samples)
