@@ -108,7 +108,7 @@ class WarehousePort(Store, Protocol):
         """Run SQL with named query parameters (``@name``); ``{dataset}`` is expanded."""
 
     def versions(self, table: str, ids: Sequence[str]) -> dict[str, StoredVersion]:
-        """Latest version and hash per id, read through the table's latest view."""
+        """Latest version and hash per id (the rule of the table's latest view)."""
 
 
 class VectorPort(Store, Protocol):
@@ -129,6 +129,16 @@ class VectorPort(Store, Protocol):
         where: Mapping[str, Any] | None = None,
     ) -> list[VectorHit]:
         """The ``k`` nearest vectors, optionally filtered by metadata."""
+
+    def search_many(
+        self,
+        collection: str,
+        embeddings: Sequence[Sequence[float]],
+        *,
+        k: int = 5,
+        where: Mapping[str, Any] | None = None,
+    ) -> list[list[VectorHit]]:
+        """`search` for each embedding, in order, in as few requests as the store allows."""
 
     def versions(self, collection: str, ids: Sequence[str]) -> dict[str, StoredVersion]:
         """Version and hash of the vectors that exist."""

@@ -205,13 +205,14 @@ class RedisStreams:
     def xadd(self, stream: str, fields: Mapping[str, Any]) -> str:
         """Append one entry (dead letters)."""
         with self._errors():
-            return _s(self.client.xadd(stream, dict(fields)))
+            return _s(self.client.xadd(stream, dict(fields)))  # type: ignore[arg-type]
 
     def xrange(self, stream: str, count: int = 100, start: str = "-") -> list[StreamEntry]:
         """Entries of a stream, oldest first."""
         with self._errors():
-            reply = self.client.xrange(stream, min=start, max="+", count=count)
-        return [StreamEntry(stream, _s(i), {_s(k): v for k, v in f.items()}) for i, f in reply]
+            reply = self.client.xrange(stream, min=start, max="+", count=count) or []
+        return [StreamEntry(stream, _s(i), {_s(k): v for k, v in (f or {}).items()})
+                for i, f in reply]
 
     def xdel(self, stream: str, ids: Sequence[str]) -> int:
         """Delete entries by id."""
@@ -248,7 +249,7 @@ class RedisStreams:
             pipe = self.client.pipeline(transaction=False)
             for key, mapping in values.items():
                 if mapping:
-                    pipe.hset(key, mapping=dict(mapping))
+                    pipe.hset(key, mapping=dict(mapping))  # type: ignore[arg-type]
             for key, counters in (incr or {}).items():
                 for field, delta in counters.items():
                     pipe.hincrby(key, field, delta)

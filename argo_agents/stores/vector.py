@@ -105,8 +105,10 @@ class ChromaVectors:
                 fresh = [r for r in chunk if stored.get(r.id, (-1, ""))[0] < r.version]
                 if fresh:
                     with self._errors():
+                        # Chroma's stubs ask for numpy arrays; lists are accepted at run time
                         col.upsert(ids=[r.id for r in fresh],
-                                   embeddings=[list(map(float, r.embedding)) for r in fresh],
+                                   embeddings=[list(map(float, r.embedding))  # type: ignore[arg-type]
+                                               for r in fresh],
                                    documents=[r.document for r in fresh],
                                    metadatas=[vector_metadata(r) for r in fresh])
                 result.applied.extend(r.id for r in fresh)
@@ -124,16 +126,23 @@ class ChromaVectors:
     def search(self, collection: str, embedding: Sequence[float], *, k: int = 5,
                where: Mapping[str, Any] | None = None) -> list[VectorHit]:
         """Nearest ``k`` by cosine similarity; ``where`` is a Chroma metadata filter dict."""
+        return self.search_many(collection, [embedding], k=k, where=where)[0]
+
+    def search_many(self, collection: str, embeddings: Sequence[Sequence[float]], *,
+                    k: int = 5, where: Mapping[str, Any] | None = None
+                    ) -> list[list[VectorHit]]:
+        """`search` for many vectors in one request per `CHUNK` (one round trip, not N)."""
         col = self._collection(collection)
-        with self._errors():
-            res = col.query(query_embeddings=[list(map(float, embedding))], n_results=int(k),
-                            where=dict(where) if where else None,
-                            include=["documents", "metadatas", "distances"])
-        ids, dists = res["ids"][0], (res["distances"] or [[]])[0]
-        docs = (res["documents"] or [[None] * len(ids)])[0]
-        metas = (res["metadatas"] or [[None] * len(ids)])[0]
-        return [VectorHit(i, 1.0 - float(d), doc or "", dict(m or {}))
-                for i, d, doc, m in zip(ids, dists, docs, metas, strict=True)]
+        found: list[list[VectorHit]] = []
+        for start in range(0, len(embeddings), CHUNK):
+            with self._errors():
+                res = col.query(
+                    query_embeddings=[list(map(float, e))  # type: ignore[arg-type]
+                                      for e in embeddings[start:start + CHUNK]],
+                    n_results=int(k), where=dict(where) if where else None,
+                    include=["documents", "metadatas", "distances"])
+            found += [_hits(res, row) for row in range(len(res["ids"]))]
+        return found
 
     def versions(self, collection: str, ids: Sequence[str]) -> dict[str, StoredVersion]:
         """Version and hash of the vectors that exist."""
@@ -149,8 +158,18 @@ class ChromaVectors:
             return {}
         with self._errors():
             got = col.get(ids=ids, include=["metadatas"])
-        return {i: (int((m or {}).get(VERSION_KEY, -1)), str((m or {}).get(HASH_KEY, "")))
+        return {i: (int((m or {}).get(VERSION_KEY, -1)),  # type: ignore[arg-type]
+                    str((m or {}).get(HASH_KEY, "")))
                 for i, m in zip(got["ids"], got["metadatas"] or [], strict=False)}
+
+
+def _hits(res: Any, row: int) -> list[VectorHit]:
+    """The hits of query ``row`` in a Chroma query result."""
+    ids, dists = res["ids"][row], (res["distances"] or [])[row]
+    docs = res["documents"][row] if res["documents"] else [None] * len(ids)
+    metas = res["metadatas"][row] if res["metadatas"] else [None] * len(ids)
+    return [VectorHit(i, 1.0 - float(d), doc or "", dict(m or {}))
+            for i, d, doc, m in zip(ids, dists, docs, metas, strict=True)]
 
 
 def vector_metadata(record: VectorRecord) -> dict[str, Any]:

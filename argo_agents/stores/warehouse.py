@@ -33,7 +33,9 @@ from argo_agents.stores.warehouse_schema import LATEST_SUFFIX, SCHEMAS, TABLES
 from argo_agents.stores.warehouse_schema import TableSchema as _TableSchema
 
 _PROJECT = re.compile(r"[a-z][a-z0-9\-]{4,28}[a-z0-9]")  # GCP project-id rules
-INSERT_CHUNK = 500  # BigQuery recommends at most 500 rows per insertAll request
+# Rows per insertAll request (BigQuery takes up to 50,000 and 10 MB; the emulator runs
+# requests one at a time and is ~10 % faster with 2,000-row requests than 500-row ones).
+INSERT_CHUNK = 2000
 QUERY_WAIT_S = 120.0  # a query may run long; each HTTP call still has `timeout_s`
 _TRANSIENT = (gx.ServerError, gx.TooManyRequests, gx.RetryError,
               requests.ConnectionError, requests.Timeout, ConnectionError, TimeoutError)
@@ -110,7 +112,8 @@ class BigQueryWarehouse:
     # ---- schema --------------------------------------------------------------------
     def setup(self) -> None:
         """Create the dataset, the tables and their ``*_latest`` views (idempotent)."""
-        kw = {"exists_ok": True, "retry": self._retry, "timeout": self.timeout_s}
+        kw: dict[str, Any] = {"exists_ok": True, "retry": self._retry,
+                              "timeout": self.timeout_s}
         with self._errors():
             ds = bigquery.Dataset(f"{self.project}.{self.dataset}")
             ds.location = self.location
@@ -130,7 +133,7 @@ class BigQueryWarehouse:
 
     # ---- writes --------------------------------------------------------------------
     def insert_rows(self, rows: Sequence[WarehouseRow]) -> None:
-        """Stream rows per table in chunks of 500; refused rows raise `StoreRejected`."""
+        """Stream rows per table in chunks of `INSERT_CHUNK`; refused rows raise `StoreRejected`."""
         by_table: dict[str, list[WarehouseRow]] = defaultdict(list)
         for row in rows:
             self._schema(row.table)
@@ -195,12 +198,14 @@ class BigQueryWarehouse:
             return [dict(row.items()) for row in rows]
 
     def versions(self, table: str, ids: Sequence[str]) -> dict[str, StoredVersion]:
-        """Latest version and hash per id, through the table's latest view."""
+        """Latest version and hash per id (the latest view's rule, on these ids only: through
+        the view the window function would rank the whole table before the filter)."""
         self._schema(table)
         if not ids:
             return {}
-        rows = self.query(f"SELECT id, version, hash FROM {{dataset}}.{table}{LATEST_SUFFIX} "
-                          "WHERE id IN UNNEST(@ids)", {"ids": list(ids)})
+        rows = self.query(f"SELECT id, version, hash FROM {{dataset}}.{table} "
+                          "WHERE id IN UNNEST(@ids) QUALIFY ROW_NUMBER() OVER "
+                          "(PARTITION BY id ORDER BY version DESC) = 1", {"ids": list(ids)})
         return {r["id"]: StoredVersion(r["id"], int(r["version"]), r["hash"] or "") for r in rows}
 
 

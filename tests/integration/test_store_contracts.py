@@ -320,6 +320,18 @@ def test_vectors_search_with_where_filter_and_delete(stores: Stores) -> None:
     assert stores.vectors.versions(coll, ["x", "y"]) == {}
 
 
+def test_vectors_search_many_answers_each_query_in_order(stores: Stores) -> None:
+    coll = uid("c")
+    stores.vectors.upsert([vrec(coll, "x", 1, [1.0, 0.0], kind="plan"),
+                           vrec(coll, "y", 1, [0.0, 1.0], kind="result")])
+    many = stores.vectors.search_many(coll, [[0.0, 1.0], [1.0, 0.1]], k=1)
+    assert [[h.id for h in hits] for hits in many] == [["y"], ["x"]]
+    assert many[1][0] == stores.vectors.search(coll, [1.0, 0.1], k=1)[0]
+    assert stores.vectors.search_many(coll, [[1.0, 0.0]], k=5, where={"kind": "result"}
+                                      )[0][0].id == "y"
+    assert stores.vectors.search_many(coll, [], k=3) == []
+
+
 def test_all_stores_healthy(stores: Stores) -> None:
     started = time.monotonic()
     assert stores.health() == {"redis": None, "neo4j": None, "bigquery": None, "chroma": None}
