@@ -59,7 +59,10 @@ def seeded(warehouse: WarehousePort, tag: str) -> str:
         # Outside every window but the history's 90 days.
         activity(tag, 6, "tech", "d", True, 900.0, now - timedelta(days=40)),
     ]
-    base = now - timedelta(days=6, hours=tag_hour(tag))  # this test's own stretch of time
+    # this test's own stretch of time, a few minutes into an hour so the five events
+    # (seconds apart) never straddle an hour boundary (peak is counted per hour)
+    base = (now - timedelta(days=6, hours=tag_hour(tag))).replace(
+        minute=5, second=0, microsecond=0)
     sequence = ["created", "planned", "created", "planned", "done"]
     events = [WarehouseRow("events", f"ev-{tag}-{i}|1", {
         "id": f"ev-{tag}-{i}", "version": 1, "event_type": f"{kind}-{tag}",
