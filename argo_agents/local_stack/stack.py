@@ -143,13 +143,13 @@ class LocalStack:
             redis_url = s.redis_url
         else:
             redis_port = port("redis")
-            redis_url = f"redis://:{sec['redis_password']}@127.0.0.1:{redis_port}/0"
+            redis_url = f"redis://:{sec.get('redis_password', '')}@127.0.0.1:{redis_port}/0"
         if s.neo4j_uri:
             neo4j_uri, user = s.neo4j_uri, s.neo4j_user
             pw = s.neo4j_password.get_secret_value() if s.neo4j_password else ""
         else:
             neo4j_uri, user = f"bolt://127.0.0.1:{port('neo4j')}", "root"
-            pw = sec["arcadedb_root_password"]
+            pw = sec.get("arcadedb_root_password", "")
         bq_endpoint = s.bigquery_endpoint or f"http://127.0.0.1:{port('bigquery')}"
         chroma_host = s.chroma_host or "127.0.0.1"
         chroma_port = s.chroma_port if s.chroma_host else port("chroma")
@@ -266,8 +266,8 @@ class LocalStack:
         from argo_agents.stores.factory import check_health
 
         state = self._read_state()
-        try:
-            endpoints: Endpoints | None = self.endpoints()
+        try:  # non-strict: a partly started stack still reports what runs
+            endpoints: Endpoints | None = self.endpoints(strict=False)
         except StackError:
             endpoints = None
         result = []

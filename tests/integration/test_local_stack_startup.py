@@ -51,3 +51,16 @@ def test_first_use_starts_the_local_stack_and_says_so(tmp_path, caplog):
     finally:
         stack.down()
     assert not any(pid_alive(p) for p in pids)
+
+
+def test_a_partly_started_stack_reports_what_runs(tmp_path):
+    stack = LocalStack(make_settings(tmp_path))
+    try:
+        endpoints = stack.up(only=["redis"])
+        check_health("redis", endpoints)
+        status = {s.name: s for s in stack.status()}
+        assert status["redis"].healthy
+        assert [status[n].detail for n in ("neo4j", "bigquery", "chroma")] == [
+            "not started"] * 3
+    finally:
+        stack.down()
