@@ -14,19 +14,13 @@ from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 from typing_extensions import TypedDict
 
-from argo_agents.approval.decisions import (
-    InvalidResumeError,
-    LedgerEntry,
-    allows_over_budget,
-    apply_edit,
-    parse_resume,
-)
+from argo_agents.approval.budget import resolve_decisions
+from argo_agents.approval.decisions import InvalidResumeError, allows_over_budget, parse_resume
 from argo_agents.approval.policy import ApprovalPolicy, ApprovalRequest
 from argo_agents.bootstrap import ServicesProvider
 from argo_agents.orchestrator.context import Context
 from argo_agents.orchestrator.state import State
 from argo_agents.planning.models import ExecutionPlan, dependents_closure
-from argo_agents.planning.validate import PlanValidationError
 
 
 class ApprovalItem(TypedDict):
@@ -86,31 +80,20 @@ class _Ledger:
 
 def decide(value: Any, pending: list[ApprovalRequest], ledger: _Ledger, policy: ApprovalPolicy,
            budget: float | None, director: str | None) -> _Ledger:
-    """Apply one resume value to a copy of the ledger; raise if it cannot be accepted."""
-    decisions = parse_resume(value, pending, director=director)
-    over_ok = allows_over_budget(value)
-    new = _Ledger(ledger.entries, ledger.plan)
-    for d in decisions:
-        resolved = True
-        if d.verdict == "edit":
-            try:
-                new.plan = apply_edit(new.plan, d.step_id, d.edits or {})
-            except PlanValidationError as exc:
-                raise InvalidResumeError(f"edit of step {d.step_id!r} is invalid: {exc}") from exc
-            # an edit approves the step only if the edited step needs no approval itself
-            resolved = not policy.step_reasons(new.plan.step(d.step_id))
-        cost = new.plan.step(d.step_id).estimated_cost_usd
-        if d.verdict != "reject" and resolved and budget is not None and not over_ok:
-            total = new.approved_spend + cost
-            if total > budget:
-                raise InvalidResumeError(
-                    f"approving {d.step_id!r} (${cost:.2f}) brings approved spending to "
-                    f"${total:.2f}, over the goal budget of ${budget:.2f}; reject or edit it, "
-                    "or resume with \"allow_over_budget\": true")
-        entry = LedgerEntry(step_id=d.step_id, decision=d.verdict, by=d.by, at=d.at,
-                            reason=d.reason, estimated_cost_usd=cost, edits=d.edits)
-        new.entries.append({**entry.model_dump(mode="json"), "resolved": resolved})
-    return new
+    """Apply one resume value to a copy of the ledger; raise if it cannot be accepted.
+
+    The rules (edits re-checked by the policy, the goal budget as a hard limit)
+    are the approval package's `resolve_decisions`; this only keeps its record.
+    """
+    outcome = resolve_decisions(
+        ledger.plan, parse_resume(value, pending, director=director), policy=policy,
+        goal_budget_usd=budget, already_decided=ledger.decided,
+        approved_spend_usd=ledger.approved_spend, skip=ledger.skipped,
+        allow_over_budget=allows_over_budget(value))
+    # an edited step that still needs approval is recorded but asked again
+    entries = [{**e.model_dump(mode="json"), "resolved": e.step_id not in outcome.requeued}
+               for e in outcome.ledger]
+    return _Ledger(ledger.entries + entries, outcome.plan)
 
 
 class ApprovalGate:
