@@ -19,7 +19,6 @@ from langgraph.types import Send
 from argo_agents.bootstrap import ServicesProvider
 from argo_agents.orchestrator.context import Context
 from argo_agents.orchestrator.state import State, StepTask
-from argo_agents.planning.intents import parse_goal
 from argo_agents.planning.models import ExecutionPlan, dependents_closure, ready_steps
 
 log = logging.getLogger(__name__)
@@ -36,12 +35,11 @@ def route_ready_steps(state: State) -> list[Send] | Literal["integrate_results"]
     ready = ready_steps(plan, done, blocked)
     if not ready:
         return "integrate_results"
-    parsed = parse_goal(state["goal"])
     results = state.get("results") or {}
     return [
         Send("run_agent_step", StepTask(
-            goal=state["goal"], goal_id=state["goal_id"], intent=parsed.intent,
-            subject=parsed.subject, step=step.model_dump(mode="json"),
+            goal=state["goal"], goal_id=state["goal_id"], intent=plan.intent,
+            subject=plan.subject, step=step.model_dump(mode="json"),
             assignment=state["assignments"][step.id],
             upstream={d: results[d] for d in step.dependencies if d in results}))
         for step in ready
