@@ -72,11 +72,10 @@ class Argo:
 
         settings = settings or Settings()
         stack = LocalStack(settings)
-        healthy = all(s.healthy for s in stack.status())
+        started_here = bool(stack.not_running())
+        stack.up()  # idempotent: reuses what runs, starts what does not
         argo = cls(settings, services=None, **kwargs)
-        if not healthy:
-            stack.up()
-            argo._owns_stack = True
+        argo._owns_stack = started_here
         return argo
 
     def services(self) -> Services:

@@ -67,21 +67,18 @@ def make_chat_model(settings: Settings) -> BaseChatModel | None:
     )
 
 
-def resolve_endpoints(settings: Settings, *, start_stack: bool = True) -> Endpoints:
-    """External stores from the environment, the rest from the local stack (started if needed)."""
+def resolve_endpoints(settings: Settings) -> Endpoints:
+    """External stores from the environment, the rest from the local stack (started if needed).
+
+    No health pass here: opening the stores right after is the check, and its
+    errors name the store and what to do.
+    """
     from argo_agents.local_stack import LocalStack
-    from argo_agents.local_stack.errors import StackError
 
     stack = LocalStack(settings)
-    try:
-        endpoints = stack.endpoints()
-        if not start_stack or all(s.healthy for s in stack.status()):
-            return endpoints
-    except StackError:
-        if not start_stack:
-            raise
-    if stack.managed_names():
-        log.warning("ARGO: starting the embedded local stack under %s (first use)", stack.root)
+    if missing := stack.not_running():
+        log.warning("ARGO: starting the embedded local stack under %s (first use): %s",
+                    stack.root, ", ".join(missing))
         return stack.up(progress=log.warning)
     return stack.endpoints()
 

@@ -65,6 +65,11 @@ class LocalStack:
         }
         return [n for n in servers.SERVER_NAMES if not external[n]]
 
+    def not_running(self) -> list[str]:
+        """Managed servers without a live process (what `up` would start)."""
+        state = self._read_state()
+        return [n for n in self.managed_names() if not pid_alive(state.get(n, {}).get("pid"))]
+
     # ---- state files ---------------------------------------------------------------
     def _read_state(self) -> dict[str, dict]:
         if self.state_path.exists():
