@@ -16,11 +16,12 @@ from argo_agents.sync.events import (
     SyncEvent,
     UnknownEntityTypeError,
 )
+from argo_agents.sync.outbox import PublishInterrupted
 from argo_agents.sync.reports import DrainReport, SyncReceipt, SyncStatus, VerifyReport
 
 __all__ = [
     "ConflictStrategy", "DrainReport", "EventTooLargeError", "InvalidEventError",
     "InvalidRelationError", "MissingEntityIdError", "NotSerializableError", "Operation",
-    "Priority", "SyncConfig", "SyncEngine", "SyncEvent", "SyncReceipt", "SyncStatus",
-    "UnknownEntityTypeError", "VerifyReport",
+    "Priority", "PublishInterrupted", "SyncConfig", "SyncEngine", "SyncEvent", "SyncReceipt",
+    "SyncStatus", "UnknownEntityTypeError", "VerifyReport",
 ]

@@ -56,6 +56,10 @@ class SyncConfig(BaseSettings):
 
     # --- events ---
     max_event_bytes: int = 1_048_576
+    publish_chunk: int = Field(
+        500, description="Events per atomic outbox append; larger publishes are split.")
+    publish_chunk_bytes: int = Field(
+        4 << 20, description="Payload bytes per atomic outbox append (one event may exceed it).")
     tombstone_ttl_s: int = Field(
         30 * 24 * 3600, description="How long a delete keeps older versions from reviving.")
 

@@ -37,7 +37,8 @@ class SyncContext:
         self.config = config
         self.keys = Keys(config.namespace)
         self.redis = RedisStreams(stores.cache.client, stores.cache.address)
-        self.outbox = Outbox(self.redis, self.keys, config.group)
+        self.outbox = Outbox(self.redis, self.keys, config.group, chunk=config.publish_chunk,
+                             chunk_bytes=config.publish_chunk_bytes)
         self.progress = ProgressStore(self.redis, self.keys, config.progress_ttl_s,
                                       config.tombstone_ttl_s)
         self.reader = StateReader(stores)

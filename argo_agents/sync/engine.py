@@ -48,7 +48,8 @@ class SyncEngine:
         """Validate every event, then append them all; return their event ids.
 
         Raises a subclass of `InvalidEventError` (and writes nothing) if any
-        event is invalid.
+        event is invalid. Large lists are appended in atomic chunks; if Redis
+        fails between two, `PublishInterrupted` lists the events it accepted.
         """
         for event in events:
             validate_event(event, SYNC_MATRIX, self.config.max_event_bytes)

@@ -6,6 +6,12 @@ would wait for all of them. With four streams a worker fills each batch from
 URGENT first, then HIGH, NORMAL and LOW (`RedisStreams.read_group`), and
 blocks on all four at once only when every stream is empty.
 
+A large publish is appended in chunks (`SyncConfig.publish_chunk` events and
+`publish_chunk_bytes` of payload): each chunk is one atomic script call, so no
+single call holds Redis (single-threaded, shared by every worker) for long or
+outlives the client's socket timeout. If Redis fails between chunks,
+`PublishInterrupted` says which events were accepted.
+
 Entries hold the event without its version (`v` carries it, assigned by the
 publish script) and are XACKed *and* XDELed when finished, so the streams
 hold only unfinished work and "empty" means "everything applied".
@@ -17,9 +23,25 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from argo_agents.stores.errors import StoreUnavailable
 from argo_agents.stores.redis_stream import AppendItem, RedisStreams, StreamEntry
 from argo_agents.sync.events import SyncEvent, decode_event, encode_event
 from argo_agents.sync.keys import Keys
+
+
+class PublishInterrupted(StoreUnavailable):
+    """Redis failed part-way through a chunked publish; ``published`` were accepted.
+
+    The accepted events are durable and will be applied; publish the rest
+    (``events[len(published):]``) again once Redis is back.
+    """
+
+    def __init__(self, cause: StoreUnavailable, published: list[SyncEvent], total: int) -> None:
+        super().__init__(cause.store, cause.address,
+                         f"the outbox accepted {len(published)} of {total} events, then failed "
+                         f"({cause})", hint=f"publish the remaining {total - len(published)} "
+                                            "again once Redis answers")
+        self.published = published
 
 
 @dataclass(frozen=True)
@@ -48,10 +70,13 @@ class Delivery:
 class Outbox:
     """Publish to and consume from the priority streams of one namespace."""
 
-    def __init__(self, redis: RedisStreams, keys: Keys, group: str) -> None:
+    def __init__(self, redis: RedisStreams, keys: Keys, group: str, *, chunk: int = 500,
+                 chunk_bytes: int = 4 << 20) -> None:
         self.redis = redis
         self.keys = keys
         self.group = group
+        self.chunk = max(1, chunk)
+        self.chunk_bytes = chunk_bytes
 
     def setup(self) -> None:
         """Create the consumer group on every priority stream (idempotent)."""
@@ -59,7 +84,7 @@ class Outbox:
 
     def append(self, events: Sequence[SyncEvent], *, min_versions: Sequence[int] | None = None,
                replay: bool = False) -> list[SyncEvent]:
-        """Append validated events; return them with their versions.
+        """Append validated events, chunk by chunk; return them with their versions.
 
         An event with a version keeps it (the counter is raised to it); one
         without gets the entity's next version, at least ``min_versions[i]``.
@@ -74,9 +99,30 @@ class Outbox:
                 ledger_field=ev.entity_id, exact_version=exact, version=int(floor or 0),
                 hash=ev.hash, operation=f"{ev.operation.value}|{ev.source}", ts_ms=now_ms,
                 stream=self.keys.stream(ev.priority), payload=encode_event(ev), replay=replay))
-        assigned = self.redis.append(self.keys.versions, items)
-        return [ev if ev.version == v else ev.model_copy(update={"version": v})
-                for ev, (v, _) in zip(events, assigned, strict=True)]
+        out: list[SyncEvent] = []
+        for start, stop in self._chunks(items):
+            try:
+                assigned = self.redis.append(self.keys.versions, items[start:stop])
+            except StoreUnavailable as exc:
+                if not out:
+                    raise
+                raise PublishInterrupted(exc, out, len(events)) from exc
+            out += [ev if ev.version == v else ev.model_copy(update={"version": v})
+                    for ev, (v, _) in zip(events[start:stop], assigned, strict=True)]
+        return out
+
+    def _chunks(self, items: Sequence[AppendItem]) -> list[tuple[int, int]]:
+        """Index ranges of at most ``chunk`` items and (unless one item) ``chunk_bytes``."""
+        ranges, start, size = [], 0, 0
+        for i, item in enumerate(items):
+            if i > start and (i - start >= self.chunk
+                              or size + len(item.payload) > self.chunk_bytes):
+                ranges.append((start, i))
+                start, size = i, 0
+            size += len(item.payload)
+        if start < len(items):
+            ranges.append((start, len(items)))
+        return ranges
 
     def read(self, consumer: str, count: int, block_ms: int | None) -> list[Delivery]:
         """Up to ``count`` new entries, most urgent streams first."""

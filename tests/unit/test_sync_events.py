@@ -97,3 +97,19 @@ def test_outbox_encoding_round_trips():
            confidence=0.5, operation=Operation.DELETE)
     back = decode_event(encode_event(e), 7)
     assert back == e and back.event_id == e.event_id and back.hash == data_hash(e.data)
+
+
+def test_outbox_chunks_bound_events_and_bytes_but_never_split_one_event():
+    from argo_agents.stores.redis_stream import AppendItem
+    from argo_agents.sync.outbox import Outbox
+
+    def item(size: int) -> AppendItem:
+        return AppendItem(entity_field="f", ledger_key="l", ledger_field="i",
+                          exact_version=False, version=0, hash="h", operation="create|x",
+                          ts_ms=0, stream="s", payload=b"x" * size, replay=False)
+
+    outbox = Outbox(None, None, "g", chunk=3, chunk_bytes=100)  # type: ignore[arg-type]
+    assert outbox._chunks([item(10)] * 7) == [(0, 3), (3, 6), (6, 7)]
+    assert outbox._chunks([item(60), item(60), item(30), item(500), item(1)]) == [
+        (0, 1), (1, 3), (3, 4), (4, 5)]
+    assert outbox._chunks([]) == []
