@@ -97,11 +97,12 @@ def arcadedb_spec(root: Path, bolt_port: int, http_port: int, database: str,
 
 
 def bqemulator_spec(root: Path, rest_port: int, grpc_port: int, project: str) -> ServerSpec:
-    """bqemulator, persistent under the stack directory."""
+    """bqemulator, persistent under the stack directory (through `bqemulator_runner`)."""
     data = root / "bigquery"
     return ServerSpec(
         "bigquery", {"main": rest_port, "grpc": grpc_port},
-        [_bin("bqemulator"), "start", "--rest-host", "127.0.0.1", "--rest-port", str(rest_port),
+        [sys.executable, "-m", "argo_agents.local_stack.bqemulator_runner", "start",
+         "--rest-host", "127.0.0.1", "--rest-port", str(rest_port),
          "--grpc-host", "127.0.0.1", "--grpc-port", str(grpc_port), "--persistent",
          "--data-dir", str(data.resolve()), "--project", project, "--log-level", "warning",
          "--log-format", "console"],
