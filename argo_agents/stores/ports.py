@@ -137,8 +137,12 @@ class VectorPort(Store, Protocol):
         *,
         k: int = 5,
         where: Mapping[str, Any] | None = None,
+        content: bool = True,
     ) -> list[list[VectorHit]]:
-        """`search` for each embedding, in order, in as few requests as the store allows."""
+        """`search` for each embedding, in order, in as few requests as the store allows.
+
+        ``content=False`` returns ids and similarities only (empty document and
+        metadata), which spares the store fetching them."""
 
     def versions(self, collection: str, ids: Sequence[str]) -> dict[str, StoredVersion]:
         """Version and hash of the vectors that exist."""

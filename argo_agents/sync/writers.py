@@ -246,7 +246,7 @@ class SimilarWriter:
         for coll in {j.event.entity_type for j in jobs}:
             group = [j for j in jobs if j.event.entity_type == coll]
             found = self.vector.search_many(coll, [vectors[j.event_id] for j in group],
-                                            k=self.k + 1)
+                                            k=self.k + 1, content=False)
             for job, hits in zip(group, found, strict=True):
                 near = [h for h in hits if h.id != job.event.entity_id][: self.k]
                 edges += [mappers.similar_edge(job.event, h.id, h.similarity) for h in near]

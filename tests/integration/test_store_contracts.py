@@ -330,6 +330,10 @@ def test_vectors_search_many_answers_each_query_in_order(stores: Stores) -> None
     assert stores.vectors.search_many(coll, [[1.0, 0.0]], k=5, where={"kind": "result"}
                                       )[0][0].id == "y"
     assert stores.vectors.search_many(coll, [], k=3) == []
+    bare = stores.vectors.search_many(coll, [[1.0, 0.1]], k=1, content=False)[0][0]
+    assert (bare.id, bare.similarity) == (many[1][0].id, many[1][0].similarity)
+    assert (bare.document, bare.metadata) == ("", {})  # not fetched…
+    assert many[1][0].document == "d" and many[1][0].metadata["kind"] == "plan"  # …unless asked
 
 
 def test_all_stores_healthy(stores: Stores) -> None:
