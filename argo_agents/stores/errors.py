@@ -1,7 +1,9 @@
 """Typed store errors that name the store, the address and what to do next.
 
 The sync engine retries `StoreUnavailable` (transient) and dead-letters
-`StoreRejected` (the store will never accept that write as it is).
+`StoreRejected` (the store will never accept that write as it is). `StoreBusy`
+is the transient kind that says nothing about the store's health (writers
+collided), so it is retried more and never opens the store's circuit.
 """
 
 from __future__ import annotations
@@ -22,6 +24,11 @@ class StoreError(Exception):
 
 class StoreUnavailable(StoreError):
     """The store could not be reached in time; retrying later may succeed."""
+
+
+class StoreBusy(StoreUnavailable):
+    """The store is up but refused the write for now: concurrent writers collided (a
+    deadlock or an optimistic-concurrency conflict). Retrying soon will succeed."""
 
 
 class StoreRejected(StoreError):

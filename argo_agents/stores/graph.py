@@ -24,7 +24,12 @@ from neo4j import GraphDatabase, RoutingControl
 from neo4j import exceptions as nx
 
 from argo_agents.config.endpoints import Endpoints
-from argo_agents.stores.errors import StoreRejected, StoreUnavailable, unavailable_hint
+from argo_agents.stores.errors import (
+    StoreBusy,
+    StoreRejected,
+    StoreUnavailable,
+    unavailable_hint,
+)
 from argo_agents.stores.naming import SCALARS, check_identifier, is_scalar_list, to_json
 from argo_agents.stores.records import EdgeRecord, NodeRecord, StoredVersion, WriteResult
 
@@ -91,7 +96,13 @@ class Neo4jGraph:
     def _errors(self) -> Iterator[None]:
         try:
             yield
-        except (nx.ServiceUnavailable, nx.SessionExpired, nx.TransientError, OSError) as exc:
+        except nx.TransientError as exc:
+            if (exc.code or "").startswith("Neo.TransientError.Transaction."):
+                # Deadlocks and ArcadeDB's optimistic-concurrency conflicts between writers
+                raise StoreBusy(self.name, self.address, _message(exc),
+                                hint="concurrent writers collided; retry the write") from exc
+            raise self._unavailable(exc) from exc
+        except (nx.ServiceUnavailable, nx.SessionExpired, OSError) as exc:
             raise self._unavailable(exc) from exc
         except nx.AuthError as exc:
             raise StoreUnavailable(self.name, self.address, "authentication failed",

@@ -6,6 +6,9 @@ costs the others nothing. Within a group:
   (tenacity); if it persists the group fails for now and the store's circuit
   opens, so the next batches do not wait on it again (its jobs are deferred
   and stay pending in the outbox until the circuit half-opens).
+- `StoreBusy` (concurrent writers collided; the store is fine) is retried up
+  to `busy_attempts` times with random jitter, which separates the colliding
+  writers, and never opens the circuit.
 - `StoreRejected` means some record in the group is poison: the group is split
   in halves until the poison jobs are isolated, so the rest still flow.
 """
@@ -19,9 +22,9 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
+from tenacity import RetryCallState, Retrying, retry_if_exception_type, wait_random_exponential
 
-from argo_agents.stores.errors import StoreRejected, StoreUnavailable
+from argo_agents.stores.errors import StoreBusy, StoreRejected, StoreUnavailable
 from argo_agents.sync.config import SyncConfig
 from argo_agents.sync.job import Job, StoreOutcome
 from argo_agents.sync.matrix import SIMILAR, VECTOR
@@ -123,6 +126,13 @@ class Applier:
                  or j.event_id in res.outcome.applied]
         return res, (self._run(SIMILAR, ready) if ready else None)
 
+    def _stop(self, state: RetryCallState) -> bool:
+        """Give up after `retry_attempts` tries, or `busy_attempts` while writers collide."""
+        cfg = self.config
+        busy = state.outcome is not None and isinstance(state.outcome.exception(), StoreBusy)
+        limit = cfg.busy_attempts if busy else cfg.retry_attempts
+        return state.attempt_number >= max(1, limit)
+
     def _run(self, store: str, jobs: list[Job]) -> GroupResult:
         result = GroupResult(attempted={j.event_id for j in jobs})
         t0 = time.monotonic()
@@ -133,7 +143,7 @@ class Applier:
 
         retrying = Retrying(
             retry=retry_if_exception_type(StoreUnavailable),
-            stop=stop_after_attempt(max(1, self.config.retry_attempts)),
+            stop=self._stop,
             wait=wait_random_exponential(multiplier=self.config.retry_initial_s,
                                          max=self.config.retry_max_s),
             before_sleep=count_retry, reraise=True)
@@ -152,6 +162,8 @@ class Applier:
         try:
             attempt(jobs)
             self.breaker.success(store)
+        except StoreBusy as exc:  # the store is up; only this group waits for a retry
+            result.error = str(exc)
         except StoreUnavailable as exc:
             result.error = str(exc)
             self.breaker.failure(store)

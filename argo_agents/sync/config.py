@@ -43,6 +43,8 @@ class SyncConfig(BaseSettings):
 
     # --- retries and dead letters ---
     retry_attempts: int = Field(3, description="Tries of one store write within a batch.")
+    busy_attempts: int = Field(
+        8, description="Tries while concurrent writers collide (deadlocks, MVCC conflicts).")
     retry_initial_s: float = 0.05
     retry_max_s: float = 2.0
     max_deliveries: int = Field(
