@@ -160,6 +160,19 @@ class RedisStreams:
                 found += self._entries(reply)
         return found
 
+    def read_own_pending(self, group: str, consumer: str, streams: Sequence[str],
+                         count: int) -> list[StreamEntry]:
+        """Entries delivered to ``consumer`` and not yet acknowledged, oldest first."""
+        found: list[StreamEntry] = []
+        with self._errors():
+            for stream in streams:
+                if len(found) >= count:
+                    break
+                reply = self.client.xreadgroup(group, consumer, {stream: "0"},
+                                               count=count - len(found))
+                found += self._entries(reply)
+        return found
+
     def claim_idle(self, stream: str, group: str, consumer: str, min_idle_ms: int,
                    count: int) -> list[StreamEntry]:
         """XAUTOCLAIM entries idle longer than ``min_idle_ms`` (their worker died or failed)."""

@@ -8,7 +8,8 @@
 3. Write each store's group in parallel (`Applier`).
 4. Settle each job: conflicts are resolved (a new event) or parked; rejected
    ones and those out of attempts go to the dead letters; complete ones are
-   acknowledged; the rest stay pending with their progress and a retry time.
+   acknowledged; the rest stay pending with their progress and a retry time
+   (`BatchStats.retry_at` tells the worker when to take them up again).
    Resolutions, dead letters and progress are written *before* the entries
    are acknowledged, so a crash at any point loses nothing.
 """
@@ -37,6 +38,7 @@ class BatchStats:
     dead_lettered: int = 0
     conflicts: int = 0
     waiting: int = 0  # left pending for a later round
+    retry_at: float | None = None  # wall time when the earliest of those is due again
     counters: dict[str, int] = field(default_factory=dict)
 
 
@@ -64,6 +66,7 @@ class BatchProcessor:
                 jobs.append(job)
         jobs, waiting = self._load_progress(jobs)
         stats.waiting = len(waiting)
+        stats.retry_at = min((j.progress.retry_at for j in waiting if j.progress), default=None)
         self._apply_tombstones(jobs)
         for job in jobs:
             job.deferred |= {s for s in job.todo if self._circuit_open(s)}
@@ -165,8 +168,13 @@ class BatchProcessor:
         if failed:
             most = max((j.progress.max_attempts if j.progress else 0) + 1
                        for j in pending if j.failed)
-            ctx.progress.mark_failed(failed, time.time() + min(
-                cfg.breaker_max_s, cfg.breaker_initial_s * 2 ** (most - 1)))
+            retry_at = time.time() + min(cfg.breaker_max_s,
+                                         cfg.breaker_initial_s * 2 ** (most - 1))
+            ctx.progress.mark_failed(failed, retry_at)
+            stats.retry_at = min(retry_at, stats.retry_at or retry_at)
+        if len(failed) < len(pending):  # deferred behind an open circuit: try again soon
+            soon = time.time() + cfg.breaker_initial_s
+            stats.retry_at = min(soon, stats.retry_at or soon)
         outcomes.update({j.event_id: "ok:" + ",".join(sorted(j.stages)) for j in complete})
         deletes = {j.event.entity_key: j.version for j in complete if j.is_delete}
         ctx.progress.set_tombstones(deletes)

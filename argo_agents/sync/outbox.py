@@ -129,6 +129,11 @@ class Outbox:
         entries = self.redis.read_group(self.group, consumer, self.keys.streams, count, block_ms)
         return [self._decode(e, claimed=False) for e in entries]
 
+    def pending_of(self, consumer: str, count: int) -> list[Delivery]:
+        """``consumer``'s own unacknowledged entries (failed earlier, due for a retry)."""
+        entries = self.redis.read_own_pending(self.group, consumer, self.keys.streams, count)
+        return [self._decode(e, claimed=True) for e in entries]
+
     def claim(self, consumer: str, min_idle_ms: int, count: int) -> list[Delivery]:
         """Entries pending longer than ``min_idle_ms`` on any worker (dead or failing)."""
         found: list[Delivery] = []

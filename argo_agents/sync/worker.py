@@ -1,8 +1,9 @@
 """`SyncWorker`: one consumer of the shared group, looping read → apply → acknowledge.
 
-Each step first takes over entries that have been pending longer than
-``claim_idle_ms`` (their worker died, or they failed and wait for a retry),
-then fills the batch with new entries, most urgent stream first. Batch size
+Each step first takes up its own failed entries once their retry time has
+come, then entries that have been pending on any worker longer than
+``claim_idle_ms`` (their worker died), then fills the batch with new entries,
+most urgent stream first. Batch size
 adapts after every batch (`batching`). Many workers, in one process or on
 many machines, share the group; each entry goes to one of them at a time.
 """
@@ -21,6 +22,7 @@ from argo_agents.sync.applier import Applier
 from argo_agents.sync.batch import BatchProcessor, BatchStats
 from argo_agents.sync.batching import AdaptiveBatchSize
 from argo_agents.sync.context import SyncContext
+from argo_agents.sync.outbox import Delivery
 
 log = logging.getLogger(__name__)
 
@@ -42,18 +44,25 @@ class SyncWorker:
         self.batch = AdaptiveBatchSize(cfg.batch_size, cfg.batch_min, cfg.batch_max,
                                        cfg.batch_slow_s, cfg.batch_low_throughput)
         self._next_claim = 0.0
+        self._retry_at: float | None = None  # wall time its own failed entries are due
 
     def step(self, block_ms: int | None = None) -> BatchStats:
         """Process at most one batch; an empty `BatchStats` when there was nothing to do."""
         size = self.batch.size
-        deliveries = []
+        deliveries: list[Delivery] = []
+        if self._retry_at is not None and time.time() >= self._retry_at:
+            # Its own failures: due now, not only once they have idled `claim_idle_ms`.
+            self._retry_at = None
+            deliveries = self.ctx.outbox.pending_of(self.consumer, size)
         now = time.monotonic()
-        if now >= self._next_claim:
+        if now >= self._next_claim and len(deliveries) < size:
             # Claim checks are cheap but not free; a quarter of the idle time keeps the
             # delay before a dead worker's entries move on under 1.25 × claim_idle_ms.
             self._next_claim = now + max(0.05, self.ctx.config.claim_idle_ms / 4000)
-            deliveries = self.ctx.outbox.claim(self.consumer, self.ctx.config.claim_idle_ms,
-                                               size)
+            seen = {d.entry.id for d in deliveries}
+            deliveries += [d for d in self.ctx.outbox.claim(
+                self.consumer, self.ctx.config.claim_idle_ms, size - len(deliveries))
+                if d.entry.id not in seen]
         if len(deliveries) < size:
             deliveries += self.ctx.outbox.read(self.consumer, size - len(deliveries),
                                                None if deliveries else block_ms)
@@ -62,6 +71,8 @@ class SyncWorker:
         t0 = time.monotonic()
         stats = self.processor.process(deliveries)
         self.batch.observe(stats.events, time.monotonic() - t0)
+        if stats.retry_at is not None:
+            self._retry_at = min(stats.retry_at, self._retry_at or stats.retry_at)
         return stats
 
     def run(self, stop: threading.Event) -> None:
