@@ -1,9 +1,8 @@
-"""Redis Streams and small hash/counter helpers for the sync engine's outbox.
+"""Redis Streams for the sync engine's outbox (hashes and lists: `redis_keyspace`).
 
 The sync package decides key names and meaning; this module only speaks
 Redis (it is, with the cache adapter, the only sync-side importer of
-`redis`). Every command error is translated: connection problems become
-`StoreUnavailable` (retry later), refused commands `StoreRejected`.
+`redis`). Command errors are translated as in `RedisKeyspace`.
 
 `append` is one Lua script per batch so that assigning versions, recording
 the newest version in the ledger and XADDing the entries happen atomically: a
@@ -14,14 +13,13 @@ Cluster (one namespace lives on one slot).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import redis
 
-from argo_agents.stores.errors import StoreRejected, StoreUnavailable, unavailable_hint
+from argo_agents.stores.redis_keyspace import RedisKeyspace, as_str
 
 # Per item ARGV: entity field, ledger field, mode ("=" exact | "+" next at least),
 # version, hash, op, ts_ms, stream index (into KEYS), ledger index (into KEYS),
@@ -80,18 +78,11 @@ class StreamEntry:
     fields: dict[str, Any]
 
 
-def _s(value: Any) -> Any:
-    return value.decode() if isinstance(value, bytes) else value
-
-
-class RedisStreams:
+class RedisStreams(RedisKeyspace):
     """Thin, typed access to the Redis commands the sync engine uses."""
 
-    name = "redis"
-
     def __init__(self, client: redis.Redis, address: str = "redis") -> None:
-        self.client = client
-        self.address = address
+        super().__init__(client, address)
         self._append = client.register_script(_APPEND)
 
     @classmethod
@@ -101,16 +92,6 @@ class RedisStreams:
                                       socket_connect_timeout=timeout_s)
         host = url.rsplit("@", 1)[-1]
         return cls(client, f"redis://{host}")
-
-    @contextmanager
-    def _errors(self) -> Iterator[None]:
-        try:
-            yield
-        except (redis.ConnectionError, redis.TimeoutError) as exc:
-            raise StoreUnavailable("redis", self.address, f"outbox unreachable ({exc})",
-                                   hint=unavailable_hint("redis")) from exc
-        except redis.ResponseError as exc:
-            raise StoreRejected("redis", self.address, f"command refused ({exc})") from exc
 
     # ---- streams --------------------------------------------------------------------
     def ensure_group(self, streams: Sequence[str], group: str) -> None:
@@ -140,7 +121,7 @@ class RedisStreams:
         assert len(args) == _STRIDE * len(items)
         with self._errors():
             out = self._append(keys=keys, args=args)
-        return [(int(out[k]), _s(out[k + 1])) for k in range(0, len(out), 2)]
+        return [(int(out[k]), as_str(out[k + 1])) for k in range(0, len(out), 2)]
 
     def read_group(self, group: str, consumer: str, streams: Sequence[str], count: int,
                    block_ms: int | None = None) -> list[StreamEntry]:
@@ -179,7 +160,7 @@ class RedisStreams:
         with self._errors():
             reply = self.client.xautoclaim(stream, group, consumer, min_idle_ms,
                                            start_id="0-0", count=count)
-        return [StreamEntry(stream, _s(i), {_s(k): v for k, v in f.items()})
+        return [StreamEntry(stream, as_str(i), {as_str(k): v for k, v in f.items()})
                 for i, f in reply[1] if f is not None]
 
     def ack_delete(self, group: str, ids_by_stream: Mapping[str, Sequence[str]],
@@ -218,13 +199,13 @@ class RedisStreams:
     def xadd(self, stream: str, fields: Mapping[str, Any]) -> str:
         """Append one entry (dead letters)."""
         with self._errors():
-            return _s(self.client.xadd(stream, dict(fields)))  # type: ignore[arg-type]
+            return as_str(self.client.xadd(stream, dict(fields)))  # type: ignore[arg-type]
 
     def xrange(self, stream: str, count: int = 100, start: str = "-") -> list[StreamEntry]:
         """Entries of a stream, oldest first."""
         with self._errors():
             reply = self.client.xrange(stream, min=start, max="+", count=count) or []
-        return [StreamEntry(stream, _s(i), {_s(k): v for k, v in (f or {}).items()})
+        return [StreamEntry(stream, as_str(i), {as_str(k): v for k, v in (f or {}).items()})
                 for i, f in reply]
 
     def xdel(self, stream: str, ids: Sequence[str]) -> int:
@@ -240,99 +221,6 @@ class RedisStreams:
         for stream, items in reply or []:
             for entry_id, fields in items:
                 if fields is not None:  # an entry deleted while pending
-                    out.append(StreamEntry(_s(stream), _s(entry_id),
-                                           {_s(k): v for k, v in fields.items()}))
+                    out.append(StreamEntry(as_str(stream), as_str(entry_id),
+                                           {as_str(k): v for k, v in fields.items()}))
         return out
-
-    # ---- hashes, strings, lists ------------------------------------------------------
-    def hgetall_many(self, keys: Sequence[str]) -> list[dict[str, str]]:
-        """HGETALL of each key, in one round trip."""
-        if not keys:
-            return []
-        with self._errors():
-            pipe = self.client.pipeline(transaction=False)
-            for k in keys:
-                pipe.hgetall(k)
-            return [{_s(a): _s(b) for a, b in h.items()} for h in pipe.execute()]
-
-    def hset_many(self, values: Mapping[str, Mapping[str, Any]], ttl_s: int | None = None,
-                  incr: Mapping[str, Mapping[str, int]] | None = None) -> None:
-        """HSET (and HINCRBY) fields of several hashes, refreshing their TTL."""
-        with self._errors():
-            pipe = self.client.pipeline(transaction=False)
-            for key, mapping in values.items():
-                if mapping:
-                    pipe.hset(key, mapping=dict(mapping))  # type: ignore[arg-type]
-            for key, counters in (incr or {}).items():
-                for field, delta in counters.items():
-                    pipe.hincrby(key, field, delta)
-            if ttl_s:
-                for key in set(values) | set(incr or {}):
-                    pipe.expire(key, ttl_s)
-            pipe.execute()
-
-    def hget_fields(self, key: str, fields: Sequence[str]) -> list[str | None]:
-        """HMGET."""
-        if not fields:
-            return []
-        with self._errors():
-            return [_s(v) for v in self.client.hmget(key, list(fields))]
-
-    def hget_all(self, key: str) -> dict[str, str]:
-        """HGETALL of one key."""
-        with self._errors():
-            return {_s(a): _s(b) for a, b in self.client.hgetall(key).items()}
-
-    def hdel(self, key: str, fields: Sequence[str]) -> int:
-        """HDEL."""
-        with self._errors():
-            return int(self.client.hdel(key, *fields)) if fields else 0
-
-    def hscan(self, key: str, count: int = 500) -> Iterator[tuple[str, str]]:
-        """Every field of a large hash, without blocking the server."""
-        with self._errors():
-            for field, value in self.client.hscan_iter(key, count=count):
-                yield _s(field), _s(value)
-
-    def hlen(self, key: str) -> int:
-        """HLEN."""
-        with self._errors():
-            return int(self.client.hlen(key))
-
-    def mget(self, keys: Sequence[str]) -> list[str | None]:
-        """MGET."""
-        if not keys:
-            return []
-        with self._errors():
-            return [_s(v) for v in self.client.mget(list(keys))]
-
-    def set_many(self, values: Mapping[str, Any], ttl_s: int) -> None:
-        """SET with expiry for several keys, in one round trip."""
-        with self._errors():
-            pipe = self.client.pipeline(transaction=False)
-            for key, value in values.items():
-                pipe.set(key, value, ex=ttl_s)
-            pipe.execute()
-
-    def push_capped(self, lists: Mapping[str, Sequence[Any]], cap: int) -> None:
-        """LPUSH values and trim each list to its ``cap`` newest items."""
-        with self._errors():
-            pipe = self.client.pipeline(transaction=False)
-            for key, values in lists.items():
-                if values:
-                    pipe.lpush(key, *values)
-                    pipe.ltrim(key, 0, cap - 1)
-            pipe.execute()
-
-    def lrange(self, key: str, count: int) -> list[str]:
-        """The ``count`` newest items of a list."""
-        with self._errors():
-            return [_s(v) for v in self.client.lrange(key, 0, count - 1)]
-
-    def scan_delete(self, pattern: str) -> int:
-        """Delete every key matching ``pattern`` (tests and `reset`)."""
-        n = 0
-        with self._errors():
-            for key in self.client.scan_iter(match=pattern, count=1000):
-                n += int(self.client.delete(key))
-        return n
