@@ -126,14 +126,8 @@ class RedisStreams(RedisKeyspace):
     def read_group(self, group: str, consumer: str, streams: Sequence[str], count: int,
                    block_ms: int | None = None) -> list[StreamEntry]:
         """New entries for ``consumer``, taking streams in the given order until ``count``."""
-        found: list[StreamEntry] = []
         with self._errors():
-            for stream in streams:
-                if len(found) >= count:
-                    break
-                reply = self.client.xreadgroup(group, consumer, {stream: ">"},
-                                               count=count - len(found))
-                found += self._entries(reply)
+            found = self._read_in_order(group, consumer, streams, count, ">")
             if not found and block_ms:
                 # Nothing anywhere: wait on every stream at once for the first arrival.
                 reply = self.client.xreadgroup(group, consumer, {s: ">" for s in streams},
@@ -144,14 +138,19 @@ class RedisStreams(RedisKeyspace):
     def read_own_pending(self, group: str, consumer: str, streams: Sequence[str],
                          count: int) -> list[StreamEntry]:
         """Entries delivered to ``consumer`` and not yet acknowledged, oldest first."""
-        found: list[StreamEntry] = []
         with self._errors():
-            for stream in streams:
-                if len(found) >= count:
-                    break
-                reply = self.client.xreadgroup(group, consumer, {stream: "0"},
-                                               count=count - len(found))
-                found += self._entries(reply)
+            return self._read_in_order(group, consumer, streams, count, "0")
+
+    def _read_in_order(self, group: str, consumer: str, streams: Sequence[str], count: int,
+                       start: str) -> list[StreamEntry]:
+        """XREADGROUP stream by stream from ``start`` (">" new, "0" own pending)."""
+        found: list[StreamEntry] = []
+        for stream in streams:
+            if len(found) >= count:
+                break
+            reply = self.client.xreadgroup(group, consumer, {stream: start},
+                                           count=count - len(found))
+            found += self._entries(reply)
         return found
 
     def claim_idle(self, stream: str, group: str, consumer: str, min_idle_ms: int,
