@@ -56,10 +56,13 @@ class Phase:
     p50_ms: float | None
     p95_ms: float | None
     cpu: dict[str, float]
+    retries: int = 0  # store writes tried again (outages, colliding writers)
+    failures: int = 0  # events left for a later round
 
     def print(self, events: int, note: str = "") -> None:
         print(f"    {self.rate:8.0f} events/s   p50 {self.p50_ms or 0:.0f} ms   "
-              f"p95 {self.p95_ms or 0:.0f} ms {note}".rstrip())
+              f"p95 {self.p95_ms or 0:.0f} ms   retries {self.retries}   "
+              f"failures {self.failures} {note}".rstrip())
         print("\n".join(report(self.cpu, events)))
 
 
@@ -141,7 +144,8 @@ def run_engine(stores: Stores, servers: dict[str, int], events: list[SyncEvent],
     cpu = {k: v for k, v in cpu.items() if not k.startswith("worker ")}
     cpu["sync workers"] = workers_cpu
     cpu["publisher"] = cpu.pop("this process")
-    return Phase(len(events) / elapsed, statistics.median(lat) if lat else None, p95, cpu)
+    return Phase(len(events) / elapsed, statistics.median(lat) if lat else None, p95, cpu,
+                 status.retries, status.failures)
 
 
 def empty_collection(endpoints: Endpoints, entity_type: str) -> None:
