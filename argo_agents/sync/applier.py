@@ -52,6 +52,10 @@ class Breaker:
         """True while events for ``store`` should be deferred rather than tried."""
         return time.monotonic() < self.open_until.get(store, 0.0)
 
+    def wait_s(self, store: str) -> float:
+        """Seconds until ``store``'s circuit half-opens (0 when it is closed)."""
+        return max(0.0, self.open_until.get(store, 0.0) - time.monotonic())
+
     def failure(self, store: str) -> None:
         """A group failed on ``store``: open (or re-open, longer) its circuit."""
         n = self.failures.get(store, 0) + 1

@@ -172,8 +172,12 @@ class BatchProcessor:
                                          cfg.breaker_initial_s * 2 ** (most - 1))
             ctx.progress.mark_failed(failed, retry_at)
             stats.retry_at = min(retry_at, stats.retry_at or retry_at)
-        if len(failed) < len(pending):  # deferred behind an open circuit: try again soon
-            soon = time.time() + cfg.breaker_initial_s
+        deferred = [j for j in pending if not j.failed]
+        if deferred:  # behind an open circuit (or waiting for a stage): due when it half-opens
+            breaker = self.applier.breaker
+            soon = time.time() + min(
+                max([breaker.wait_s(s) for s in j.deferred] + [cfg.breaker_initial_s])
+                for j in deferred)
             stats.retry_at = min(soon, stats.retry_at or soon)
         outcomes.update({j.event_id: "ok:" + ",".join(sorted(j.stages)) for j in complete})
         deletes = {j.event.entity_key: j.version for j in complete if j.is_delete}
