@@ -42,6 +42,11 @@ class BatchStats:
     counters: dict[str, int] = field(default_factory=dict)
 
 
+def earliest(*times: float | None) -> float | None:
+    """The earliest of the given retry times, ignoring absent ones."""
+    return min((t for t in times if t is not None), default=None)
+
+
 class BatchProcessor:
     """Turns a list of deliveries into store writes and outbox acknowledgements."""
 
@@ -66,7 +71,7 @@ class BatchProcessor:
                 jobs.append(job)
         jobs, waiting = self._load_progress(jobs)
         stats.waiting = len(waiting)
-        stats.retry_at = min((j.progress.retry_at for j in waiting if j.progress), default=None)
+        stats.retry_at = earliest(*(j.progress.retry_at for j in waiting if j.progress))
         self._apply_tombstones(jobs)
         for job in jobs:
             job.deferred |= {s for s in job.todo if self._circuit_open(s)}
@@ -171,14 +176,13 @@ class BatchProcessor:
             retry_at = time.time() + min(cfg.breaker_max_s,
                                          cfg.breaker_initial_s * 2 ** (most - 1))
             ctx.progress.mark_failed(failed, retry_at)
-            stats.retry_at = min(retry_at, stats.retry_at or retry_at)
+            stats.retry_at = earliest(retry_at, stats.retry_at)
         deferred = [j for j in pending if not j.failed]
         if deferred:  # behind an open circuit (or waiting for a stage): due when it half-opens
             breaker = self.applier.breaker
-            soon = time.time() + min(
-                max([breaker.wait_s(s) for s in j.deferred] + [cfg.breaker_initial_s])
-                for j in deferred)
-            stats.retry_at = min(soon, stats.retry_at or soon)
+            wait_s = min(max([breaker.wait_s(s) for s in j.deferred] + [cfg.breaker_initial_s])
+                         for j in deferred)
+            stats.retry_at = earliest(time.time() + wait_s, stats.retry_at)
         outcomes.update({j.event_id: "ok:" + ",".join(sorted(j.stages)) for j in complete})
         deletes = {j.event.entity_key: j.version for j in complete if j.is_delete}
         ctx.progress.set_tombstones(deletes)

@@ -19,7 +19,7 @@ import uuid
 
 from argo_agents.stores.errors import StoreError
 from argo_agents.sync.applier import Applier
-from argo_agents.sync.batch import BatchProcessor, BatchStats
+from argo_agents.sync.batch import BatchProcessor, BatchStats, earliest
 from argo_agents.sync.batching import AdaptiveBatchSize
 from argo_agents.sync.context import SyncContext
 from argo_agents.sync.outbox import Delivery
@@ -71,8 +71,7 @@ class SyncWorker:
         t0 = time.monotonic()
         stats = self.processor.process(deliveries)
         self.batch.observe(stats.events, time.monotonic() - t0)
-        if stats.retry_at is not None:
-            self._retry_at = min(stats.retry_at, self._retry_at or stats.retry_at)
+        self._retry_at = earliest(stats.retry_at, self._retry_at)
         return stats
 
     def run(self, stop: threading.Event) -> None:
