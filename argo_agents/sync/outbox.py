@@ -70,8 +70,8 @@ class Delivery:
 class Outbox:
     """Publish to and consume from the priority streams of one namespace."""
 
-    def __init__(self, redis: RedisStreams, keys: Keys, group: str, *, chunk: int = 500,
-                 chunk_bytes: int = 4 << 20) -> None:
+    def __init__(self, redis: RedisStreams, keys: Keys, group: str, *, chunk: int,
+                 chunk_bytes: int) -> None:
         self.redis = redis
         self.keys = keys
         self.group = group

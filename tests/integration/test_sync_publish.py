@@ -55,7 +55,7 @@ def lone_redis(tmp_path: Path) -> Iterator[tuple[LocalStack, str]]:
 def test_redis_dying_between_chunks_reports_the_accepted_events(lone_redis):
     stack, url = lone_redis
     streams = RedisStreams.from_url(url, timeout_s=1.0)
-    outbox = Outbox(streams, Keys("test:chunks"), "g", chunk=25)
+    outbox = Outbox(streams, Keys("test:chunks"), "g", chunk=25, chunk_bytes=1 << 20)
     outbox.setup()
     real_append, calls = streams.append, []
 
