@@ -24,15 +24,14 @@ def _notify_only(self: Any, project_id: str, dataset_id: str, table_id: str) -> 
     self._events.publish(TableDataChanged(project_id, dataset_id, table_id))
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run ``bqemulator <argv>`` with snapshots off."""
+def main(argv: list[str] | None = None) -> None:
+    """Run ``bqemulator <argv>`` with snapshots off; exits with the command's status."""
     from bqemulator.cli import main as cli
     from bqemulator.versioning.snapshots import SnapshotManager
 
     SnapshotManager.record_change = _notify_only  # type: ignore[method-assign,assignment]
     cli.main(args=argv if argv is not None else sys.argv[1:], prog_name="bqemulator")
-    return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()
