@@ -9,7 +9,7 @@ no arrangement of them exceeds (cores × 1000 / T) events/s. Linux only (reads
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 TICK = os.sysconf("SC_CLK_TCK")
 
@@ -37,15 +37,20 @@ def own_cpu_s() -> float:
 
 
 class CpuMeter:
-    """CPU used between two readings by named process groups and this process."""
+    """CPU used between two readings by named parts and this process.
 
-    def __init__(self, groups: Mapping[str, int]) -> None:
-        self.groups = dict(groups)
+    A part is one or more process groups (several worker processes count as one).
+    """
+
+    def __init__(self, parts: Mapping[str, Sequence[int]], this: str = "this process") -> None:
+        self.parts = dict(parts)
+        self.this = this
         self.start = self.read()
 
     def read(self) -> dict[str, float]:
         """Current CPU seconds per part."""
-        return {**{n: group_cpu_s(g) for n, g in self.groups.items()}, "this process": own_cpu_s()}
+        return {**{n: sum(map(group_cpu_s, groups)) for n, groups in self.parts.items()},
+                self.this: own_cpu_s()}
 
     def used(self) -> dict[str, float]:
         """CPU seconds per part since construction."""

@@ -59,10 +59,10 @@ class Phase:
     retries: int = 0  # store writes tried again (outages, colliding writers)
     failures: int = 0  # events left for a later round
 
-    def print(self, events: int, note: str = "") -> None:
+    def print(self, events: int) -> None:
         print(f"    {self.rate:8.0f} events/s   p50 {self.p50_ms or 0:.0f} ms   "
               f"p95 {self.p95_ms or 0:.0f} ms   retries {self.retries}   "
-              f"failures {self.failures} {note}".rstrip())
+              f"failures {self.failures}")
         print("\n".join(report(self.cpu, events)))
 
 
@@ -114,17 +114,19 @@ def run_engine(stores: Stores, servers: dict[str, int], events: list[SyncEvent],
     try:
         for p in procs:  # each worker says "sync worker <name> on namespace …" when ready
             assert p.stdout is not None and "sync worker" in p.stdout.readline()
-        meter = CpuMeter({**servers, **{f"worker {i + 1}": p.pid for i, p in enumerate(procs)}})
+        meter = CpuMeter({**{n: [pid] for n, pid in servers.items()},
+                          "sync workers": [p.pid for p in procs]}, this="publisher")
         t0 = time.monotonic()
         if pace:  # a steady flow below capacity: latency is then the engine's own
             step = max(1, int(pace / 20))  # 20 publishes a second
             for i, start in enumerate(range(0, len(events), step)):
                 time.sleep(max(0.0, t0 + i * step / pace - time.monotonic()))
                 engine.publish(events[start:start + step])
-        for start in range(0, len(events) if not pace else 0, 500):
-            while engine.ctx.outbox.sizes()[0] > BACKLOG_CAP:
-                time.sleep(0.01)
-            engine.publish(events[start:start + 500])
+        else:
+            for start in range(0, len(events), 500):
+                while engine.ctx.outbox.sizes()[0] > BACKLOG_CAP:
+                    time.sleep(0.01)
+                engine.publish(events[start:start + 500])
         while engine.ctx.outbox.sizes()[0]:
             time.sleep(0.02)
         elapsed = time.monotonic() - t0
@@ -140,10 +142,6 @@ def run_engine(stores: Stores, servers: dict[str, int], events: list[SyncEvent],
     assert status.processed == len(events) and status.dead_letters == 0, status
     engine.reset()
     p95 = statistics.quantiles(lat, n=20)[18] if len(lat) > 1 else None
-    workers_cpu = sum(v for k, v in cpu.items() if k.startswith("worker "))
-    cpu = {k: v for k, v in cpu.items() if not k.startswith("worker ")}
-    cpu["sync workers"] = workers_cpu
-    cpu["publisher"] = cpu.pop("this process")
     return Phase(len(events) / elapsed, statistics.median(lat) if lat else None, p95, cpu,
                  status.retries, status.failures)
 
@@ -176,7 +174,7 @@ def raw_rates(stores: Stores, servers: dict[str, int], events: list[SyncEvent]
     rates = {}
     for name, write in writes.items():
         fresh = [e.model_copy(update={"entity_id": f"raw-{name}-{e.entity_id}"}) for e in evs]
-        meter = CpuMeter({name: servers[name]})
+        meter = CpuMeter({name: [servers[name]]})
         t0 = time.monotonic()
         for start in range(0, len(fresh), 1000):
             write(fresh[start:start + 1000])
