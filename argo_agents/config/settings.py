@@ -91,6 +91,12 @@ class Settings(BaseSettings):
         default_factory=lambda: ["external_integration", "production_deployment",
                                  "data_deletion", "data_migration"],
         description="Step categories that always need the Director's approval.")
+    approval_plan_threshold_usd: float = Field(
+        500.0, description="Without a goal budget, a plan whose steps total more than this "
+                           "needs the Director's approval even when each step is cheap.")
+    director_tokens: SecretStr | None = Field(
+        None, description='LangGraph server auth: JSON {"<bearer token>": "<director name>"}; '
+                          "unset = no auth, and a Director's name is recorded as asserted.")
     agents: list[dict[str, Any]] | None = Field(
         None, description="Agent registry as JSON: [{agent_id, kind, capabilities, ...}]; "
                           "unset = one Technical, one Research and one Creative agent.")
