@@ -27,7 +27,11 @@ from argo_agents.bootstrap import Services, attach_agents, build_services
 from argo_agents.config import Settings
 from argo_agents.orchestrator.checkpoints import open_checkpointer
 from argo_agents.orchestrator.context import Context
-from argo_agents.orchestrator.errors import NotAwaitingApprovalError, RunNotFoundError
+from argo_agents.orchestrator.errors import (
+    NotAwaitingApprovalError,
+    RunNotFoundError,
+    ThreadBusyError,
+)
 from argo_agents.orchestrator.graph import build_orchestrator
 from argo_agents.orchestrator.planning_nodes import validate_goal_input
 
@@ -43,6 +47,8 @@ class GoalRun(BaseModel):
     status: RunStatus
     goal: str = ""
     goal_id: str = ""
+    run_id: str = ""
+    """This goal's run on the thread (a thread may hold several runs, one after another)."""
     pending_approvals: list[dict[str, Any]] = Field(default_factory=list)
     plan: dict[str, Any] = Field(default_factory=dict)
     assignments: dict[str, dict[str, Any]] = Field(default_factory=dict)
@@ -105,10 +111,24 @@ class Argo:
                            director: str | None = None, thread_id: str | None = None,
                            progress: Progress | None = None) -> GoalRun:
         """Plan and run a goal until it completes or pauses for approval."""
-        goal = validate_goal_input(text, budget_usd)
+        goal = validate_goal_input(text, budget_usd, director)
+        if thread_id is not None:
+            await self._check_thread_free(thread_id)
         thread_id = thread_id or f"goal-{uuid.uuid4().hex[:12]}"
         payload = {"goal": goal, "budget_usd": budget_usd, "director": director}
         return await self._run(thread_id, payload, progress)
+
+    async def _check_thread_free(self, thread_id: str) -> None:
+        """A new goal may start on a thread only when its last run has finished."""
+        try:
+            run = await self.aget_run(thread_id)
+        except RunNotFoundError:
+            return
+        if run.status in ("awaiting_approval", "running"):
+            raise ThreadBusyError(
+                f"thread {thread_id} has a run that is {run.status.replace('_', ' ')} "
+                f"({run.goal!r}); resume or reject it first (`argo approve {thread_id}`), or "
+                "submit the new goal without a thread id")
 
     async def aresume(self, thread_id: str, decisions: Mapping[str, Any], *,
                       director: str | None = None, reason: str = "",
@@ -129,7 +149,7 @@ class Argo:
         parse_resume(value, pending)  # refuse a malformed value before touching the run
         after = await self._run(thread_id, Command(resume=value), progress)
         if after.status == "awaiting_approval" and after.errors.get("approval"):
-            raise InvalidResumeError(after.errors["approval"])
+            raise InvalidResumeError(after.errors["approval"])  # the gate refused it
         return after
 
     async def aget_run(self, thread_id: str) -> GoalRun:
@@ -184,7 +204,8 @@ def _to_run(thread_id: str, snapshot: Any) -> GoalRun:
             status = "running"
     return GoalRun(
         thread_id=thread_id, status=status, goal=values.get("goal", ""),  # type: ignore[arg-type]
-        goal_id=values.get("goal_id", ""), pending_approvals=pending,
+        goal_id=values.get("goal_id", ""), run_id=values.get("run_id", ""),
+        pending_approvals=pending,
         plan=values.get("plan") or {}, assignments=values.get("assignments") or {},
         step_status=values.get("step_status") or {}, results=values.get("results") or {},
         approval_ledger=values.get("approval_ledger") or [],

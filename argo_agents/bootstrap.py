@@ -115,6 +115,7 @@ def build_services(
                               else AgentRegistry.default()),
         policy=policy or ApprovalPolicy(
             budget_threshold_usd=settings.approval_budget_threshold_usd,
+            plan_threshold_usd=settings.approval_plan_threshold_usd,
             gated_categories=frozenset(settings.approval_gated_categories)),
     )
 

@@ -1,6 +1,12 @@
-"""Approval: when ARGO pauses for the Director, and how the Director's answers apply."""
+"""Approval: when ARGO pauses for the Director, and how the Director's answers apply.
 
-from argo_agents.approval.budget import ApprovalOutcome, BudgetGuard, resolve_decisions
+`classifier` says which gated categories a step really touches; `policy` what
+must be asked; `budget` the one computation of a plan's spending; `decisions`
+parses an answer; `round` applies it to the gate's `record`, the only approvals
+ARGO trusts; `identity` says who decided.
+"""
+
+from argo_agents.approval.budget import BudgetValueError, SpendLimit, plan_spend
 from argo_agents.approval.decisions import (
     EDITABLE_FIELDS,
     EXPECTED_SHAPE,
@@ -12,22 +18,28 @@ from argo_agents.approval.decisions import (
     apply_edit,
     parse_resume,
 )
-from argo_agents.approval.policy import ApprovalPolicy, ApprovalRequest, Assessment
+from argo_agents.approval.policy import ApprovalPolicy, ApprovalRequest
+from argo_agents.approval.record import ApprovalRecord
+from argo_agents.approval.round import ApprovalInterrupt, ResumeValue, answer, assess
 
 __all__ = [
     "EDITABLE_FIELDS",
     "EXPECTED_SHAPE",
-    "ApprovalOutcome",
+    "ApprovalInterrupt",
     "ApprovalPolicy",
+    "ApprovalRecord",
     "ApprovalRequest",
-    "Assessment",
-    "BudgetGuard",
+    "BudgetValueError",
     "Decision",
     "InvalidResumeError",
     "LedgerEntry",
+    "ResumeValue",
+    "SpendLimit",
     "StepEdit",
     "allows_over_budget",
+    "answer",
     "apply_edit",
+    "assess",
     "parse_resume",
-    "resolve_decisions",
+    "plan_spend",
 ]

@@ -5,9 +5,11 @@ CLI, so it is checked strictly and every refusal says the expected shape.
 
 Edit semantics: ``{"edit": {...}}`` means "approve with these changes" only
 if the edited step no longer needs approval under the policy (e.g. its cost
-was cut below the threshold). If it still needs approval (a gated category,
-or still too expensive), it goes back to pending with its new values and is
-asked again, so an edit can never smuggle a gated step past the Director.
+was cut below the threshold). The edited step is re-classified by ARGO, not
+only re-read by its label: if it still needs approval (a gated category by
+label or by ARGO's classification, or still too expensive), it goes back to
+pending with its new values and is asked again, so an edit can never smuggle a
+gated step past the Director (relabelling a deployment ``analysis`` does not).
 """
 
 from __future__ import annotations
@@ -29,14 +31,20 @@ EXPECTED_SHAPE = (
     '"allow_over_budget": true (optional)}'
 )
 _TOP_LEVEL_KEYS = {"decisions", "director", "reason", "allow_over_budget"}
+_MAX_TEXT = {"director": 200, "reason": 2000}
 
 
 class InvalidResumeError(ValueError):
-    """A resume value ARGO cannot act on; the message says what is wrong and the shape."""
+    """A resume value ARGO cannot act on; the message says once what is wrong and what to send."""
 
     def __init__(self, problem: str) -> None:
-        self.problem = problem
-        super().__init__(f"invalid resume value: {problem}. Expected {EXPECTED_SHAPE}")
+        # a message that went through an interrupt payload comes back whole: say it once
+        self.problem = problem.removeprefix(_PREFIX).removesuffix(_SUFFIX)
+        super().__init__(f"{_PREFIX}{self.problem}{_SUFFIX}")
+
+
+_PREFIX = "invalid resume value: "
+_SUFFIX = f". Send {EXPECTED_SHAPE}"
 
 
 class StepEdit(BaseModel):
@@ -44,7 +52,7 @@ class StepEdit(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    description: str | None = None
+    description: str | None = Field(default=None, max_length=2000)
     estimated_cost_usd: float | None = Field(default=None, ge=0, allow_inf_nan=False)
     estimated_duration_s: int | None = Field(default=None, ge=0)
     required_capabilities: list[str] | None = None
@@ -75,20 +83,42 @@ class Decision(BaseModel):
     verdict: Verdict
     edits: dict[str, Any] | None = None
     by: str | None = None
+    """The name the resume value (or the goal's submitter) asserts."""
     at: datetime
     reason: str = ""
 
 
 class LedgerEntry(BaseModel):
-    """An audit record of a decision (kept in state and synced to the stores)."""
+    """An audit record of one decision, made and kept by the approval gate.
 
+    It belongs to one goal run (``run_id``, ``plan_id``) and one interrupt
+    (``round``); ``by_verified`` says whether the LangGraph server authenticated
+    ``by`` or the name was only asserted by the client.
+    """
+
+    run_id: str
+    plan_id: str
+    goal_id: str
+    round: str
     step_id: str
-    decision: Literal["approve", "reject", "edit"]
+    decision: Verdict
     by: str | None
+    by_verified: bool = False
     at: datetime
     reason: str
     estimated_cost_usd: float
     edits: dict[str, Any] | None = None
+    changes: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    """Edited fields with their values ``before`` and ``after``."""
+    requeued: bool = False
+    """An edit after which the step still needs approval: it is asked again."""
+    reasons_after_edit: list[str] = Field(default_factory=list)
+    """Why the edited step still needs approval (ARGO's re-classification)."""
+
+    @property
+    def settles(self) -> bool:
+        """Whether this entry decides its step (a requeued edit does not)."""
+        return not self.requeued
 
 
 def _parse_edit(step_id: str, raw: dict[str, Any]) -> dict[str, Any]:
@@ -137,6 +167,9 @@ def parse_resume(
     for name, field in (("director", by), ("reason", reason)):
         if field is not None and not isinstance(field, str):
             raise InvalidResumeError(f"'{name}' must be a string")
+        if field is not None and len(field) > _MAX_TEXT[name]:
+            raise InvalidResumeError(f"'{name}' has {len(field)} characters; the limit is "
+                                     f"{_MAX_TEXT[name]}")
     allows_over_budget(value)  # reject a malformed flag now, not at the budget check
     at = now or datetime.now(UTC)
     out = []

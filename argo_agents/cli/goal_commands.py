@@ -13,6 +13,7 @@ from argo_agents.api import Argo, GoalRun
 from argo_agents.approval.decisions import InvalidResumeError
 from argo_agents.cli.render import approvals_table, plan_table, print_outcome
 from argo_agents.orchestrator.errors import (
+    ConcurrentDecisionError,
     InvalidGoalError,
     NotAwaitingApprovalError,
     RunNotFoundError,
@@ -99,7 +100,8 @@ def register(app: typer.Typer) -> None:
                              for p in current.pending_approvals}
                 result = argo.resume(thread, decisions, director=director,
                                      allow_over_budget=allow_over_budget, progress=_progress)
-            except (RunNotFoundError, NotAwaitingApprovalError, InvalidResumeError) as exc:
+            except (RunNotFoundError, NotAwaitingApprovalError, InvalidResumeError,
+                    ConcurrentDecisionError) as exc:
                 console.print(f"[red]cannot approve:[/red] {exc}")
                 raise typer.Exit(2) from exc
             _drive(argo, result, False, False, director)

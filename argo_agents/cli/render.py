@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from argo_agents.api import GoalRun
@@ -27,12 +28,14 @@ def plan_table(run: GoalRun) -> Table:
 
 
 def approvals_table(pending: list[dict[str, Any]]) -> Table:
-    """What the Director is asked to decide."""
+    """What the Director is asked to decide: the step's own words, not only its label."""
     table = Table(title="Awaiting the Director's approval")
-    for col in ("step", "category", "cost $", "why"):
+    for col in ("step", "what it does", "category", "cost $", "why"):
         table.add_column(col)
     for p in pending:
-        table.add_row(p["step_id"], p["category"], f"{p['estimated_cost_usd']:.0f}", p["reason"])
+        # plan text may come from an LLM: never let it render as markup
+        table.add_row(escape(p["step_id"]), escape(p.get("description") or p["action"]),
+                      p["category"], f"{p['estimated_cost_usd']:.2f}", escape(p["reason"]))
     return table
 
 

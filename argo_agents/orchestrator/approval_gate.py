@@ -1,99 +1,70 @@
 """The approval gate: no gated step runs before the Director decides.
 
-One `interrupt()` carries every pending approval. An invalid resume value
-(unknown step, bad verdict, an approval over the goal budget without
-`allow_over_budget`) is refused: the gate asks again with the error in the
-payload, so the run stays paused. Decided steps are never asked twice.
+The rules live in :mod:`argo_agents.approval`; this node only keeps the gate's
+record (outside graph state, so clients cannot write it), asks, and routes:
+
+1. Load the run's record, or open it from the plan the run just made. The
+   policy used is the stricter of the one recorded then and today's.
+2. Nothing pending: mark the record cleared (the executor runs only the steps
+   cleared there) and send the ready steps.
+3. Otherwise one `interrupt()` carries every pending approval. The answer is
+   applied to the record with compare-and-set, audited at once through the sync
+   engine, and the node runs again to ask what is still pending. An invalid
+   answer is refused and asked again with the reason; a second answer to the
+   same interrupt (a concurrent resume) is refused with `ConcurrentDecisionError`.
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal, NotRequired
+import logging
+from typing import Any, Literal
 
+from langchain_core.runnables import RunnableConfig
+from langgraph.config import get_config
 from langgraph.runtime import Runtime
-from langgraph.types import interrupt
-from typing_extensions import TypedDict
+from langgraph.types import Command, interrupt
 
-from argo_agents.approval.budget import resolve_decisions
-from argo_agents.approval.decisions import InvalidResumeError, allows_over_budget, parse_resume
-from argo_agents.approval.policy import ApprovalPolicy, ApprovalRequest
-from argo_agents.bootstrap import ServicesProvider
+from argo_agents.approval.budget import BudgetValueError, check_amount
+from argo_agents.approval.decisions import InvalidResumeError
+from argo_agents.approval.identity import director_of
+from argo_agents.approval.policy import ApprovalPolicy
+from argo_agents.approval.record import (
+    ApprovalRecord,
+    RecordConflict,
+    digest,
+    load_record,
+    save_record,
+)
+from argo_agents.approval.round import RESUME_SCHEMA, ApprovalInterrupt, answer, assess
+from argo_agents.bootstrap import Services, ServicesProvider
 from argo_agents.orchestrator.context import Context
+from argo_agents.orchestrator.errors import (
+    ApprovalRecordError,
+    ConcurrentDecisionError,
+    InvalidGoalError,
+)
+from argo_agents.orchestrator.execution import route_ready_steps
+from argo_agents.orchestrator.outcome import decision_events
 from argo_agents.orchestrator.state import State
-from argo_agents.planning.models import ExecutionPlan, dependents_closure
+from argo_agents.planning.models import ExecutionPlan
+
+log = logging.getLogger(__name__)
+
+GateRoute = Literal["await_approval", "run_agent_step", "integrate_results"]
 
 
-class ApprovalItem(TypedDict):
-    """One step awaiting the Director (an item of the interrupt payload)."""
-
-    step_id: str
-    action: str
-    category: str
-    reason: str
-    estimated_cost_usd: float
-    description: str
+def thread_of(config: RunnableConfig) -> str:
+    """The run's thread id ('' outside a checkpointed run)."""
+    return str((config.get("configurable") or {}).get("thread_id", ""))
 
 
-class ApprovalInterrupt(TypedDict):
-    """What the graph shows the Director when it pauses."""
-
-    approvals: list[ApprovalItem]
-    goal: str
-    budget_usd: float | None
-    approved_spend_usd: float
-    error: NotRequired[str]
-
-
-class ResumeValue(TypedDict):
-    """What the Director sends back: a decision per step."""
-
-    decisions: dict[str, Literal["approve", "reject"] | dict[str, dict[str, Any]]]
-    director: NotRequired[str]
-    reason: NotRequired[str]
-    allow_over_budget: NotRequired[bool]
-
-
-class _Ledger:
-    """Decisions taken so far, and what they imply for the plan."""
-
-    def __init__(self, entries: list[dict[str, Any]], plan: ExecutionPlan) -> None:
-        self.entries = list(entries)
-        self.plan = plan
-
-    @property
-    def decided(self) -> set[str]:
-        return {e["step_id"] for e in self.entries if e.get("resolved", True)}
-
-    @property
-    def rejected(self) -> set[str]:
-        return {e["step_id"] for e in self.entries if e["decision"] == "reject"}
-
-    @property
-    def skipped(self) -> set[str]:
-        return self.rejected | dependents_closure(self.plan, self.rejected)
-
-    @property
-    def approved_spend(self) -> float:
-        return sum(self.plan.step(e["step_id"]).estimated_cost_usd for e in self.entries
-                   if e["decision"] in ("approve", "edit") and e.get("resolved", True))
-
-
-def decide(value: Any, pending: list[ApprovalRequest], ledger: _Ledger, policy: ApprovalPolicy,
-           budget: float | None, director: str | None) -> _Ledger:
-    """Apply one resume value to a copy of the ledger; raise if it cannot be accepted.
-
-    The rules (edits re-checked by the policy, the goal budget as a hard limit)
-    are the approval package's `resolve_decisions`; this only keeps its record.
-    """
-    outcome = resolve_decisions(
-        ledger.plan, parse_resume(value, pending, director=director), policy=policy,
-        goal_budget_usd=budget, already_decided=ledger.decided,
-        approved_spend_usd=ledger.approved_spend, skip=ledger.skipped,
-        allow_over_budget=allows_over_budget(value))
-    # an edited step that still needs approval is recorded but asked again
-    entries = [{**e.model_dump(mode="json"), "resolved": e.step_id not in outcome.requeued}
-               for e in outcome.ledger]
-    return _Ledger(ledger.entries + entries, outcome.plan)
+def effective_policy(policy: ApprovalPolicy, context: Context | None) -> ApprovalPolicy:
+    """The server's policy, tightened (never loosened) by the run's context."""
+    if context is None:
+        return policy
+    return policy.tightened(budget_threshold_usd=context.budget_threshold_usd,
+                            plan_threshold_usd=context.plan_threshold_usd,
+                            extra_gated_categories=context.extra_gated_categories)
 
 
 class ApprovalGate:
@@ -102,42 +73,131 @@ class ApprovalGate:
     def __init__(self, services: ServicesProvider) -> None:
         self._services = services
 
-    def await_approval(self, state: State, runtime: Runtime[Context]) -> dict[str, Any]:
-        """Ask the Director about every gated step at once; record each decision."""
-        policy = self._services().policy
-        threshold = runtime.context.budget_threshold_usd if runtime.context else None
-        if threshold is not None:
-            policy = policy.model_copy(update={"budget_threshold_usd": threshold})
-        budget = state.get("budget_usd")
-        before = list(state.get("approval_ledger") or [])
-        ledger = _Ledger(before, ExecutionPlan.model_validate(state["plan"]))
-        error: str | None = None
-        while True:
-            pending = policy.evaluate(
-                ledger.plan, goal_budget_usd=budget, already_decided=ledger.decided,
-                approved_spend_usd=ledger.approved_spend, skip=ledger.skipped)
-            if not pending:
-                break
-            payload: dict[str, Any] = {
-                "approvals": [r.model_dump(mode="json") for r in pending],
-                "goal": state["goal"], "budget_usd": budget,
-                "approved_spend_usd": round(ledger.approved_spend, 2)}
-            if error:
-                payload["error"] = error
-            value: ResumeValue = interrupt(payload)
+    def await_approval(self, state: State, runtime: Runtime[Context]) -> Command[GateRoute]:
+        """Ask the Director about every pending step at once; record each decision."""
+        config = get_config()
+        services = self._services()
+        current = effective_policy(services.policy, runtime.context)
+        record = self._record(services, state, thread_of(config), current)
+        policy = record.policy.strictest(current)
+        round_id = str(config["configurable"]["checkpoint_ns"])
+        if record.status == "cleared":
+            return self._proceed(state, record)
+        view = assess(record, policy)
+        if not view.requests and round_id not in record.answered:
+            return self._proceed(state, self._clear(services, record))
+        if round_id not in record.answered and record.open_round != round_id:
+            record = self._save(services, record.model_copy(update={"open_round": round_id}))
+        payload = ApprovalInterrupt(
+            run_id=record.run_id, goal=record.goal, approvals=view.requests,
+            budget_usd=record.budget_usd, plan_spend_usd=view.plan_spend_usd,
+            spend_limit=view.spend_limit, accepted_spend_usd=view.accepted_spend_usd,
+            error=state.get("approval_error"))
+        value = interrupt(payload.model_dump(mode="json", exclude_none=True),
+                          response_schema=RESUME_SCHEMA)
+        # --- resumed with the Director's answer
+        latest = self._load(services, record.run_id)
+        if round_id in latest.answered or latest.open_round != round_id:
+            if latest.answered.get(round_id) == digest(value):
+                return self._ask_again(latest, None)  # re-executed after applying it
+            raise ConcurrentDecisionError(
+                f"this approval round of run {record.run_id} was already answered by another "
+                "resume; nothing was applied. Look at the run again (`argo status "
+                f"{thread_of(config)}`) and decide what is still pending")
+        identity = director_of(config, state.get("director"))
+        try:
+            decided = answer(latest, value, policy=policy, round_id=round_id, identity=identity)
+        except InvalidResumeError as exc:
+            log.info("approval refused for run %s: %s", record.run_id, exc.problem)
+            return self._ask_again(latest, exc.problem)
+        saved = self._save(services, decided)
+        new = saved.ledger[len(latest.ledger):]
+        services.engine.publish(decision_events(saved, new))  # audited when made
+        return self._ask_again(saved, None)
+
+    # ---- the record ----------------------------------------------------------------
+    def _record(self, services: Services, state: State, thread_id: str,
+                policy: ApprovalPolicy) -> ApprovalRecord:
+        run_id = state.get("run_id")
+        if not run_id:
+            raise ApprovalRecordError("this run has no run id (it was started by an older "
+                                      "ARGO, or its state was edited): submit the goal again")
+        record = load_record(services.stores.records, run_id)
+        if record is None:
             try:
-                ledger = decide(value, pending, ledger, policy, budget, state.get("director"))
-                error = None
-            except InvalidResumeError as exc:
-                error = str(exc)  # ask again: the run stays paused with the reason shown
-        skipped = ledger.skipped
-        reasons = {sid: ("rejected by the Director" if sid in ledger.rejected
-                         else "depends on a step the Director rejected") for sid in skipped}
-        return {
-            "plan": ledger.plan.model_dump(mode="json"),
-            "approval_ledger": ledger.entries[len(before):],
-            "pending_approvals": [],
+                budget = check_amount("budget_usd", state.get("budget_usd"))
+            except BudgetValueError as exc:
+                raise InvalidGoalError(str(exc)) from exc
+            record = ApprovalRecord(
+                run_id=run_id, thread_id=thread_id, goal=state["goal"],
+                goal_id=state["goal_id"], plan=ExecutionPlan.model_validate(state["plan"]),
+                policy=policy, budget_usd=budget)
+            try:
+                return save_record(services.stores.records, record)
+            except RecordConflict:
+                return self._load(services, run_id)  # a twin task opened it first
+        if record.thread_id != thread_id:
+            raise ApprovalRecordError(f"run {run_id} belongs to another thread; submit the "
+                                      "goal again on this one")
+        if record.status == "closed":
+            raise ApprovalRecordError(f"run {run_id} is over; submit the goal again to run it "
+                                      "again")
+        _warn_on_foreign_state(state, record)
+        return record
+
+    def _load(self, services: Services, run_id: str) -> ApprovalRecord:
+        record = load_record(services.stores.records, run_id)
+        if record is None:
+            raise ApprovalRecordError(f"the approval record of run {run_id} is gone (was Redis "
+                                      "flushed?); submit the goal again")
+        return record
+
+    def _save(self, services: Services, record: ApprovalRecord) -> ApprovalRecord:
+        try:
+            return save_record(services.stores.records, record)
+        except RecordConflict as exc:
+            raise ConcurrentDecisionError(
+                f"{exc}: another resume of this run is deciding; nothing was applied. Look "
+                "at the run again and decide what is still pending") from exc
+
+    def _clear(self, services: Services, record: ApprovalRecord) -> ApprovalRecord:
+        return self._save(services, record.model_copy(update={
+            "status": "cleared", "cleared": record.clearance(), "open_round": None}))
+
+    # ---- routing -------------------------------------------------------------------
+    def _ask_again(self, record: ApprovalRecord, error: str | None) -> Command[GateRoute]:
+        return Command(update={"approval_error": error, **_mirror(record)},
+                       goto="await_approval")
+
+    def _proceed(self, state: State, record: ApprovalRecord) -> Command[GateRoute]:
+        skipped = record.skipped
+        update: dict[str, Any] = {
+            **_mirror(record), "approval_error": None, "pending_approvals": [],
             "step_status": {sid: "skipped" for sid in skipped},
-            "errors": reasons,
-            "status": "running",
-        }
+            "errors": {sid: ("rejected by the Director" if sid in record.rejected
+                             else "depends on a step the Director rejected") for sid in skipped},
+            "status": "running"}
+        after: State = {**state, **update,  # type: ignore[typeddict-item]
+                        "step_status": {**(state.get("step_status") or {}),
+                                        **update["step_status"]}}
+        route = route_ready_steps(after)
+        return Command(update=update, goto=route if isinstance(route, list) else [route])
+
+
+def _mirror(record: ApprovalRecord) -> dict[str, Any]:
+    """The record's plan and decisions as graph state (a copy for readers, never trusted)."""
+    return {"plan": record.plan.model_dump(mode="json"),
+            "approval_ledger": [e.model_dump(mode="json") for e in record.ledger]}
+
+
+def _warn_on_foreign_state(state: State, record: ApprovalRecord) -> None:
+    """Log what a client wrote into the state that the gate did not record (and ignores)."""
+    own = {digest(e.model_dump(mode="json")) for e in record.ledger}
+    foreign = [e for e in state.get("approval_ledger") or [] if digest(e) not in own]
+    if foreign:
+        log.warning("run %s: ignored %d approval-ledger entr%s the gate did not record "
+                    "(a client wrote them into the state)", record.run_id, len(foreign),
+                    "y" if len(foreign) == 1 else "ies")
+    if state.get("plan") and state["plan"] != record.plan.model_dump(mode="json"):
+        log.warning("run %s: the plan in the state differs from the gate's record; the "
+                    "record's plan is used", record.run_id)

@@ -1,8 +1,17 @@
-"""Per-run knobs, passed as LangGraph `context` (apart from infrastructure settings)."""
+"""Per-run knobs, passed as LangGraph `context` (apart from infrastructure settings).
+
+Anything here comes from the caller of one run (the Python API, the CLI, a
+LangGraph server client, Studio), so it is checked at construction and the
+approval knobs can only make the server's policy stricter.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
+
+from argo_agents.orchestrator.errors import InvalidContextError
+from argo_agents.planning.models import CATEGORIES
 
 
 @dataclass(kw_only=True)
@@ -10,8 +19,38 @@ class Context:
     """Run-time configuration of one orchestrator run."""
 
     max_step_attempts: int = 2
-    """How often a failing step is tried before it is marked failed."""
+    """How often a failing step is tried before it is marked failed (1-10)."""
     sync_timeout_s: float = 120.0
     """How long storage-sync waits for the four stores to apply the outcome."""
     budget_threshold_usd: float | None = None
-    """Override of the approval policy's per-step budget threshold."""
+    """A lower per-step approval threshold for this run (never raises the server's)."""
+    plan_threshold_usd: float | None = None
+    """A lower per-goal approval threshold for this run (never raises the server's)."""
+    extra_gated_categories: list[str] = field(default_factory=list)
+    """Step categories this run also gates (never ungates one)."""
+
+    def __post_init__(self) -> None:
+        if isinstance(self.max_step_attempts, bool) or not isinstance(
+                self.max_step_attempts, int) or not 1 <= self.max_step_attempts <= 10:
+            raise InvalidContextError(
+                f"max_step_attempts must be an integer from 1 to 10, got "
+                f"{self.max_step_attempts!r}")
+        _check_number("sync_timeout_s", self.sync_timeout_s, unit="seconds", positive=True)
+        _check_number("budget_threshold_usd", self.budget_threshold_usd)
+        _check_number("plan_threshold_usd", self.plan_threshold_usd)
+        if not isinstance(self.extra_gated_categories, list | tuple) or (
+                set(self.extra_gated_categories) - set(CATEGORIES)):
+            raise InvalidContextError(
+                f"extra_gated_categories must be a list of {', '.join(CATEGORIES)}; "
+                f"got {self.extra_gated_categories!r}")
+
+
+def _check_number(name: str, value: object, *, unit: str = "US dollars",
+             positive: bool = False) -> None:
+    if value is None and not positive:
+        return
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(
+            value) or value < 0 or (positive and value == 0):
+        kind = "positive" if positive else "non-negative"
+        raise InvalidContextError(f"{name} must be a finite, {kind} number of {unit}; "
+                                  f"got {value!r}")

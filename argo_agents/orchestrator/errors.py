@@ -13,3 +13,19 @@ class RunNotFoundError(LookupError):
 
 class NotAwaitingApprovalError(RuntimeError):
     """`resume` was called for a run that is not paused at the approval gate."""
+
+
+class InvalidContextError(ValueError):
+    """A per-run setting that is out of range (NaN, infinite, negative, unknown category)."""
+
+
+class ThreadBusyError(RuntimeError):
+    """A new goal was sent to a thread whose run has not finished (paused or running)."""
+
+
+class ConcurrentDecisionError(RuntimeError):
+    """Another resume answered the same approval round first; this one was not applied."""
+
+
+class ApprovalRecordError(RuntimeError):
+    """The gate's record of a run does not fit the run (another thread's, or closed)."""

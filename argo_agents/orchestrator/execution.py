@@ -16,10 +16,16 @@ from typing import Any, Literal
 from langgraph.runtime import Runtime
 from langgraph.types import Send
 
-from argo_agents.bootstrap import ServicesProvider
+from argo_agents.approval.record import load_record
+from argo_agents.bootstrap import Services, ServicesProvider
 from argo_agents.orchestrator.context import Context
 from argo_agents.orchestrator.state import State, StepTask
-from argo_agents.planning.models import ExecutionPlan, dependents_closure, ready_steps
+from argo_agents.planning.models import (
+    ExecutionPlan,
+    PlanStep,
+    dependents_closure,
+    ready_steps,
+)
 
 log = logging.getLogger(__name__)
 
@@ -38,12 +44,27 @@ def route_ready_steps(state: State) -> list[Send] | Literal["integrate_results"]
     results = state.get("results") or {}
     return [
         Send("run_agent_step", StepTask(
-            goal=state["goal"], goal_id=state["goal_id"], intent=plan.intent,
+            goal=state["goal"], goal_id=state["goal_id"], run_id=state["run_id"],
+            intent=plan.intent,
             subject=plan.subject, step=step.model_dump(mode="json"),
             assignment=state["assignments"][step.id],
             upstream={d: results[d] for d in step.dependencies if d in results}))
         for step in ready
     ]
+
+
+def _not_cleared(services: Services, task: StepTask) -> str | None:
+    """Why the approval gate's record does not allow this step to run now (None if it does).
+
+    The last line of defence: whatever a client wrote into the state, only a
+    step the gate cleared, unchanged since, runs, and only until the run closes.
+    """
+    record = load_record(services.stores.records, task["run_id"])
+    step = PlanStep.model_validate(task["step"])
+    if record is None or not record.may_run(step):
+        return ("not cleared by the approval gate for this run (the step was changed after "
+                "approval, the run is over, or it never passed the gate); nothing was run")
+    return None
 
 
 class ExecutionNodes:
@@ -56,6 +77,9 @@ class ExecutionNodes:
         """Run one step on its assigned agent's subgraph, with retries."""
         services = await asyncio.to_thread(self._services)
         step_id, agent = task["step"]["id"], task["assignment"]
+        if refusal := await asyncio.to_thread(_not_cleared, services, task):
+            log.error("run %s: refused to run step %s: %s", task["run_id"], step_id, refusal)
+            return {"step_status": {step_id: "failed"}, "errors": {step_id: refusal}}
         graph = services.agent_graphs[agent["agent_kind"]]
         attempts = max(1, runtime.context.max_step_attempts if runtime.context else 2)
         cache = services.stores.cache

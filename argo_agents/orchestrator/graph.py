@@ -1,6 +1,6 @@
 """The Strategic Orchestrator: the only place its nodes are wired.
 
-interpret_goal → decompose_goal → assign_agents → await_approval →
+interpret_goal → decompose_goal → assign_agents → await_approval (↺ per round) →
 (run_agent_step ×N in parallel → collect_results)* → integrate_results →
 sync_to_stores. Builders return uncompiled graphs; entry points compile them
 with their own checkpointer (or none, for `langgraph dev`).
@@ -33,7 +33,9 @@ def build_orchestrator(
     builder.add_node("interpret_goal", planning.interpret_goal)
     builder.add_node("decompose_goal", planning.decompose_goal)
     builder.add_node("assign_agents", planning.assign_agents)
-    builder.add_node("await_approval", gate.await_approval)
+    # the gate routes itself (Command): back to itself while decisions are pending
+    builder.add_node("await_approval", gate.await_approval,
+                     destinations=("await_approval", "run_agent_step", "integrate_results"))
     # its input is a `Send` payload (StepTask), not the graph state
     builder.add_node("run_agent_step", execution.run_agent_step)  # type: ignore[arg-type]
     builder.add_node("collect_results", execution.collect_results)
@@ -44,8 +46,6 @@ def build_orchestrator(
     builder.add_edge("interpret_goal", "decompose_goal")
     builder.add_edge("decompose_goal", "assign_agents")
     builder.add_edge("assign_agents", "await_approval")
-    builder.add_conditional_edges("await_approval", route_ready_steps,
-                                  ["run_agent_step", "integrate_results"])
     builder.add_edge("run_agent_step", "collect_results")
     builder.add_conditional_edges("collect_results", route_ready_steps,
                                   ["run_agent_step", "integrate_results"])

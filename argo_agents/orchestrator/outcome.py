@@ -12,6 +12,8 @@ import hashlib
 from collections.abc import Mapping
 from typing import Any
 
+from argo_agents.approval.decisions import LedgerEntry
+from argo_agents.approval.record import ApprovalRecord
 from argo_agents.orchestrator.state import State
 from argo_agents.planning.models import ExecutionPlan
 from argo_agents.sync.events import Priority, SyncEvent
@@ -143,17 +145,29 @@ def outcome_events(state: State, pattern: dict[str, Any]) -> list[SyncEvent]:
         add("collaboration", f"collab-{_id(goal_id, first, second)}", {
             "agent_id": first, "partner_id": second, "task_id": goal_id, "task_type": plan.intent,
             "success": integ["status"] == "completed"})
-    for e in state.get("approval_ledger") or []:
-        add("audit", f"audit-{_id(goal_id, e['step_id'], e['at'])}", {
-            "actor": e.get("by") or director, "action": e["decision"], "step_id": e["step_id"],
-            "goal_id": goal_id, "reason": e.get("reason", ""),
-            "estimated_cost_usd": e["estimated_cost_usd"]}, priority=Priority.HIGH)
     add("metric", f"metric-{goal_id}-duration", {
         "name": "goal_duration_s", "value": integ["duration_s"], "goal_id": goal_id})
     add("event", f"goal-completion-{goal_id}", {
         "event_type": "goal_completion", "goal_id": goal_id, "status": integ["status"],
         "by_step": integ["by_step"], "by_agent": integ["by_agent"]}, priority=Priority.HIGH)
     return ev
+
+
+def decision_events(record: ApprovalRecord, entries: list[LedgerEntry]) -> list[SyncEvent]:
+    """The Director's decisions as audit records, published when they are made.
+
+    Ids are deterministic per run, round and step, so a gate that runs again
+    after a crash republishes the same records rather than new ones.
+    """
+    return [SyncEvent(
+        entity_type="audit", entity_id=f"audit-{_id(e.run_id, e.round, e.step_id)}",
+        priority=Priority.HIGH, data={
+            "actor": e.by or "director", "actor_verified": e.by_verified, "action": e.decision,
+            "step_id": e.step_id, "goal_id": record.goal_id, "run_id": e.run_id,
+            "plan_id": e.plan_id, "reason": e.reason, "at": e.at.isoformat(),
+            "estimated_cost_usd": e.estimated_cost_usd, "changes": e.changes,
+            "requeued": e.requeued, "reasons_after_edit": e.reasons_after_edit})
+        for e in entries]
 
 
 def _collaborations(plan: ExecutionPlan, assignments: dict[str, dict[str, Any]],

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from datetime import UTC, datetime
 from typing import Any
 
 from langchain_core.runnables import RunnableConfig
+from langgraph.types import Overwrite
 
+from argo_agents.approval.budget import BudgetValueError, check_amount
 from argo_agents.assignment.hungarian import assign_batch
 from argo_agents.assignment.scoring import select_agent
 from argo_agents.bootstrap import ServicesProvider
@@ -22,7 +25,21 @@ from argo_agents.planning.offline import PlanningContext
 MAX_GOAL_CHARS = 10_000
 
 
-def validate_goal_input(goal: Any, budget_usd: Any) -> str:
+def fresh_run() -> dict[str, Any]:
+    """The state update that starts a new run on a thread.
+
+    A new goal on a thread is a new run: nothing of an earlier run there
+    (decisions, statuses, results) carries over. Reducer channels need Overwrite.
+    """
+    return {
+        "plan": None, "assignments": {}, "approval_ledger": [], "pending_approvals": [],
+        "approval_error": None, "integration": {}, "sync_receipt": {},
+        "step_status": Overwrite({}), "results": Overwrite({}), "errors": Overwrite({}),
+        "attempts": Overwrite({}),
+    }
+
+
+def validate_goal_input(goal: Any, budget_usd: Any, director: Any = None) -> str:
     """The goal text, stripped; raises `InvalidGoalError` saying what is wrong."""
     if not isinstance(goal, str) or not goal.strip():
         raise InvalidGoalError("the goal is empty: describe what you want done, e.g. "
@@ -30,8 +47,17 @@ def validate_goal_input(goal: Any, budget_usd: Any) -> str:
     if len(goal) > MAX_GOAL_CHARS:
         raise InvalidGoalError(f"the goal has {len(goal)} characters; the limit is "
                                f"{MAX_GOAL_CHARS}: summarise it and attach details later")
-    if budget_usd is not None and (not isinstance(budget_usd, int | float) or budget_usd < 0):
-        raise InvalidGoalError(f"budget_usd must be a non-negative number, got {budget_usd!r}")
+    try:
+        goal.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InvalidGoalError("the goal is not valid text (it holds a lone surrogate, e.g. "
+                               "from a terminal in another encoding): retype it") from exc
+    try:
+        check_amount("budget_usd", budget_usd)
+    except BudgetValueError as exc:
+        raise InvalidGoalError(str(exc)) from exc
+    if director is not None and (not isinstance(director, str) or len(director) > 200):
+        raise InvalidGoalError("director must be a name of at most 200 characters")
     return goal.strip()
 
 
@@ -63,7 +89,8 @@ class PlanningNodes:
 
     async def interpret_goal(self, state: State, config: RunnableConfig) -> dict[str, Any]:
         """Check the goal, give it an id, and recall what the stores know about it."""
-        goal = validate_goal_input(state.get("goal"), state.get("budget_usd"))
+        goal = validate_goal_input(state.get("goal"), state.get("budget_usd"),
+                                   state.get("director"))
         goal_id = make_goal_id(goal, salt=_thread_id(config))
         services = await asyncio.to_thread(self._services)
         intent = parse_goal(goal).intent
@@ -71,8 +98,10 @@ class PlanningNodes:
         similar = await asyncio.to_thread(recall_similar_goals, services, goal,
                                           exclude_id=goal_id)
         return {
+            **fresh_run(),
             "goal": goal,
             "goal_id": goal_id,
+            "run_id": f"run-{uuid.uuid4().hex}",
             "status": "planning",
             "started_at": datetime.now(UTC).isoformat(),
             "planning_context": {"patterns": patterns, "similar_goals": similar},

@@ -6,7 +6,6 @@ checkpoint can be resumed by any process and rendered by Studio.
 
 from __future__ import annotations
 
-import operator
 from typing import Annotated, Any, Literal
 
 from typing_extensions import TypedDict
@@ -34,6 +33,8 @@ class InputState(TypedDict, total=False):
 class OutputState(TypedDict, total=False):
     """What a finished (or paused) run reports."""
 
+    run_id: str
+    """This goal's run on the thread; a new goal on the thread is a new run."""
     goal_id: str
     status: RunStatus
     plan: dict[str, Any]
@@ -41,6 +42,7 @@ class OutputState(TypedDict, total=False):
     step_status: dict[str, StepStatus]
     results: dict[str, dict[str, Any]]
     approval_ledger: list[dict[str, Any]]
+    """A copy of the gate's decisions for this run; the gate trusts only its own record."""
     integration: dict[str, Any]
     sync_receipt: dict[str, Any]
     errors: dict[str, str]
@@ -53,7 +55,8 @@ class State(InputState, OutputState, total=False):
     """Patterns and similar past goals read from the stores for the planner."""
     pending_approvals: list[dict[str, Any]]
     """The approvals the Director has not decided yet (the interrupt payload)."""
-    approval_ledger: Annotated[list[dict[str, Any]], operator.add]  # type: ignore[misc]
+    approval_error: str | None
+    """Why the last resume value was refused; shown in the next interrupt."""
     step_status: Annotated[dict[str, StepStatus], merge]  # type: ignore[misc]
     results: Annotated[dict[str, dict[str, Any]], merge]  # type: ignore[misc]
     errors: Annotated[dict[str, str], merge]
@@ -67,6 +70,7 @@ class StepTask(TypedDict):
 
     goal: str
     goal_id: str
+    run_id: str
     intent: str
     subject: str
     step: dict[str, Any]

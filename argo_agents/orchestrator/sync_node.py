@@ -12,6 +12,7 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
+from argo_agents.approval.record import RecordConflict, load_record, save_record
 from argo_agents.bootstrap import Services, ServicesProvider
 from argo_agents.orchestrator.context import Context
 from argo_agents.orchestrator.outcome import integrate, merge_pattern, outcome_events
@@ -24,6 +25,20 @@ def _stored_pattern(services: Services, pattern_id: str) -> dict[str, Any] | Non
         return services.stores.graph.get_nodes("Pattern", [pattern_id]).get(pattern_id)
     except StoreError:
         return None  # unknown history: the pattern starts again from this run
+
+
+def _close_record(services: Services, run_id: str) -> None:
+    """The run is over: the gate's clearance ends, so no replay of its checkpoints runs a step."""
+    for _ in range(5):  # compare-and-set: retry if the record moved meanwhile
+        record = load_record(services.stores.records, run_id)
+        if record is None or record.status == "closed":
+            return
+        try:
+            save_record(services.stores.records, record.model_copy(update={"status": "closed"}))
+            return
+        except RecordConflict:
+            continue
+    raise RecordConflict(f"could not close the approval record of run {run_id}")
 
 
 class OutcomeNodes:
@@ -51,4 +66,5 @@ class OutcomeNodes:
             return services.engine.receipt(ids).model_dump(mode="json")
 
         receipt = await asyncio.to_thread(publish_and_apply)
+        await asyncio.to_thread(_close_record, services, state["run_id"])
         return {"sync_receipt": receipt}

@@ -8,7 +8,7 @@ database drivers. `open_stores` is what a composition root calls;
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from argo_agents.config.endpoints import Endpoints
@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from argo_agents.stores.graph import Neo4jGraph
     from argo_agents.stores.ports import Store
     from argo_agents.stores.redis_cache import RedisCache
+    from argo_agents.stores.redis_records import RedisRecords
     from argo_agents.stores.vector import ChromaVectors
     from argo_agents.stores.warehouse import BigQueryWarehouse
 
@@ -85,6 +86,13 @@ class Stores:
     graph: Neo4jGraph
     warehouse: BigQueryWarehouse
     vectors: ChromaVectors
+    records: RedisRecords = field(init=False)
+    """Compare-and-set records on the cache's Redis (the approval gate's own record)."""
+
+    def __post_init__(self) -> None:
+        from argo_agents.stores.redis_records import RedisRecords
+
+        self.records = RedisRecords(self.cache.client, self.cache.address)
 
     def all(self) -> dict[str, Store]:
         """Adapters by store name."""

@@ -63,6 +63,17 @@ class CachePort(Store, Protocol):
         """Publish a JSON message (fire-and-forget notifications only)."""
 
 
+class RecordPort(Protocol):
+    """Small JSON documents that change only by compare-and-set on a revision."""
+
+    def get(self, key: str) -> tuple[int, dict[str, Any]] | None:
+        """The record's revision and document, or None when there is none."""
+
+    def compare_and_set(self, key: str, expected_rev: int, doc: dict[str, Any], *,
+                        ttl_s: int = 0) -> bool:
+        """Write ``doc`` if the stored revision is ``expected_rev`` (0 = none yet)."""
+
+
 class GraphPort(Store, Protocol):
     """Neo4j (or ArcadeDB over Bolt): nodes by id, relationships, paths."""
 

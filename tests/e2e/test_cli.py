@@ -8,6 +8,7 @@ import uuid
 import pytest
 from typer.testing import CliRunner
 
+from argo_agents.cli import goal_commands
 from argo_agents.cli.app import app
 
 pytestmark = pytest.mark.e2e
@@ -70,3 +71,19 @@ def test_stack_status_shows_every_healthy_store(cli_env):
     assert result.exit_code == 0, result.output
     for name in ("redis", "neo4j", "bigquery", "chroma"):
         assert re.search(rf"{name}\s.*127\.0\.0\.1.*ok", result.output), result.output
+
+
+@pytest.mark.parametrize("budget", ["nan", "inf", "-5"])
+def test_a_non_finite_or_negative_budget_is_refused_before_anything_runs(cli_env, budget):
+    result = cli_env.invoke(app, ["run", "Deploy the payments API to production",
+                                  "--budget", budget, "--approve-all", "--no-interactive"])
+    assert result.exit_code == 2, result.output
+    assert "budget_usd" in result.output and "deploy_to_production" not in result.output
+
+
+def test_the_director_sees_what_a_gated_step_does_before_deciding(cli_env, monkeypatch):
+    monkeypatch.setattr(goal_commands.console, "width", 300)  # no wrapping inside cells
+    paused = cli_env.invoke(app, ["run", "Deploy the payments API to production",
+                                  "--no-interactive"])
+    assert "Deploy the payments API to production" in paused.output
+    assert "production deployment always needs" in paused.output

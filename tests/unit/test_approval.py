@@ -9,14 +9,16 @@ import pytest
 
 from argo_agents.approval import (
     ApprovalPolicy,
+    ApprovalRecord,
     ApprovalRequest,
-    BudgetGuard,
     InvalidResumeError,
-    allows_over_budget,
+    answer,
     apply_edit,
+    assess,
     parse_resume,
-    resolve_decisions,
+    plan_spend,
 )
+from argo_agents.approval.identity import DirectorIdentity
 from argo_agents.planning import (
     GATED_CATEGORIES,
     ExecutionPlan,
@@ -44,7 +46,7 @@ def plan_of(*steps: PlanStep) -> ExecutionPlan:
 
 
 def asked(plan: ExecutionPlan, **kw: Any) -> dict[str, str]:
-    return {r.step_id: r.reason for r in POLICY.evaluate(plan, **kw)}
+    return {r.step_id: r.reason for r in POLICY.requests(plan, {}, **kw)}
 
 
 # --- policy ---------------------------------------------------------------------------
@@ -60,7 +62,7 @@ def test_every_gated_category_is_asked_even_when_cheap(category: str) -> None:
 def test_step_over_threshold_is_asked_and_cheap_ungated_is_not() -> None:
     reasons = asked(plan_of(step("cheap", cost=99.0), step("pricey", cost=100.01)))
     assert list(reasons) == ["pricey"]
-    assert "$100.01" in reasons["pricey"] and "$100.00 approval threshold" in reasons["pricey"]
+    assert "$100.01" in reasons["pricey"] and "$100.00 per-step approval" in reasons["pricey"]
 
 
 def test_every_applicable_reason_is_listed() -> None:
@@ -69,7 +71,7 @@ def test_every_applicable_reason_is_listed() -> None:
 
 
 def test_plan_without_gated_step_yields_no_requests() -> None:
-    assert POLICY.evaluate(plan_offline("optimise the checkout service's query latency")) == []
+    assert asked(plan_offline("optimise the checkout service's query latency")) == {}
 
 
 @pytest.mark.parametrize(
@@ -87,25 +89,46 @@ def test_offline_gated_plans_ask_for_their_gated_step(goal: str, gated: str) -> 
 
 def test_already_decided_steps_are_never_asked_again() -> None:
     plan = plan_of(step("g", "data_deletion"), step("h", "data_migration"))
-    assert list(asked(plan, already_decided={"g"})) == ["h"]
+    assert list(asked(plan, decided={"g"})) == ["h"]
 
 
-def test_goal_budget_asks_for_the_step_that_would_exceed_it() -> None:
+def test_goal_budget_asks_from_the_step_that_crosses_it_with_the_plans_total() -> None:
     plan = plan_of(step("a", cost=40.0), step("b", cost=40.0), step("c", cost=40.0))
     reasons = asked(plan, goal_budget_usd=100.0)
     assert list(reasons) == ["c"]
-    assert "$120.00" in reasons["c"] and "goal budget of $100.00" in reasons["c"]
-    assert list(asked(plan, goal_budget_usd=100.0, approved_spend_usd=50.0)) == ["b", "c"]
+    assert "total $120.00" in reasons["c"] and "goal budget of $100.00" in reasons["c"]
+    assert list(asked(plan, goal_budget_usd=70.0)) == ["b", "c"]
+    assert asked(plan, goal_budget_usd=100.0, accepted_spend_usd=120.0) == {}
+
+
+def test_without_a_budget_the_per_goal_threshold_asks_for_the_crossing_steps() -> None:
+    plan = plan_of(*(step(f"s{i}", cost=99.0) for i in range(7)))
+    reasons = asked(plan)
+    assert list(reasons) == ["s5", "s6"]  # $495 after s4; s5 takes it to $594
+    assert "$693.00" in reasons["s5"] and "$500.00 per-goal" in reasons["s5"]
 
 
 def test_skipped_steps_are_neither_asked_nor_counted() -> None:
     plan = plan_of(step("a", "data_deletion"), step("b", cost=90.0), step("c", cost=20.0))
     assert list(asked(plan, goal_budget_usd=100.0, skip={"a", "b"})) == []
+    assert plan_spend(plan, {"a", "b"}) == 20.0
 
 
 def test_threshold_is_configurable() -> None:
     strict = ApprovalPolicy(budget_threshold_usd=5.0)
-    assert [r.step_id for r in strict.evaluate(plan_of(step("a", cost=6.0)))] == ["a"]
+    assert [r.step_id for r in strict.requests(plan_of(step("a", cost=6.0)), {})] == ["a"]
+
+
+def test_per_run_settings_only_tighten_the_policy() -> None:
+    loose = POLICY.tightened(budget_threshold_usd=1e12, plan_threshold_usd=1e12)
+    assert loose == POLICY
+    tight = POLICY.tightened(budget_threshold_usd=5, extra_gated_categories=["design"])
+    assert tight.budget_threshold_usd == 5 and "design" in tight.gated_categories
+    assert POLICY.strictest(tight) == tight.strictest(POLICY) == tight
+    with pytest.raises(ValueError, match="unknown categories"):
+        POLICY.tightened(extra_gated_categories=["prod"])
+    with pytest.raises(ValueError, match="unknown categories"):
+        ApprovalPolicy(gated_categories=frozenset({"production_deploy"}))
 
 
 # --- parse_resume ---------------------------------------------------------------------
@@ -151,6 +174,7 @@ def test_partial_resume_leaves_the_rest_pending() -> None:
         ({"decisions": {"g": {"approve": True}}}, "an edit must be"),
         ({"decisions": {"g": "approve"}, "director": 7}, "'director' must be a string"),
         ({"decisions": {"g": "approve"}, "allow_over_budget": "yes"}, "true or false"),
+        ({"decisions": {"g": "approve"}, "director": "x" * 201}, "limit is 200"),
     ],
 )
 def test_bad_resume_values_are_refused(value: Any, fragment: str) -> None:
@@ -180,74 +204,90 @@ def test_apply_edit_changes_only_that_step_and_revalidates() -> None:
         apply_edit(plan, "a", {"required_capabilities": ["telepathy"]})
 
 
-def resolve(plan: ExecutionPlan, value: dict[str, Any], **kw: Any):  # type: ignore[no-untyped-def]
-    pending = POLICY.evaluate(plan, goal_budget_usd=kw.get("goal_budget_usd"))
-    decisions = parse_resume(value, pending, now=NOW)
-    return resolve_decisions(
-        plan, decisions, policy=POLICY, allow_over_budget=allows_over_budget(value), **kw
-    )
+def resolve(plan: ExecutionPlan, value: dict[str, Any], *,
+            goal_budget_usd: float | None = None, record: ApprovalRecord | None = None,
+            ) -> ApprovalRecord:
+    record = record or ApprovalRecord(run_id="run-1", thread_id="t", goal=plan.goal,
+                                      goal_id=plan.goal_id, plan=plan, policy=POLICY,
+                                      budget_usd=goal_budget_usd)
+    return answer(record, value, policy=POLICY, round_id=f"round-{len(record.answered)}",
+                  identity=DirectorIdentity(name="sub", verified=False), now=NOW)
+
+
+def still_asked(record: ApprovalRecord) -> list[str]:
+    return [r.step_id for r in assess(record, POLICY).requests]
 
 
 def test_edit_that_removes_the_need_for_approval_approves_the_step() -> None:
     plan = plan_of(step("a", cost=150.0))
     out = resolve(plan, {"decisions": {"a": {"edit": {"estimated_cost_usd": 80}}}})
-    assert out.approved == ["a"] and out.requeued == [] and out.pending == []
-    assert out.plan.step("a").estimated_cost_usd == 80 and out.approved_spend_usd == 80
-    assert (
-        out.ledger[0].decision == "edit" and "approved with these changes" in out.ledger[0].reason
-    )
+    assert out.decided == {"a"} and still_asked(out) == []
+    assert out.plan.step("a").estimated_cost_usd == 80
+    entry = out.ledger[0]
+    assert entry.decision == "edit" and "approved with these changes" in entry.reason
+    assert entry.changes == {"estimated_cost_usd": {"before": 150.0, "after": 80.0}}
+    assert (entry.run_id, entry.by, entry.by_verified) == ("run-1", "sub", False)
 
 
 def test_edit_of_a_still_gated_step_asks_again() -> None:
     plan = plan_of(step("d", "production_deployment", cost=150.0))
     out = resolve(plan, {"decisions": {"d": {"edit": {"estimated_cost_usd": 20}}}})
-    assert out.approved == [] and out.requeued == ["d"]
-    assert [r.step_id for r in out.pending] == ["d"]
-    assert out.pending[0].estimated_cost_usd == 20
+    assert out.decided == set() and out.ledger[0].requeued
+    assert still_asked(out) == ["d"]
+    assert assess(out, POLICY).requests[0].estimated_cost_usd == 20
+
+
+def test_edit_that_relabels_a_deployment_is_reclassified_and_asked_again() -> None:
+    deploy = PlanStep(id="ship", action="deploy_billing", description="Deploy billing to prod",
+                      category="production_deployment", estimated_cost_usd=20.0)
+    out = resolve(plan_of(deploy), {"decisions": {"ship": {"edit": {"category": "analysis"}}}})
+    assert still_asked(out) == ["ship"]
+    entry = out.ledger[0]
+    assert entry.requeued and any("production deployment" in r
+                                  for r in entry.reasons_after_edit)
 
 
 def test_rejected_step_skips_its_dependents() -> None:
     plan = plan_of(step("d", "data_deletion"), step("v", "data_migration", deps=["d"]))
     out = resolve(plan, {"decisions": {"d": "reject"}})
-    assert out.rejected == ["d"] and out.skipped == ["v"] and out.pending == []
+    assert out.rejected == {"d"} and out.skipped == {"d", "v"} and still_asked(out) == []
     assert out.ledger[0].decision == "reject"
+
+
+def test_an_answer_is_recorded_against_its_round() -> None:
+    plan = plan_of(step("d", "data_deletion"))
+    value = {"decisions": {"d": "approve"}}
+    out = resolve(plan, value)
+    assert list(out.answered) == ["round-0"] and out.open_round is None
+    assert out.ledger[0].round == "round-0"
 
 
 # --- budget ---------------------------------------------------------------------------
 
 
-def test_approval_over_the_goal_budget_is_refused_with_the_numbers() -> None:
+def test_approval_over_the_goal_budget_is_refused_with_the_plans_total() -> None:
     plan = plan_of(step("a", cost=60.0), step("d", "production_deployment", cost=50.0))
+    record = ApprovalRecord(run_id="run-1", thread_id="t", goal="g", goal_id="goal-x",
+                            plan=plan, policy=POLICY, budget_usd=100.0)
+    reason = assess(record, POLICY).requests[0].reason
     with pytest.raises(InvalidResumeError) as err:
-        resolve(plan, {"decisions": {"d": "approve"}}, goal_budget_usd=100.0)
+        resolve(plan, {"decisions": {"d": "approve"}}, record=record)
     message = str(err.value)
-    assert "$50.00" in message and "$60.00 already committed" in message
-    assert "$110.00" in message and "$100.00" in message and "allow_over_budget" in message
+    assert "$110.00" in message and "$110.00" in reason, "one figure in both"
+    assert "$100.00" in message and "allow_over_budget" in message
+    assert message.count("invalid resume value") == 1 and message.count('"decisions"') == 1
 
 
-def test_allow_over_budget_accepts_the_overspend() -> None:
-    plan = plan_of(step("a", cost=60.0), step("d", "production_deployment", cost=50.0))
+def test_allow_over_budget_accepts_the_plan_as_approved_once() -> None:
+    plan = plan_of(step("a", cost=60.0), step("d", "production_deployment", cost=50.0),
+                   step("b", cost=5.0))
     value = {"decisions": {"d": "approve"}, "allow_over_budget": True}
     out = resolve(plan, value, goal_budget_usd=100.0)
-    assert out.approved == ["d"] and out.approved_spend_usd == 50.0
+    assert out.decided == {"d"} and out.accepted_spend_usd == 115.0
+    assert still_asked(out) == [], "steps that needed no approval are not asked again"
 
 
-def test_budget_counts_approvals_from_earlier_rounds() -> None:
+def test_rejecting_enough_brings_the_plan_back_within_budget() -> None:
     plan = plan_of(step("d", "data_deletion", cost=30.0), step("m", "data_migration", cost=30.0))
-    first = resolve(plan, {"decisions": {"d": "approve"}}, goal_budget_usd=50.0)
-    assert first.approved_spend_usd == 30.0 and [r.step_id for r in first.pending] == ["m"]
-    assert "over the goal budget" in first.pending[0].reason
-    with pytest.raises(InvalidResumeError, match=r"\$30.00 already committed"):
-        resolve_decisions(
-            first.plan,
-            parse_resume({"decisions": {"m": "approve"}}, first.pending, now=NOW),
-            policy=POLICY,
-            goal_budget_usd=50.0,
-            already_decided={"d"},
-            approved_spend_usd=first.approved_spend_usd,
-        )
-
-
-def test_budget_guard_without_a_budget_never_refuses() -> None:
-    guard = BudgetGuard(goal_budget_usd=None, committed_usd=1e6)
-    assert guard.check({"a": 500.0}) == 1e6 + 500.0
+    out = resolve(plan, {"decisions": {"d": "approve", "m": "reject"}}, goal_budget_usd=50.0)
+    assert out.decided == {"d", "m"} and out.accepted_spend_usd is None
