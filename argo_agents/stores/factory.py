@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from argo_agents.stores.graph import Neo4jGraph
     from argo_agents.stores.ports import Store
     from argo_agents.stores.redis_cache import RedisCache
+    from argo_agents.stores.redis_locks import RedisLocks
     from argo_agents.stores.redis_records import RedisRecords
     from argo_agents.stores.vector import ChromaVectors
     from argo_agents.stores.warehouse import BigQueryWarehouse
@@ -88,11 +89,15 @@ class Stores:
     vectors: ChromaVectors
     records: RedisRecords = field(init=False)
     """Compare-and-set records on the cache's Redis (the approval gate's own record)."""
+    locks: RedisLocks = field(init=False)
+    """Per-entity leases on the cache's Redis (a compare-and-set for Chroma's writes)."""
 
     def __post_init__(self) -> None:
+        from argo_agents.stores.redis_locks import RedisLocks
         from argo_agents.stores.redis_records import RedisRecords
 
         self.records = RedisRecords(self.cache.client, self.cache.address)
+        self.locks = RedisLocks(self.cache.client, self.cache.address)
 
     def all(self) -> dict[str, Store]:
         """Adapters by store name."""

@@ -9,6 +9,12 @@ Edge ends are MERGEd, not MATCHed: the sync engine may apply an edge before
 its nodes arrive, and a MATCH would silently drop it. A node created this way
 is a placeholder with ``version = -1``; the first real write replaces it and
 `versions` does not report it (so the verifier still sees the node missing).
+
+Errors are classed by what a retry would do (`_errors`): colliding writers
+are `StoreBusy`; transient and database (server-side) failures, an
+unreachable server, an expired session, a full connection pool, a database
+that does not exist yet and transaction timeouts are `StoreUnavailable`;
+other client errors (syntax, constraint, type) are `StoreRejected`.
 """
 
 from __future__ import annotations
@@ -41,9 +47,11 @@ UNWIND $rows AS row
 MERGE (n:{label} {{id: row.id}})
 ON CREATE SET n.version = -1
 WITH n, row WHERE coalesce(n.version, -1) < row.version
-SET n += row.props, n.version = row.version, n.hash = row.hash
+SET n = row.props, n.id = row.id, n.version = row.version, n.hash = row.hash
 RETURN n.id AS id
 """
+# `SET n = ...` replaces every property: a field a newer version removed (or set to
+# None) must not linger on the node for Cypher readers.
 
 # One row per source node with its outgoing edges: the source is merged once, not
 # once per edge (measured 1.6x faster for SIMILAR_TO's five edges per node).
@@ -55,6 +63,29 @@ MERGE (b:{dst} {{id: out.dst}}) ON CREATE SET b.version = -1
 MERGE (a)-[r:{type}]->(b)
 SET r += out.props
 """
+
+# Matched, not merged: deleting an edge whose ends do not exist is a no-op. The id is taken
+# before the DELETE because a deleted relationship cannot be read afterwards.
+_DELETE_EDGES = """
+UNWIND $rows AS row
+MATCH (a:{src} {{id: row.src}})-[r:{type}]->(b:{dst} {{id: row.dst}})
+WITH r, row.src AS src
+DELETE r
+RETURN count(src) AS deleted
+"""
+
+# Client error codes that say "not now" all the same, with what to do about them.
+_TIMED_OUT = "the server was too slow (load or lock waits); the write will be retried"
+_UNAVAILABLE_CODES = {
+    "Neo.ClientError.Database.DatabaseNotFound":
+        "create it, or wait for the local stack to finish starting",
+    "Neo.ClientError.Transaction.TransactionTimedOut": _TIMED_OUT,  # ArcadeDB: TIMEOUT category
+    "Neo.ClientError.Transaction.TransactionTimedOutClientConfiguration": _TIMED_OUT,
+}
+# Every failure to reach or keep a server: not connected, session expired, pool exhausted
+# (`ConnectionAcquisitionTimeoutError`); all are `DriverError`s except socket errors.
+_UNREACHABLE = (nx.ServiceUnavailable, nx.SessionExpired, nx.ConnectionAcquisitionTimeoutError,
+                nx.DriverError, OSError)
 
 _RELATED = """
 MATCH p = (s:{label} {{id: $id}})-[*1..{depth}]-(m)
@@ -97,31 +128,33 @@ class Neo4jGraph:
         try:
             yield
         except nx.TransientError as exc:
+            # incl. DatabaseUnavailable, NotALeader, ForbiddenOnReadOnlyDatabase
             if (exc.code or "").startswith("Neo.TransientError.Transaction."):
                 # Deadlocks and ArcadeDB's optimistic-concurrency conflicts between writers
                 raise StoreBusy(self.name, self.address, _message(exc),
                                 hint="concurrent writers collided; retry the write") from exc
             raise self._unavailable(exc) from exc
-        except (nx.ServiceUnavailable, nx.SessionExpired, OSError) as exc:
-            raise self._unavailable(exc) from exc
+        except nx.DatabaseError as exc:
+            # The server failed, not the query (ArcadeDB: any error it does not classify)
+            raise self._unavailable(exc, hint="the server failed to run the query; "
+                                              "the write will be retried") from exc
         except nx.AuthError as exc:
             raise StoreUnavailable(self.name, self.address, "authentication failed",
                                    hint="check ARGO_NEO4J_USER / ARGO_NEO4J_PASSWORD") from exc
-        except nx.ClientError as exc:
-            if exc.code == "Neo.ClientError.Database.DatabaseNotFound":
-                raise StoreUnavailable(
-                    self.name, self.address, f"database {self.database!r} does not exist (yet)",
-                    hint="create it, or wait for the local stack to finish starting") from exc
+        except nx.Neo4jError as exc:
+            if exc.code in _UNAVAILABLE_CODES:
+                raise StoreUnavailable(self.name, self.address,
+                                       f"database {self.database!r}: {_message(exc)}",
+                                       hint=_UNAVAILABLE_CODES[exc.code]) from exc
+            # ClientError: syntax, constraint, type, semantic, ...
             raise StoreRejected(self.name, self.address, _message(exc),
                                 hint="the query or data was refused; see the message") from exc
-        except nx.Neo4jError as exc:
-            raise StoreRejected(self.name, self.address, _message(exc)) from exc
-        except nx.DriverError as exc:
+        except _UNREACHABLE as exc:
             raise self._unavailable(exc) from exc
 
-    def _unavailable(self, exc: BaseException) -> StoreUnavailable:
+    def _unavailable(self, exc: BaseException, hint: str = "") -> StoreUnavailable:
         return StoreUnavailable(self.name, self.address, f"{type(exc).__name__}: {exc}",
-                                hint=unavailable_hint(self.name))
+                                hint=hint or unavailable_hint(self.name))
 
     def _run(self, cypher: str, params: Mapping[str, Any] | None = None, *,
              write: bool = True) -> list[dict[str, Any]]:
@@ -191,11 +224,36 @@ class Neo4jGraph:
             self._run(_UPSERT_EDGES.format(type=rel, src=src, dst=dst),
                       {"rows": [{"src": i, "out": out} for i, out in by_src.items()]})
 
-    def delete_nodes(self, label: str, ids: Sequence[str]) -> int:
-        """DETACH DELETE by id; return the number deleted."""
-        rows = self._run(f"MATCH (n:{self._label(label)}) WHERE n.id IN $ids "
-                         "WITH n, n.id AS id DETACH DELETE n RETURN count(id) AS deleted",
-                         {"ids": list(ids)})
+    def delete_edges(self, edges: Sequence[EdgeRecord]) -> int:
+        """Delete each relationship ``(src)-[type]->(dst)`` (``props`` are ignored); return how
+        many were deleted. Labels and types are checked as in `upsert_edges`."""
+        groups: dict[tuple[str, str, str], set[tuple[str, str]]] = defaultdict(set)
+        for e in edges:
+            key = (check_identifier("relationship type", e.type, store=self.name,
+                                    address=self.address),
+                   self._label(e.src_label), self._label(e.dst_label))
+            groups[key].add((e.src_id, e.dst_id))  # a pair given twice is deleted once
+        deleted = 0
+        for (rel, src, dst), pairs in groups.items():
+            rows = self._run(_DELETE_EDGES.format(type=rel, src=src, dst=dst),
+                             {"rows": [{"src": s, "dst": d} for s, d in sorted(pairs)]})
+            deleted += int(rows[0]["deleted"]) if rows else 0
+        return deleted
+
+    def delete_nodes(self, label: str, ids: Sequence[str], *,
+                     versions: Mapping[str, int] | None = None) -> int:
+        """DETACH DELETE by id; return the number deleted.
+
+        With ``versions`` (id -> the delete's version) a node is deleted only if its
+        stored version is not newer, checked in the same statement (compare-and-set),
+        so a newer version written meanwhile by another worker survives.
+        """
+        fence = versions or {}
+        rows = self._run(
+            f"UNWIND $rows AS row MATCH (n:{self._label(label)} {{id: row.id}}) "
+            "WHERE row.version IS NULL OR coalesce(n.version, -1) <= row.version "
+            "WITH n, n.id AS id DETACH DELETE n RETURN count(id) AS deleted",
+            {"rows": [{"id": i, "version": fence.get(i)} for i in ids]})
         return int(rows[0]["deleted"]) if rows else 0
 
     # ---- reads ---------------------------------------------------------------------

@@ -74,6 +74,16 @@ class RecordPort(Protocol):
         """Write ``doc`` if the stored revision is ``expected_rev`` (0 = none yet)."""
 
 
+class LeasePort(Protocol):
+    """Short per-key leases (a compare-and-set for stores that have none)."""
+
+    def acquire(self, keys: Sequence[str], token: str, ttl_ms: int) -> set[str]:
+        """Take the free leases among ``keys``; return the keys taken."""
+
+    def release(self, keys: Sequence[str], token: str) -> int:
+        """Drop the leases ``token`` still holds."""
+
+
 class GraphPort(Store, Protocol):
     """Neo4j (or ArcadeDB over Bolt): nodes by id, relationships, paths."""
 
@@ -86,8 +96,12 @@ class GraphPort(Store, Protocol):
     def upsert_edges(self, edges: Sequence[EdgeRecord]) -> None:
         """MERGE relationships between nodes merged by id."""
 
-    def delete_nodes(self, label: str, ids: Sequence[str]) -> int:
-        """DETACH DELETE nodes by id; return how many were deleted."""
+    def delete_edges(self, edges: Sequence[EdgeRecord]) -> int:
+        """Delete the relationships ``(src)-[type]->(dst)``; return how many were deleted."""
+
+    def delete_nodes(self, label: str, ids: Sequence[str], *,
+                     versions: Mapping[str, int] | None = None) -> int:
+        """DETACH DELETE nodes by id (not newer than ``versions``); return how many."""
 
     def get_nodes(self, label: str, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
         """Properties of the nodes that exist."""

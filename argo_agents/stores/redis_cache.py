@@ -20,6 +20,7 @@ from argo_agents.config.settings import CacheTTL
 from argo_agents.stores.errors import StoreRejected, StoreUnavailable, unavailable_hint
 from argo_agents.stores.naming import to_json
 from argo_agents.stores.records import CacheEntry, StoredVersion, WriteResult
+from argo_agents.stores.redis_keyspace import BUSY_HINT, transient_reply
 
 KEY_PREFIX = "argo:cache:"
 WORKLOAD_KEY = "argo:workload"
@@ -94,6 +95,9 @@ class RedisCache:
             raise StoreUnavailable(self.name, self.address, _clean(exc),
                                    hint=unavailable_hint(self.name)) from exc
         except redis.ResponseError as exc:
+            if transient_reply(exc):  # out of memory, failover, loading, busy script, ...
+                raise StoreUnavailable(self.name, self.address, _clean(exc),
+                                       hint=BUSY_HINT) from exc
             raise StoreRejected(self.name, self.address, _clean(exc),
                                 hint="the command was refused; check the value and key") from exc
 

@@ -1,20 +1,58 @@
 """`RedisKeyspace`: the sync engine's typed access to Redis hashes, strings and lists.
 
 The base of `RedisStreams` (which adds the outbox's stream commands): it holds
-the client and translates every command error — connection problems become
-`StoreUnavailable` (retry later), refused commands `StoreRejected`. The sync
-package decides key names and meaning; this module only speaks Redis.
+the client and translates every command error — connection problems and
+refusals that pass (`transient_reply`: out of memory, failover, loading, ...)
+become `StoreUnavailable` (retry later), other refused commands
+`StoreRejected`. `RedisCache` classifies its errors with the same function.
+The sync package decides key names and meaning; this module only speaks Redis.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 import redis
+from redis import exceptions as rx
 
 from argo_agents.stores.errors import StoreRejected, StoreUnavailable, unavailable_hint
+
+# Error replies that mean "not now" rather than "not this command", by their first word:
+# OOM (maxmemory reached), READONLY (a replica, e.g. mid-failover), LOADING (still reading
+# its data set), BUSY (a long script runs), TRYAGAIN (resharding), CLUSTERDOWN/MASTERDOWN,
+# NOREPLICAS (min-replicas-to-write unmet), MISCONF (cannot persist, e.g. disk full).
+TRANSIENT_REPLIES = frozenset({"OOM", "READONLY", "LOADING", "BUSY", "TRYAGAIN", "CLUSTERDOWN",
+                               "MASTERDOWN", "NOREPLICAS", "MISCONF"})
+# redis-py's classes for some of them (LOADING's BusyLoadingError is a ConnectionError).
+_TRANSIENT_REPLY_CLASSES = (rx.OutOfMemoryError, rx.ReadOnlyError, rx.TryAgainError,
+                            rx.ClusterDownError)  # ClusterDownError includes MasterDownError
+BUSY_HINT = "the server refuses commands for now (memory, failover, loading or a busy script)"
+_PIPELINE_ERROR = " of pipeline caused error: "
+# Redis < 7 wraps the error of a call inside a script: "ERR Error running script (call to
+# f_<sha>): @user_script:1: @user_script: 1: -OOM command not allowed ..."
+_SCRIPT_CALL_ERROR = re.compile(r"Error running script \(.*?: -([A-Z]+)\b")
+
+
+def transient_reply(exc: redis.ResponseError) -> bool:
+    """Whether the server refused the command for now (retry) rather than for what it is."""
+    return isinstance(exc, _TRANSIENT_REPLY_CLASSES) or reply_code(exc) in TRANSIENT_REPLIES
+
+
+def reply_code(exc: redis.ResponseError) -> str:
+    """The error reply's first word ("OOM", "WRONGTYPE", ...). redis-py strips the codes it
+    has a class for into ``status_code``; for the others the code starts the message, after
+    the "Command # n (...) of pipeline caused error: " prefix a pipeline adds. For a script
+    on Redis < 7 it is the code of the call that failed inside the script."""
+    text = str(exc.args[0]) if exc.args else ""
+    text = text.rpartition(_PIPELINE_ERROR)[2]
+    wrapped = _SCRIPT_CALL_ERROR.match(text)
+    if wrapped:
+        return wrapped.group(1)
+    code = getattr(exc, "status_code", None)
+    return str(code) if code else text.split(" ", 1)[0]
 
 
 def as_str(value: Any) -> Any:
@@ -39,6 +77,9 @@ class RedisKeyspace:
             raise StoreUnavailable("redis", self.address, f"outbox unreachable ({exc})",
                                    hint=unavailable_hint("redis")) from exc
         except redis.ResponseError as exc:
+            if transient_reply(exc):
+                raise StoreUnavailable("redis", self.address, f"command refused for now ({exc})",
+                                       hint=BUSY_HINT) from exc
             raise StoreRejected("redis", self.address, f"command refused ({exc})") from exc
 
     # ---- hashes, strings, lists ------------------------------------------------------

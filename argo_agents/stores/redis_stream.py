@@ -7,25 +7,41 @@ Redis (it is, with the cache adapter, the only sync-side importer of
 `append` is one Lua script per batch so that assigning versions, recording
 the newest version in the ledger and XADDing the entries happen atomically: a
 crash can never leave a version that the ledger knows but the outbox lacks.
-All keys of one namespace share a hash tag, so the script also runs on Redis
+The script first checks a guard hash and appends nothing without it
+(`MissingGuard`): counters that vanished (a flushed, replaced or evicting
+Redis) must not restart every entity at version 1. The guard holds an ``id``
+and a ``used`` flag, set once the counter hash exists: a counter hash lost
+on its own (one evicted or deleted key) is refused as well.
+All keys of one namespace share a hash tag, so the scripts also run on Redis
 Cluster (one namespace lives on one slot).
+
+Leases: a consumer renews the entries it is working on (`renew`) so that
+`claim_idle` leaves them alone, and consumers that are gone are deleted
+(`drop_idle_consumers`); both are scripts, so what they check still holds
+when they act.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import redis
 
+from argo_agents.stores.errors import StoreRejected
 from argo_agents.stores.redis_keyspace import RedisKeyspace, as_str
 
-# Per item ARGV: entity field, ledger field, mode ("=" exact | "+" next at least),
-# version, hash, op, ts_ms, stream index (into KEYS), ledger index (into KEYS),
-# replay flag, payload.
+# KEYS[1]: the counter hash, KEYS[2]: its guard hash. ARGV per item: entity field,
+# ledger field, mode ("=" exact | "+" next at least), version, hash, op, ts_ms, stream
+# index (into KEYS), ledger index (into KEYS), replay flag, payload.
 _STRIDE = 11
+_NO_GUARD = "NOGUARD"
 _APPEND = """
+if redis.call('HEXISTS', KEYS[2], 'id') == 0 then return {'NOGUARD'} end
+if redis.call('HGET', KEYS[2], 'used') == '1' and redis.call('EXISTS', KEYS[1]) == 0 then
+  return {'NOGUARD'}
+end
 local out = {}
 for b = 1, #ARGV, 11 do
   local ekey, lfield, mode = ARGV[b], ARGV[b+1], ARGV[b+2]
@@ -48,8 +64,84 @@ for b = 1, #ARGV, 11 do
   out[#out + 1] = string.format('%d', v)
   out[#out + 1] = id
 end
+redis.call('HSET', KEYS[2], 'used', '1')
 return out
 """
+
+# Set the guard KEYS[1] of counter hash KEYS[2] to id ARGV[1] (ARGV[2] == '1': only if it
+# has none); ``used`` says whether the counter hash exists now. Returns the guard's id.
+_GUARD = """
+if ARGV[2] == '1' and redis.call('HEXISTS', KEYS[1], 'id') == 1 then
+  return redis.call('HGET', KEYS[1], 'id')
+end
+redis.call('HSET', KEYS[1], 'id', ARGV[1], 'used', redis.call('EXISTS', KEYS[2]))
+return ARGV[1]
+"""
+
+# Raise counters (KEYS[1]) and ledger entries (KEYS[2]) to at least the given version,
+# never lower them. ARGV per item: counter field, version, ledger field, ledger value.
+_RAISE = """
+local raised = 0
+for b = 1, #ARGV, 4 do
+  local v = tonumber(ARGV[b + 1])
+  local cur = tonumber(redis.call('HGET', KEYS[1], ARGV[b]) or '0')
+  if v > cur then
+    redis.call('HSET', KEYS[1], ARGV[b], ARGV[b + 1])
+    raised = raised + 1
+  end
+  local old = redis.call('HGET', KEYS[2], ARGV[b + 2])
+  if (not old) or tonumber(string.match(old, '^(%d+)')) < v then
+    redis.call('HSET', KEYS[2], ARGV[b + 2], ARGV[b + 3])
+  end
+end
+return raised
+"""
+
+# Renew ARGV[2]'s hold on entries of stream KEYS[1] (group ARGV[1]): reset their idle
+# time without counting a delivery (XCLAIM ... JUSTID), but only for entries still
+# pending on ARGV[2] -- a plain XCLAIM would take back an entry another consumer has
+# claimed meanwhile. Returns the ids now pending on some other consumer.
+_RENEW = """
+local claim, lost = {'XCLAIM', KEYS[1], ARGV[1], ARGV[2], '0'}, {}
+for i = 3, #ARGV do
+  local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[i], ARGV[i], 1)
+  if #p > 0 then
+    if p[1][2] == ARGV[2] then claim[#claim + 1] = ARGV[i] else lost[#lost + 1] = ARGV[i] end
+  end
+end
+if #claim > 5 then
+  claim[#claim + 1] = 'JUSTID'
+  redis.call(unpack(claim))
+end
+return lost
+"""
+
+# Delete consumers of group ARGV[1] on stream KEYS[1] that hold no pending entry and
+# have been idle at least ARGV[2] ms; ARGV[3]: only this consumer ('' any), ARGV[4]:
+# never this one. Checked and deleted in one script: a consumer that reads entries
+# between a check and a delete would lose them from the group's pending list.
+_DROP = """
+local ok, consumers = pcall(redis.call, 'XINFO', 'CONSUMERS', KEYS[1], ARGV[1])
+if not ok then return {} end
+local gone = {}
+for _, c in ipairs(consumers) do
+  local info = {}
+  for i = 1, #c, 2 do info[c[i]] = c[i + 1] end
+  local name = info['name']
+  if tonumber(info['pending']) == 0 and tonumber(info['idle']) >= tonumber(ARGV[2])
+      and (ARGV[3] == '' or name == ARGV[3]) and name ~= ARGV[4] then
+    redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], name)
+    gone[#gone + 1] = name
+  end
+end
+return gone
+"""
+
+RENEW_CHUNK = 500  # ids per renew call: Lua's unpack() has a stack limit of a few thousand
+
+
+class MissingGuard(StoreRejected):
+    """The counters' guard is gone, or the counters without it: nothing was appended."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +176,10 @@ class RedisStreams(RedisKeyspace):
     def __init__(self, client: redis.Redis, address: str = "redis") -> None:
         super().__init__(client, address)
         self._append = client.register_script(_APPEND)
+        self._raise = client.register_script(_RAISE)
+        self._guard = client.register_script(_GUARD)
+        self._renew = client.register_script(_RENEW)
+        self._drop = client.register_script(_DROP)
 
     @classmethod
     def from_url(cls, url: str, *, timeout_s: float = 5.0) -> RedisStreams:
@@ -104,11 +200,16 @@ class RedisStreams(RedisKeyspace):
                     if "BUSYGROUP" not in str(exc):
                         raise
 
-    def append(self, counter_key: str, items: Sequence[AppendItem]) -> list[tuple[int, str]]:
-        """Assign versions, update the ledger and XADD, atomically; (version, entry id)."""
+    def append(self, counter_key: str, items: Sequence[AppendItem], *,
+               guard_key: str) -> list[tuple[int, str]]:
+        """Assign versions, update the ledger and XADD, atomically; (version, entry id).
+
+        Raises `MissingGuard` (and appends nothing) when ``guard_key`` (see
+        `set_guard`) is missing, or says ``counter_key`` existed and it does not.
+        """
         if not items:
             return []
-        keys = [counter_key]
+        keys = [counter_key, guard_key]
         index: dict[str, int] = {}
         for name in {i.stream for i in items} | {i.ledger_key for i in items}:
             index[name] = len(keys) + 1  # Lua KEYS are 1-based
@@ -121,6 +222,9 @@ class RedisStreams(RedisKeyspace):
         assert len(args) == _STRIDE * len(items)
         with self._errors():
             out = self._append(keys=keys, args=args)
+        if len(out) == 1 and as_str(out[0]) == _NO_GUARD:
+            raise MissingGuard(self.name, self.address,
+                               f"{counter_key} lost, or its guard {guard_key}")
         return [(int(out[k]), as_str(out[k + 1])) for k in range(0, len(out), 2)]
 
     def read_group(self, group: str, consumer: str, streams: Sequence[str], count: int,
@@ -154,13 +258,49 @@ class RedisStreams(RedisKeyspace):
         return found
 
     def claim_idle(self, stream: str, group: str, consumer: str, min_idle_ms: int,
-                   count: int) -> list[StreamEntry]:
-        """XAUTOCLAIM entries idle longer than ``min_idle_ms`` (their worker died or failed)."""
+                   count: int, start: str = "0-0") -> tuple[list[StreamEntry], str]:
+        """XAUTOCLAIM entries idle longer than ``min_idle_ms`` (their worker died or failed).
+
+        Scans the pending list from ``start``; returns the entries and the cursor
+        to continue from ("0-0" once the scan reached the end). Redis scans at
+        most 10 × ``count`` pending entries per call, so a caller that always
+        started at "0-0" would never reach entries behind many live ones.
+        """
         with self._errors():
             reply = self.client.xautoclaim(stream, group, consumer, min_idle_ms,
-                                           start_id="0-0", count=count)
-        return [StreamEntry(stream, as_str(i), {as_str(k): v for k, v in f.items()})
-                for i, f in reply[1] if f is not None]
+                                           start_id=start, count=count)
+        entries = [StreamEntry(stream, as_str(i), {as_str(k): v for k, v in f.items()})
+                   for i, f in reply[1] if f is not None]
+        return entries, as_str(reply[0])
+
+    def renew(self, group: str, consumer: str, ids_by_stream: Mapping[str, Sequence[str]]
+              ) -> list[str]:
+        """Reset the idle time of ``consumer``'s pending entries (no delivery is counted).
+
+        Entries no longer pending are skipped; returns the ids another consumer
+        holds now (claimed while this one still worked on them).
+        """
+        calls = [(s, list(ids[k:k + RENEW_CHUNK])) for s, ids in ids_by_stream.items()
+                 for k in range(0, len(ids), RENEW_CHUNK)]
+        if not calls:
+            return []
+        with self._errors():
+            pipe = self.client.pipeline(transaction=False)
+            for stream, ids in calls:
+                self._renew(keys=[stream], args=[group, consumer, *ids], client=pipe)
+            replies = pipe.execute()
+        return [as_str(i) for reply in replies for i in reply]
+
+    def drop_idle_consumers(self, stream: str, group: str, min_idle_ms: int, *,
+                            only: str = "", keep: str = "") -> list[str]:
+        """XGROUP DELCONSUMER every consumer with nothing pending, idle ``min_idle_ms``.
+
+        ``only`` limits it to one consumer, ``keep`` spares one; returns the
+        names deleted (none when the stream or group does not exist).
+        """
+        with self._errors():
+            gone = self._drop(keys=[stream], args=[group, int(min_idle_ms), only, keep])
+        return [as_str(n) for n in gone]
 
     def ack_delete(self, group: str, ids_by_stream: Mapping[str, Sequence[str]],
                    delete_keys: Sequence[str] = ()) -> None:
@@ -174,6 +314,67 @@ class RedisStreams(RedisKeyspace):
             if delete_keys:
                 pipe.delete(*delete_keys)
             pipe.execute()
+
+    # ---- counters, guard field, keys, server settings ------------------------------------
+    def raise_versions(self, counter_key: str, ledger_key: str,
+                       items: Sequence[tuple[str, int, str, str]]) -> int:
+        """Raise counters and ledger entries to at least each item's version, atomically.
+
+        Items: (counter field, version, ledger field, ledger value). Nothing is
+        ever lowered. Returns how many counters were raised.
+        """
+        if not items:
+            return 0
+        args: list[Any] = []
+        for field, version, ledger_field, ledger_value in items:
+            args += [field, int(version), ledger_field, ledger_value]
+        with self._errors():
+            return int(self._raise(keys=[counter_key, ledger_key], args=args))
+
+    def set_guard(self, guard_key: str, counter_key: str, value: str, *,
+                  only_if_missing: bool) -> str:
+        """Vouch for ``counter_key`` with guard id ``value``; return the guard's id now.
+
+        With ``only_if_missing`` an existing guard is kept (concurrent first
+        starts agree on the one that came first).
+        """
+        with self._errors():
+            return as_str(self._guard(keys=[guard_key, counter_key],
+                                      args=[value, "1" if only_if_missing else "0"]))
+
+    def guard(self, guard_key: str) -> str | None:
+        """The guard's id (None when there is no guard)."""
+        with self._errors():
+            return as_str(self.client.hget(guard_key, "id"))
+
+    def drop_guard(self, guard_key: str) -> None:
+        """Remove the guard: appends are refused until `set_guard`."""
+        with self._errors():
+            self.client.delete(guard_key)
+
+    def scan_keys(self, pattern: str, count: int = 1000) -> Iterator[list[str]]:
+        """Keys matching ``pattern``, in pages of about ``count`` (SCAN: never blocks Redis)."""
+        page: list[str] = []
+        with self._errors():
+            for key in self.client.scan_iter(match=pattern, count=count):
+                page.append(as_str(key))
+                if len(page) >= count:
+                    yield page
+                    page = []
+        if page:
+            yield page
+
+    def server_config(self, names: Sequence[str]) -> dict[str, str] | None:
+        """CONFIG GET of each name; None when the server refuses CONFIG (managed Redis)."""
+        found: dict[str, str] = {}
+        try:
+            with self._errors():
+                for name in names:
+                    found.update({as_str(k): as_str(v)
+                                  for k, v in self.client.config_get(name).items()})
+        except StoreRejected:
+            return None
+        return found
 
     def stream_sizes(self, streams: Sequence[str], group: str) -> dict[str, tuple[int, int]]:
         """(entries, pending) per stream; entries include pending ones."""

@@ -6,6 +6,13 @@ offline), so ARGO always passes embeddings itself. Chroma has no conditional
 write, so the version fence is read-then-upsert: safe for one writer per
 entity at a time (the sync engine's consumer group gives each event to one
 worker), not a lock.
+
+Errors are classed by what a retry would do: timeouts, rate limits and
+server failures (HTTP 408, 429, 5xx) are `StoreUnavailable`; answers about
+the request itself (400, 409, 422, ...) are `StoreRejected`. The Chroma
+server names only four of its error codes and calls all the others
+"ChromaError", so chromadb cannot tell a 503 from a 409; the HTTP status is
+therefore read before chromadb maps the answer (`_raise_transient_status`).
 """
 
 from __future__ import annotations
@@ -21,7 +28,7 @@ import httpx
 from chromadb.api import ClientAPI
 from chromadb.api.models.Collection import Collection
 from chromadb.config import Settings as ChromaSettings
-from chromadb.errors import ChromaError
+from chromadb.errors import ChromaError, InternalError, RateLimitError, VersionMismatchError
 
 from argo_agents.config.endpoints import Endpoints
 from argo_agents.stores.errors import StoreRejected, StoreUnavailable, unavailable_hint
@@ -33,6 +40,14 @@ PREFIX = "argo_"
 CHUNK = 1000  # Chroma's max batch is larger, but 1,000 keeps requests small and fast
 VERSION_KEY, HASH_KEY = "_version", "_hash"
 _NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9_-]{0,56}[A-Za-z0-9])?")
+
+# What a failure means for a retry. "Not now": the server could not be reached, or answered a
+# timeout, a rate limit or any 5xx (an unknown server failure is retried, not dead-lettered).
+# Everything else the server refuses (400, 404, 409, 413, 422, ...) is about the request.
+_TRANSPORT = (httpx.TransportError, ConnectionError, TimeoutError)
+_TRANSIENT_STATUS = frozenset({408, 429, *range(500, 600)})
+_TRANSIENT_ERRORS = (InternalError, RateLimitError, VersionMismatchError)  # 500, 429, 500
+_SERVER_BUSY_HINT = "the server is overloaded, restarting or failing; the write will be retried"
 
 
 class ChromaVectors:
@@ -64,6 +79,10 @@ class ChromaVectors:
             # chromadb 1.5 builds its httpx session with timeout=None and offers no
             # setting for it; without this a hung server blocks a worker forever.
             session.timeout = timeout
+            # A 429/5xx must reach `_ErrorMapper` with its status (see the hook).
+            hooks = session.event_hooks
+            session.event_hooks = {**hooks,
+                                   "response": [*hooks["response"], _raise_transient_status]}
         return cls(client, address)
 
     def _collection(self, logical: str) -> Collection:
@@ -188,6 +207,25 @@ def vector_metadata(record: VectorRecord) -> dict[str, Any]:
     return out
 
 
+def _raise_transient_status(response: httpx.Response) -> None:
+    """httpx response hook: raise a transient status as `httpx.HTTPStatusError` before
+    chromadb turns it into a plain `ChromaError` that no longer carries the status."""
+    if response.status_code in _TRANSIENT_STATUS:
+        response.read()  # keep the body for the error message
+        response.raise_for_status()
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    """``exc`` and what it was raised from or while handling: chromadb re-raises failures as
+    a bare ``Exception(resp.text)`` or a ValueError inside its ``except`` blocks."""
+    chain: list[BaseException] = []
+    cause: BaseException | None = exc
+    while cause is not None and len(chain) < 5:
+        chain.append(cause)
+        cause = cause.__cause__ or cause.__context__
+    return chain
+
+
 class _ErrorMapper:
     """Turns httpx/chromadb failures into typed store errors."""
 
@@ -198,13 +236,44 @@ class _ErrorMapper:
     def __call__(self) -> Iterator[None]:
         try:
             yield
-        except (httpx.TransportError, ConnectionError, TimeoutError) as exc:
+        except _TRANSPORT as exc:
             raise StoreUnavailable(self.store, self.address, f"{type(exc).__name__}: {exc}",
                                    hint=unavailable_hint(self.store)) from exc
-        except httpx.HTTPStatusError as exc:
-            cls = StoreUnavailable if exc.response.status_code >= 500 else StoreRejected
-            raise cls(self.store, self.address, f"HTTP {exc.response.status_code}",
-                      hint=unavailable_hint(self.store)) from exc
-        except (ChromaError, ValueError, TypeError) as exc:
-            raise StoreRejected(self.store, self.address, f"{type(exc).__name__}: {exc}",
-                                hint="the request was refused; see the message") from exc
+        except (httpx.HTTPStatusError, ChromaError, ValueError, TypeError) as exc:
+            raise self.classify(exc) from exc
+        except Exception as exc:
+            if type(exc) is not Exception:
+                raise  # a bug, not an answer from the server
+            raise self.classify(exc) from exc  # chromadb's bare Exception(resp.text)
+
+    def classify(self, exc: Exception) -> StoreUnavailable | StoreRejected:
+        """The typed error for a failed request. A transport failure or a known HTTP status
+        anywhere in the chain decides; then chromadb's error class; ValueError/TypeError are
+        chromadb's own checks of the request; a bare Exception without a status is a server
+        answer chromadb could not read, retried like any unknown server failure."""
+        chain = _chain(exc)
+        status = next((c.response.status_code for c in chain
+                       if isinstance(c, httpx.HTTPStatusError)), None)
+        if any(isinstance(c, _TRANSPORT) for c in chain):
+            transient, hint = True, unavailable_hint(self.store)
+        elif status is not None:
+            transient, hint = status in _TRANSIENT_STATUS, _SERVER_BUSY_HINT
+        elif isinstance(exc, ChromaError):
+            transient, hint = isinstance(exc, _TRANSIENT_ERRORS), _SERVER_BUSY_HINT
+        else:
+            transient, hint = type(exc) is Exception, _SERVER_BUSY_HINT
+        if isinstance(exc, httpx.HTTPStatusError):
+            message = f"HTTP {status}: {_body(exc)}"
+        else:
+            message = f"{type(exc).__name__}: {exc}" + (f" (HTTP {status})" if status else "")
+        if transient:
+            return StoreUnavailable(self.store, self.address, message, hint=hint)
+        return StoreRejected(self.store, self.address, message,
+                             hint="the request was refused; see the message")
+
+
+def _body(exc: httpx.HTTPStatusError) -> str:
+    try:
+        return exc.response.text[:300]
+    except httpx.ResponseNotRead:
+        return "(no body read)"

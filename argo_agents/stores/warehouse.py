@@ -7,13 +7,19 @@ call carries a socket timeout and a retry deadline of ``timeout_s`` so a dead
 server raises `StoreUnavailable` in about that time instead of retrying for
 the library's default ten minutes. Load jobs are not used: the emulator
 cannot run them.
+
+Errors are classed by what a retry would do: 429, 5xx, connection failures
+and refusals whose reason is a limit or a backend failure (BigQuery sends
+rate and quota limits as HTTP 403) are `StoreUnavailable`; everything else
+the server refuses is `StoreRejected`. `TRANSIENT_REASONS` is the one list
+of such reasons, for whole requests and for insertAll's per-row errors.
 """
 
 from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
@@ -22,6 +28,7 @@ from typing import Any
 import requests
 from google.api_core import exceptions as gx
 from google.api_core.retry import Retry
+from google.auth import exceptions as auth_exceptions
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import bigquery
 
@@ -37,8 +44,20 @@ _PROJECT = re.compile(r"[a-z][a-z0-9\-]{4,28}[a-z0-9]")  # GCP project-id rules
 # requests one at a time and is ~10 % faster with 2,000-row requests than 500-row ones).
 INSERT_CHUNK = 2000
 QUERY_WAIT_S = 120.0  # a query may run long; each HTTP call still has `timeout_s`
-_TRANSIENT = (gx.ServerError, gx.TooManyRequests, gx.RetryError,
+_BUSY_HINT = "BigQuery is rate- or quota-limited, overloaded or failing; the write will be retried"
+# Failures that mean "not now" rather than "not this request"; the sync engine retries them.
+_TRANSIENT = (gx.TooManyRequests,  # 429
+              gx.ServerError,  # every 5xx: InternalServerError, BadGateway, ServiceUnavailable,
+                               # GatewayTimeout, ...
+              gx.RetryError,  # our retry deadline ran out on one of these
+              auth_exceptions.TransportError,  # no network while fetching a token
               requests.ConnectionError, requests.Timeout, ConnectionError, TimeoutError)
+# Error reasons meaning the same whatever the HTTP status (the reasons BigQuery's own retry
+# predicate retries, plus timeouts and quota limits), for requests and insertAll rows alike.
+TRANSIENT_REASONS = frozenset({"backendError", "internalError", "badGateway", "timeout",
+                               "rateLimitExceeded", "quotaExceeded"})
+# insertAll's reason for a good row left out because another row of the request failed.
+STOPPED = "stopped"
 
 
 class BigQueryWarehouse:
@@ -81,9 +100,14 @@ class BigQueryWarehouse:
         try:
             yield
         except _TRANSIENT as exc:
-            raise StoreUnavailable(self.name, self.address, _short(exc),
-                                   hint=unavailable_hint(self.name)) from exc
+            hint = (_BUSY_HINT if isinstance(exc, gx.GoogleAPICallError)
+                    else unavailable_hint(self.name))
+            raise StoreUnavailable(self.name, self.address, _short(exc), hint=hint) from exc
         except gx.GoogleAPICallError as exc:
+            if (exc.code or 0) >= 500 or transient_reasons(_call_reasons(exc)):
+                # a 5xx api-core has no class for, or a 403 rate/quota limit
+                raise StoreUnavailable(self.name, self.address, _short(exc),
+                                       hint=_BUSY_HINT) from exc
             raise StoreRejected(self.name, self.address, _short(exc),
                                 hint="the request was refused; see the message") from exc
 
@@ -149,9 +173,19 @@ class BigQueryWarehouse:
                         ref, encoded[chunk], row_ids=[r.row_id for r in group[chunk]],
                         retry=self._retry, timeout=self.timeout_s)
                 if errors:
-                    raise StoreRejected(self.name, self.address,
-                                        f"{len(errors)} row(s) refused by {table}: {errors[:5]}",
-                                        hint="fix the rows' values to match the table schema")
+                    raise self._refused_rows(table, errors)
+
+    def _refused_rows(self, table: str, errors: Sequence[Mapping[str, Any]]
+                      ) -> StoreUnavailable | StoreRejected:
+        """insertAll's per-row errors as one typed error for the whole request. Transient
+        (retry everything) only when no row has a content reason: a request with `invalid`
+        rows and `stopped` rows is rejected, so the engine bisects down to the bad rows."""
+        reasons = [str(e.get("reason", "")) for row in errors for e in row.get("errors", ())]
+        message = f"{len(errors)} row(s) refused by {table}: {list(errors[:5])}"
+        if transient_reasons(reasons):
+            return StoreUnavailable(self.name, self.address, message, hint=_BUSY_HINT)
+        return StoreRejected(self.name, self.address, message,
+                             hint="fix the rows' values to match the table schema")
 
     def _encode(self, table: str, spec: _TableSchema, row: WarehouseRow) -> dict[str, Any]:
         unknown = set(row.values) - spec.names
@@ -254,6 +288,20 @@ def query_parameter(name: str, value: Any, store: BigQueryWarehouse) -> Any:
                             f"parameter @{name}: unsupported type {type(value).__name__}",
                             hint="pass str, int, float, bool, datetime, date or a list of them")
     return bigquery.ScalarQueryParameter(name, kind, value)
+
+
+def transient_reasons(reasons: Iterable[str]) -> bool:
+    """True when BigQuery's error reasons say "retry": there are some, and each is transient
+    or `STOPPED` (any other reason, e.g. `invalid`, means something was refused)."""
+    found = set(reasons)
+    return bool(found) and found <= TRANSIENT_REASONS | {STOPPED}
+
+
+def _call_reasons(exc: gx.GoogleAPICallError) -> list[str]:
+    """The reasons of a refused request: ``error.errors[].reason`` of the JSON answer, where
+    BigQuery puts them (and where its own retry predicate reads them). Not ``exc.reason``:
+    that is a google.rpc.ErrorInfo's, and for a REST answer the property raises."""
+    return [str(e.get("reason", "")) for e in exc.errors if isinstance(e, Mapping)]
 
 
 def _short(exc: BaseException) -> str:

@@ -340,3 +340,45 @@ def test_all_stores_healthy(stores: Stores) -> None:
     started = time.monotonic()
     assert stores.health() == {"redis": None, "neo4j": None, "bigquery": None, "chroma": None}
     assert time.monotonic() - started < 5
+
+
+def test_graph_delete_edges_removes_only_the_edge(stores: Stores) -> None:
+    task, agent = uid(), uid()
+    stores.graph.upsert_nodes([NodeRecord("Task", task, 1, "h"),
+                               NodeRecord("Agent", agent, 1, "h")])
+    edge = EdgeRecord("ASSIGNED_TO", "Task", task, "Agent", agent, {"role": "owner"})
+    stores.graph.upsert_edges([edge])
+    assert stores.graph.related("Task", task, max_depth=1) == [("Agent", agent, 1)]
+    other = EdgeRecord("ASSIGNED_TO", "Task", task, "Agent", uid())  # never written
+    assert stores.graph.delete_edges([edge, edge, other]) == 1
+    rels = stores.graph.query("MATCH (:Task {id: $t})-[r:ASSIGNED_TO]->(:Agent {id: $a}) "
+                              "RETURN count(r) AS n", {"t": task, "a": agent})
+    assert rels == [{"n": 0}]
+    assert stores.graph.related("Task", task, max_depth=1) == []
+    assert set(stores.graph.versions("Task", [task])) == {task}  # the nodes stay
+    assert set(stores.graph.versions("Agent", [agent])) == {agent}
+    assert stores.graph.delete_edges([edge]) == 0  # already gone
+    with pytest.raises(StoreRejected, match="invalid relationship type"):
+        stores.graph.delete_edges([EdgeRecord("X]-() DETACH DELETE n //", "Task", task,
+                                              "Agent", agent)])
+
+
+def test_graph_new_version_replaces_the_properties_of_the_old(stores: Stores) -> None:
+    nid = uid()
+    stores.graph.upsert_nodes([NodeRecord("Task", nid, 1, "h1",
+                                          {"state": "failed", "error": "boom"})])
+    stores.graph.upsert_nodes([NodeRecord("Task", nid, 2, "h2", {"state": "done"})])
+    props = stores.graph.get_nodes("Task", [nid])[nid]
+    assert props["state"] == "done" and "error" not in props
+    assert (props["id"], props["version"], props["hash"]) == (nid, 2, "h2")
+
+
+def test_graph_delete_never_removes_a_newer_version(stores: Stores) -> None:
+    older, newer = uid(), uid()
+    stores.graph.upsert_nodes([NodeRecord("Task", older, 3, "h"),
+                               NodeRecord("Task", newer, 7, "h")])
+    # a delete decided at version 5 (read before another worker wrote v7)
+    deleted = stores.graph.delete_nodes("Task", [older, newer],
+                                        versions={older: 5, newer: 5})
+    assert deleted == 1
+    assert list(stores.graph.get_nodes("Task", [older, newer])) == [newer]
