@@ -1,4 +1,4 @@
-"""`argo sync ...`: run workers, and inspect, verify, replay and resolve the sync engine.
+"""`argo sync ...`: run workers, and inspect, verify, replay, resolve and recover the sync engine.
 
 Every command builds its engine the same way (`_engine`): settings from the
 environment, endpoints from the local stack (or external ARGO_* services),
@@ -17,9 +17,12 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from argo_agents.stores.errors import StoreError
 from argo_agents.sync.engine import SyncEngine
+from argo_agents.sync.outbox import CountersLost
 
 sync_app = typer.Typer(help="The sync engine: workers, status, verification, dead letters, "
                             "conflicts.", no_args_is_help=True)
@@ -59,7 +62,11 @@ def worker(consumer: Annotated[str | None, typer.Option(help="Consumer name in t
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     with _engine() as engine:
-        engine.setup()
+        try:
+            engine.setup()
+        except CountersLost as exc:
+            console.print(f"[red]cannot start:[/red] {exc}")
+            raise typer.Exit(2) from exc
         w = engine.worker(consumer)
         console.print(f"sync worker {w.consumer} on namespace {engine.config.namespace!r}")
         try:
@@ -116,6 +123,35 @@ def verify(entity_type: Annotated[str | None, typer.Option("--entity-type", "-t"
         console.print(f"repaired {r.repaired}; unrepairable: {', '.join(r.unrepairable) or '-'}")
     if r.divergence and not repair:
         raise typer.Exit(1)
+
+
+@sync_app.command()
+def recover() -> None:
+    """Rebuild lost version counters and the ledger from the stores, then resume publishing.
+
+    Run it when publishing or `argo sync worker` reports that the version counters are
+    gone (Redis flushed, replaced or restarted without AOF). It reads every store, so it
+    takes a while on large ones; it never lowers a counter, so running it again is safe.
+    """
+    with _engine() as engine, Progress(SpinnerColumn(), TextColumn("{task.description}"),
+                                       TimeElapsedColumn(), console=console,
+                                       transient=True) as bar:
+        task = bar.add_task("reading the stores", total=None)
+        try:
+            report = engine.recover(lambda what, n: bar.update(
+                task, description=f"reading {what}: {n:,} entity versions read"))
+        except StoreError as exc:
+            console.print(f"[red]recovery stopped; run it again once the store answers:[/red] "
+                          f"{exc}")
+            raise typer.Exit(1) from exc
+    read = ", ".join(f"{store} {n:,}" for store, n in report.read.items() if n)
+    state = "were lost" if report.lost else "were intact"
+    console.print(f"recovered namespace {engine.config.namespace!r} in {report.seconds:.1f}s: "
+                  f"the counters {state}; {report.entities:,} entities found "
+                  f"({read or 'none'}), {report.raised:,} counters raised; new epoch "
+                  f"{report.epoch[:8]}. Publishing is open again.")
+    console.print("Check the stores with `argo sync verify` (`--repair` refills a store that "
+                  "lost entities, such as a flushed Redis cache).")
 
 
 @sync_app.command()

@@ -4,7 +4,7 @@ Start at `engine.SyncEngine`; its docstring follows one event through the module
 """
 
 from argo_agents.sync.config import ConflictStrategy, SyncConfig
-from argo_agents.sync.engine import SyncEngine
+from argo_agents.sync.engine import Backpressure, SyncEngine
 from argo_agents.sync.events import (
     EventTooLargeError,
     InvalidEventError,
@@ -16,12 +16,27 @@ from argo_agents.sync.events import (
     SyncEvent,
     UnknownEntityTypeError,
 )
-from argo_agents.sync.outbox import PublishInterrupted
+from argo_agents.sync.outbox import CountersLost, PublishInterrupted
 from argo_agents.sync.reports import DrainReport, SyncReceipt, SyncStatus, VerifyReport
 
 __all__ = [
-    "ConflictStrategy", "DrainReport", "EventTooLargeError", "InvalidEventError",
-    "InvalidRelationError", "MissingEntityIdError", "NotSerializableError", "Operation",
-    "Priority", "PublishInterrupted", "SyncConfig", "SyncEngine", "SyncEvent", "SyncReceipt",
-    "SyncStatus", "UnknownEntityTypeError", "VerifyReport",
+    "Backpressure",
+    "ConflictStrategy",
+    "CountersLost",
+    "DrainReport",
+    "EventTooLargeError",
+    "InvalidEventError",
+    "InvalidRelationError",
+    "MissingEntityIdError",
+    "NotSerializableError",
+    "Operation",
+    "Priority",
+    "PublishInterrupted",
+    "SyncConfig",
+    "SyncEngine",
+    "SyncEvent",
+    "SyncReceipt",
+    "SyncStatus",
+    "UnknownEntityTypeError",
+    "VerifyReport",
 ]

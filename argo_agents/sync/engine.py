@@ -8,24 +8,38 @@ reads a batch, `BatchProcessor` (`batch`) builds jobs from the sync matrix
 (`writers`, mapping with `mappers`), and the batch is settled: acknowledged,
 retried later, dead-lettered (`deadletters`) or resolved as a conflict
 (`conflicts`). `verify` compares the stores with the ledger (`verify`).
+
+The version counters carry an epoch, also kept in the graph store (`epoch`):
+if Redis loses them, publishing stops with `CountersLost` until `recover`
+rebuilds them from what the stores hold (`recover`, `scan`). Workers lease
+the entries they work on, so a slow worker's batch is not claimed (`lease`).
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
+from argo_agents.stores.errors import StoreUnavailable
 from argo_agents.sync.config import SyncConfig
 from argo_agents.sync.conflicts import ParkedConflict
 from argo_agents.sync.context import SyncContext
 from argo_agents.sync.deadletters import DeadLetter
+from argo_agents.sync.epoch import MARKER_LABEL, EpochGuard, warn_if_volatile
 from argo_agents.sync.events import SyncEvent, validate_event
 from argo_agents.sync.matrix import SYNC_MATRIX, labels
 from argo_agents.sync.reports import DrainReport, SyncReceipt, SyncStatus, VerifyReport
 from argo_agents.sync.verify import Verifier
 from argo_agents.sync.worker import SyncWorker
+
+if TYPE_CHECKING:
+    from argo_agents.sync.recover import RecoverReport
+
+
+class Backpressure(StoreUnavailable):
+    """The outbox is over its limit: publish again later (nothing was written)."""
 
 
 class SyncEngine:
@@ -39,9 +53,15 @@ class SyncEngine:
 
     # ---- setup and publishing ----------------------------------------------------------
     def setup(self) -> None:
-        """Consumer group, graph constraints and warehouse tables; idempotent."""
-        self.ctx.outbox.setup()
-        self.ctx.stores.graph.setup(labels())
+        """Consumer group, graph constraints and warehouse tables; idempotent.
+
+        Also checks the version counters' epoch against its durable marker and
+        raises `CountersLost` (creating nothing) if Redis lost them; and logs a
+        warning if Redis would lose data on a restart or under memory pressure.
+        """
+        warn_if_volatile(self.ctx.redis)
+        self.ctx.stores.graph.setup([*labels(), MARKER_LABEL])
+        EpochGuard(self.ctx).establish()
         self.ctx.stores.warehouse.setup()
 
     def publish(self, events: Sequence[SyncEvent]) -> list[str]:
@@ -55,6 +75,14 @@ class SyncEngine:
             validate_event(event, SYNC_MATRIX, self.config.max_event_bytes)
         if not events:
             return []
+        waiting, _ = self.ctx.outbox.sizes()
+        if waiting + len(events) > self.config.max_outbox:
+            raise Backpressure(
+                "redis", self.ctx.stores.cache.address,
+                f"the outbox holds {waiting} events and the limit is {self.config.max_outbox}; "
+                f"nothing of these {len(events)} was published",
+                hint="the workers are behind or a store is down: see `argo sync status`, add "
+                     "`argo sync worker`s, then publish again (or raise ARGO_SYNC_MAX_OUTBOX)")
         return [e.event_id for e in self.ctx.outbox.append(list(events))]
 
     # ---- workers ------------------------------------------------------------------------
@@ -147,7 +175,21 @@ class SyncEngine:
         """Resolve a parked conflict with incoming | stored | merged; return the new event id."""
         return self.ctx.conflicts.resolve_parked(conflict_id, take)
 
+    def recover(self, progress: Callable[[str, int], None] | None = None) -> RecoverReport:
+        """Rebuild the version counters and the ledger from the stores; new epoch.
+
+        Run it after `CountersLost`. It only raises counters, never lowers them,
+        so it is safe (and changes nothing) on a healthy namespace. ``progress``
+        is called with what is being read and how many entity versions so far.
+        """
+        from argo_agents.sync.recover import Recovery
+
+        return Recovery(self.ctx, progress).run()
+
     def reset(self) -> int:
-        """Delete every Redis key of this namespace (tests, and starting over locally)."""
+        """Delete every Redis key of this namespace (tests, and starting over locally).
+
+        The counters go too, so `setup` and `publish` then refuse until `recover`.
+        """
         return self.ctx.redis.scan_delete(self.ctx.keys.prefix.replace("{", "\\{").replace(
             "}", "\\}") + "*")

@@ -37,6 +37,11 @@ class Keys:
         """Hash ``type|id`` → the newest version assigned."""
         return f"{self.prefix}:versions"
 
+    @property
+    def epoch(self) -> str:
+        """Hash guarding `versions`: ``id`` (the counters' epoch) and ``used`` (see `epoch`)."""
+        return f"{self.prefix}:epoch"
+
     def ledger(self, entity_type: str) -> str:
         """Hash ``id`` → ``version|hash|operation|source|publish_ms`` of the newest version."""
         return f"{self.prefix}:ledger:{entity_type}"

@@ -15,18 +15,25 @@ outlives the client's socket timeout. If Redis fails between chunks,
 Entries hold the event without its version (`v` carries it, assigned by the
 publish script) and are XACKed *and* XDELed when finished, so the streams
 hold only unfinished work and "empty" means "everything applied".
+
+Every append checks the counters' epoch (`Keys.epoch`) in the same script:
+without it the counters were lost and the append raises `CountersLost`
+having written nothing (see `epoch`).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+import uuid
+from collections.abc import MutableMapping, Sequence
 from dataclasses import dataclass
 
-from argo_agents.stores.errors import StoreUnavailable
-from argo_agents.stores.redis_stream import AppendItem, RedisStreams, StreamEntry
+from argo_agents.stores.errors import StoreRejected, StoreUnavailable
+from argo_agents.stores.redis_stream import AppendItem, MissingGuard, RedisStreams, StreamEntry
 from argo_agents.sync.events import SyncEvent, decode_event, encode_event
 from argo_agents.sync.keys import Keys
+
+CLAIM_SCANS = 10  # XAUTOCLAIM calls per stream per claim round (each scans ≤ 10 × count)
 
 
 class PublishInterrupted(StoreUnavailable):
@@ -42,6 +49,24 @@ class PublishInterrupted(StoreUnavailable):
                          f"({cause})", hint=f"publish the remaining {total - len(published)} "
                                             "again once Redis answers")
         self.published = published
+
+
+class CountersLost(StoreRejected):
+    """Redis no longer holds the namespace's version counters; nothing was published.
+
+    New versions would restart at 1 and every store, holding newer ones, would
+    skip the writes as "already applied". `argo sync recover` rebuilds the
+    counters from the stores and lets publishing resume.
+    """
+
+    def __init__(self, namespace: str, address: str, why: str) -> None:
+        super().__init__(
+            "redis", address,
+            f"the version counters of sync namespace {namespace!r} are gone ({why}); "
+            "nothing was published",
+            hint=f"run `argo sync recover` (with ARGO_SYNC_NAMESPACE={namespace}) to rebuild "
+                 "them from the stores, then publish again")
+        self.namespace = namespace
 
 
 @dataclass(frozen=True)
@@ -78,9 +103,21 @@ class Outbox:
         self.chunk = max(1, chunk)
         self.chunk_bytes = chunk_bytes
 
-    def setup(self) -> None:
-        """Create the consumer group on every priority stream (idempotent)."""
+    def setup(self, epoch: str | None = None) -> str:
+        """Create the consumer group on every priority stream; return the counters' epoch.
+
+        With ``epoch`` the counters take it; without, they keep theirs or get a
+        new random one. `SyncEngine.setup` compares Redis with the durable
+        marker *before* this, so a Redis that lost its counters is refused,
+        not silently given a new epoch.
+        """
         self.redis.ensure_group(self.keys.streams, self.group)
+        return self.redis.set_guard(self.keys.epoch, self.keys.versions,
+                                    epoch or uuid.uuid4().hex, only_if_missing=epoch is None)
+
+    def epoch(self) -> str | None:
+        """The counters' epoch in Redis (None: the counters are gone, or never existed)."""
+        return self.redis.guard(self.keys.epoch)
 
     def append(self, events: Sequence[SyncEvent], *, min_versions: Sequence[int] | None = None,
                replay: bool = False) -> list[SyncEvent]:
@@ -102,7 +139,13 @@ class Outbox:
         out: list[SyncEvent] = []
         for start, stop in self._chunks(items):
             try:
-                assigned = self.redis.append(self.keys.versions, items[start:stop])
+                assigned = self.redis.append(self.keys.versions, items[start:stop],
+                                             guard_key=self.keys.epoch)
+            except MissingGuard as exc:
+                raise CountersLost(self.keys.namespace, self.redis.address,
+                                   "Redis has no epoch for them, or lost them under it: it "
+                                   "was flushed, replaced, restarted without persistence or "
+                                   "evicted them") from exc
             except StoreUnavailable as exc:
                 if not out:
                     raise
@@ -134,16 +177,47 @@ class Outbox:
         entries = self.redis.read_own_pending(self.group, consumer, self.keys.streams, count)
         return [self._decode(e, claimed=True) for e in entries]
 
-    def claim(self, consumer: str, min_idle_ms: int, count: int) -> list[Delivery]:
-        """Entries pending longer than ``min_idle_ms`` on any worker (dead or failing)."""
+    def claim(self, consumer: str, min_idle_ms: int, count: int,
+              cursors: MutableMapping[str, str] | None = None) -> list[Delivery]:
+        """Entries pending longer than ``min_idle_ms`` on any worker (dead or failing).
+
+        ``cursors`` (stream → XAUTOCLAIM cursor, updated here) lets the next
+        round continue where this one stopped, so a long pending list is walked
+        through rather than its head scanned again and again.
+        """
+        cursors = {} if cursors is None else cursors
         found: list[Delivery] = []
         for stream in self.keys.streams:
-            if len(found) >= count:
-                break
-            entries = self.redis.claim_idle(stream, self.group, consumer, min_idle_ms,
-                                            count - len(found))
-            found += [self._decode(e, claimed=True) for e in entries]
+            for _ in range(CLAIM_SCANS):
+                if len(found) >= count:
+                    break
+                start = cursors.get(stream, "0-0")
+                entries, cursors[stream] = self.redis.claim_idle(
+                    stream, self.group, consumer, min_idle_ms, count - len(found), start)
+                found += [self._decode(e, claimed=True) for e in entries]
+                if cursors[stream] == "0-0":
+                    break  # reached the end of the pending list: the next round restarts
         return found
+
+    def renew(self, consumer: str, deliveries: Sequence[Delivery]) -> list[str]:
+        """Keep ``consumer``'s hold on entries it still works on; ids another consumer took."""
+        by_stream: dict[str, list[str]] = {}
+        for d in deliveries:
+            by_stream.setdefault(d.entry.stream, []).append(d.entry.id)
+        return self.redis.renew(self.group, consumer, by_stream)
+
+    def drop_idle_consumers(self, min_idle_ms: int, *, keep: str = "",
+                            streams: Sequence[str] | None = None) -> list[str]:
+        """Delete consumers that hold nothing and were idle ``min_idle_ms``; their names."""
+        gone: list[str] = []
+        for stream in streams or self.keys.streams:
+            gone += self.redis.drop_idle_consumers(stream, self.group, min_idle_ms, keep=keep)
+        return sorted(set(gone))
+
+    def drop_consumer(self, consumer: str) -> bool:
+        """Delete ``consumer`` from the group on every stream where it holds nothing."""
+        return any([self.redis.drop_idle_consumers(s, self.group, 0, only=consumer)
+                    for s in self.keys.streams])
 
     def finish(self, deliveries: Sequence[Delivery], drop_keys: Sequence[str] = ()) -> None:
         """Acknowledge and delete finished entries (and their progress keys)."""
