@@ -9,8 +9,17 @@ costs the others nothing. Within a group:
 - `StoreBusy` (concurrent writers collided; the store is fine) is retried up
   to `busy_attempts` times with random jitter, which separates the colliding
   writers, and never opens the circuit.
-- `StoreRejected` means some record in the group is poison: the group is split
-  in halves until the poison jobs are isolated, so the rest still flow.
+- Any other error (`StoreRejected`, or an exception a mapper or adapter raised
+  for some record) means some record in the group is poison: the group is split
+  in halves until the poison jobs are isolated, so the rest still flow. A
+  rejected record is dead-lettered; any other isolated error is "broken" and
+  counts toward the dead-letter limit.
+- An outage is never a record's fault: the group's jobs are "failed", held and
+  retried when the circuit half-opens, for as long as the store stays down.
+
+A write that raised may still have been applied (a timeout after the server
+took it), so each job it held is marked `tried`, and the retries and halves
+read before they write.
 """
 
 from __future__ import annotations
@@ -76,6 +85,7 @@ class GroupResult:
     outcome: StoreOutcome = field(default_factory=StoreOutcome)
     attempted: set[str] = field(default_factory=set)  # event ids handed to the writer
     rejected: dict[str, str] = field(default_factory=dict)  # event id → reason
+    broken: dict[str, str] = field(default_factory=dict)  # event id → unexpected error
     error: str = ""  # set when the store stayed unavailable
     retries: int = 0
     seconds: float = 0.0
@@ -152,14 +162,27 @@ class Applier:
                                          max=self.config.retry_max_s),
             before_sleep=count_retry, reraise=True)
 
+        def write(group: list[Job]) -> StoreOutcome:
+            try:
+                return writer.write(group)
+            except Exception:
+                for job in group:
+                    job.tried.add(store)
+                raise
+
         def attempt(group: list[Job]) -> None:
             try:
-                result.outcome.update(retrying(writer.write, group))
-            except StoreRejected as exc:
+                result.outcome.update(retrying(write, group))
+            except StoreUnavailable:
+                raise  # the store, not a record: the whole group waits
+            except Exception as exc:  # some record(s) of the group: isolate them
                 if len(group) == 1:
-                    result.rejected[group[0].event_id] = str(exc)
+                    if isinstance(exc, StoreRejected):
+                        result.rejected[group[0].event_id] = str(exc)
+                    else:
+                        result.broken[group[0].event_id] = f"{type(exc).__name__}: {exc}"
                     return
-                mid = len(group) // 2  # isolate the poison record(s); the rest still flow
+                mid = len(group) // 2  # the rest still flow
                 attempt(group[:mid])
                 attempt(group[mid:])
 
@@ -170,9 +193,6 @@ class Applier:
             result.error = str(exc)
         except StoreUnavailable as exc:
             result.error = str(exc)
-            self.breaker.failure(store)
-        except Exception as exc:  # an adapter bug must not kill the worker: fail the group
-            result.error = f"{type(exc).__name__}: {exc}"
             self.breaker.failure(store)
         result.seconds = time.monotonic() - t0
         return result

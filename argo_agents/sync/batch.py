@@ -7,9 +7,11 @@
    circuit is open; check base-version races and take ROLLBACK snapshots.
 3. Write each store's group in parallel (`Applier`).
 4. Settle each job: conflicts are resolved (a new event) or parked; rejected
-   ones and those out of attempts go to the dead letters; complete ones are
-   acknowledged; the rest stay pending with their progress and a retry time
-   (`BatchStats.retry_at` tells the worker when to take them up again).
+   ones, and broken ones out of attempts, go to the dead letters; complete ones
+   are acknowledged; the rest stay pending with their progress and a retry time
+   (`BatchStats.retry_at` tells the worker when to take them up again). A
+   store that is down or busy holds its events for as long as it takes: only a
+   record's own failures count toward `max_deliveries`.
    Resolutions, dead letters and progress are written *before* the entries
    are acknowledged, so a crash at any point loses nothing.
 """
@@ -73,6 +75,10 @@ class BatchProcessor:
         stats.waiting = len(waiting)
         stats.retry_at = earliest(*(j.progress.retry_at for j in waiting if j.progress))
         self._apply_tombstones(jobs)
+        # A delete's tombstone exists before any store applies it: an older update
+        # retried meanwhile in another store cannot bring the entity back there.
+        ctx.progress.set_tombstones({j.event.entity_key: j.version for j in jobs
+                                     if j.is_delete and j.todo})
         for job in jobs:
             job.deferred |= {s for s in job.todo if self._circuit_open(s)}
         ctx.conflicts.precheck([j for j in jobs if j.todo])
@@ -93,6 +99,8 @@ class BatchProcessor:
                     job.conflicts[store] = res.outcome.conflicts[job.event_id]
                 elif job.event_id in res.rejected:
                     job.rejected[store] = res.rejected[job.event_id]
+                elif job.event_id in res.broken:
+                    job.broken[store] = res.broken[job.event_id]
                 elif res.error:
                     job.failed[store] = res.error
                 else:
@@ -136,8 +144,21 @@ class BatchProcessor:
         tombs = self.ctx.progress.tombstones([j.event.entity_key for j in jobs])
         for job in jobs:
             deleted_at = tombs.get(job.event.entity_key)
-            if deleted_at is not None and job.version <= deleted_at:
+            if deleted_at is not None and job.version < deleted_at:
                 job.done |= set(job.stages)  # a newer delete supersedes it everywhere
+
+    def _retry_at(self, pending: list[Job]) -> float:
+        """When failed jobs are due again: a broken record backs off by its own attempts,
+        an outage follows its store's circuit (so nothing polls a store that is down)."""
+        cfg, breaker, now = self.ctx.config, self.applier.breaker, time.time()
+        due = []
+        for job in (j for j in pending if j.failed or j.broken):
+            waits = [breaker.wait_s(s) for s in job.failed]
+            if job.broken:
+                n = (job.progress.max_attempts if job.progress else 0) + 1
+                waits.append(min(cfg.breaker_max_s, cfg.breaker_initial_s * 2 ** (n - 1)))
+            due.append(now + max([cfg.breaker_initial_s, *waits]))
+        return min(due)
 
     def _circuit_open(self, stage: str) -> bool:
         stores = ("neo4j", VECTOR) if stage == SIMILAR else (stage,)
@@ -153,8 +174,9 @@ class BatchProcessor:
         for job in jobs:
             if job.conflicts:
                 continue
+            # only a record's own failures count: an outage holds it, however long
             attempts = {s: (job.progress.attempts.get(s, 0) if job.progress else 0) + 1
-                        for s in job.failed}
+                        for s in job.broken}
             if job.rejected or max(attempts.values(), default=0) >= cfg.max_deliveries:
                 dead.append(job)
             elif job.complete:
@@ -162,21 +184,21 @@ class BatchProcessor:
             else:
                 pending.append(job)
         for job in dead:
-            store, error = next(iter({**job.failed, **job.rejected}.items()))
+            kind = "rejected" if job.rejected else "broken"
+            store, error = next(iter({**job.broken, **job.rejected}.items()))
             tries = (job.progress.max_attempts if job.progress else 0) + 1
-            ctx.deadletters.add(job.event, store, error, tries)
+            ctx.deadletters.add(job.event, store, error, tries, kind=kind)
             outcomes[job.event_id] = f"dead:{store}"
         multi = [j for j in dead + pending if len(j.stages) > 1]
         ctx.progress.mark_done({j.event_id: j.done - j.done_before for j in multi
                                 if j.done - j.done_before})
-        failed = {j.event_id: j.failed for j in pending if j.failed}
+        # a replayed dead letter starts its count again
+        ctx.progress.reset_attempts([j.event_id for j in dead if len(j.stages) > 1])
+        failed = {j.event_id: {**j.failed, **j.broken} for j in pending if j.failed or j.broken}
         if failed:
-            most = max((j.progress.max_attempts if j.progress else 0) + 1
-                       for j in pending if j.failed)
-            retry_at = time.time() + min(cfg.breaker_max_s,
-                                         cfg.breaker_initial_s * 2 ** (most - 1))
-            ctx.progress.mark_failed(failed, retry_at)
-            stats.retry_at = earliest(retry_at, stats.retry_at)
+            ctx.progress.mark_failed(failed, self._retry_at(pending), counted={
+                j.event_id: set(j.broken) for j in pending if j.broken})
+            stats.retry_at = earliest(self._retry_at(pending), stats.retry_at)
         deferred = [j for j in pending if not j.failed]
         if deferred:  # behind an open circuit (or waiting for a stage): due when it half-opens
             breaker = self.applier.breaker
@@ -184,8 +206,6 @@ class BatchProcessor:
                          for j in deferred)
             stats.retry_at = earliest(time.time() + wait_s, stats.retry_at)
         outcomes.update({j.event_id: "ok:" + ",".join(sorted(j.stages)) for j in complete})
-        deletes = {j.event.entity_key: j.version for j in complete if j.is_delete}
-        ctx.progress.set_tombstones(deletes)
         done_jobs = complete + conflicted
         ctx.record_outcomes(outcomes)
         finished += [j.delivery for j in done_jobs + dead]

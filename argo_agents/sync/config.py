@@ -48,7 +48,11 @@ class SyncConfig(BaseSettings):
     retry_initial_s: float = 0.05
     retry_max_s: float = 2.0
     max_deliveries: int = Field(
-        12, description="Failed rounds of one event on one store before it is dead-lettered.")
+        12, description="Rounds a record may fail on one store by its own fault (an error "
+                        "isolated to it) before it is dead-lettered; outages never count.")
+    redrive_interval_s: float = Field(
+        60.0, description="How often a worker redrives dead letters a store's trouble caused.")
+    max_redrives: int = Field(3, description="Automatic redrives of one event at most.")
     breaker_initial_s: float = Field(
         0.5, description="After a store fails, events for it wait this long (then doubling).")
     breaker_max_s: float = 30.0
@@ -58,6 +62,9 @@ class SyncConfig(BaseSettings):
 
     # --- events ---
     max_event_bytes: int = 1_048_576
+    max_outbox: int = Field(
+        2_000_000, description="Events the outbox may hold; past it `publish` raises "
+                               "`Backpressure` instead of letting Redis run out of memory.")
     publish_chunk: int = Field(
         500, description="Events per atomic outbox append; larger publishes are split.")
     publish_chunk_bytes: int = Field(

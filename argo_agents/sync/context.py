@@ -54,7 +54,7 @@ class SyncContext:
     def make_writers(self) -> dict[str, Writer]:
         """Fresh writers for one worker (the vector writer keeps per-batch state)."""
         s = self.stores
-        vectors = writers.VectorWriter(s.vectors, self.embed)
+        vectors = writers.VectorWriter(s.vectors, self.embed, s.locks)
         return {
             REDIS: writers.CacheWriter(s.cache, s.cache.ttl_for),
             NEO4J: writers.GraphWriter(s.graph),

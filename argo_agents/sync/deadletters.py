@@ -10,7 +10,7 @@ and version fences make a replay of a superseded event change nothing.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import orjson
@@ -32,6 +32,7 @@ class DeadLetter:
     attempts: int
     failed_at: float
     raw: str = ""
+    kind: str = ""
 
 
 class DeadLetters:
@@ -43,10 +44,14 @@ class DeadLetters:
         self.outbox = outbox
 
     def add(self, event: SyncEvent | None, store: str, error: str, attempts: int,
-            raw: bytes | str = b"") -> str:
-        """Record one dead letter; return its id."""
+            raw: bytes | str = b"", *, kind: str = "undecodable") -> str:
+        """Record one dead letter; return its id.
+
+        ``kind`` says why: ``rejected`` (the store refused the record), ``broken``
+        (the record alone kept raising an unexpected error) or ``undecodable``.
+        """
         fields = {"store": store, "error": error[:2000], "attempts": attempts,
-                  "failed_at": f"{time.time():.3f}"}
+                  "failed_at": f"{time.time():.3f}", "kind": kind}
         if event is not None:
             fields["e"] = encode_event(event)
             fields["v"] = int(event.version or 0)
@@ -64,13 +69,38 @@ class DeadLetters:
             out.append(DeadLetter(
                 id=entry.id, event=event, store=_text(f.get("store")),
                 error=_text(f.get("error")), attempts=int(f.get("attempts", 0)),
-                failed_at=float(f.get("failed_at", 0)),
+                failed_at=float(f.get("failed_at", 0)), kind=_text(f.get("kind")),
                 raw=raw.decode(errors="replace") if isinstance(raw, bytes) else str(raw)))
         return out
 
     def count(self) -> int:
         """How many dead letters wait."""
         return self.redis.xlen(self.keys.dead_letters)
+
+    def redrive(self, store_is_up: Callable[[str], bool], *, max_redrives: int) -> list[str]:
+        """Replay, automatically, the dead letters that a store's trouble (not the record's
+        content) put there, once that store answers again (SQS-style redrive).
+
+        That is every ``broken`` letter (an unexpected error, not a refusal) and the
+        letters older ARGO versions wrote for an outage. Each event is redriven at
+        most ``max_redrives`` times; then it waits for `argo sync replay`.
+        Returns the replayed event ids.
+        """
+        counts_key = f"{self.keys.dead_letters}:redrives"
+        candidates = [d for d in self.recent(count=10_000)
+                      if d.event is not None and _caused_by_the_store(d)]
+        if not candidates:
+            return []
+        known = self.redis.hget_fields(counts_key, [d.event.event_id for d in candidates
+                                                    if d.event])
+        due = [d for d, n in zip(candidates, known, strict=True)
+               if int(n or 0) < max_redrives and store_is_up(d.store)]
+        if not due:
+            return []
+        self.redis.hset_many({counts_key: {d.event.event_id: int(n or 0) + 1 for d, n in
+                                           zip(candidates, known, strict=True)
+                                           if d in due and d.event}})
+        return self.replay([d.id for d in due])
 
     def replay(self, ids: Sequence[str] = (), *, all_: bool = False) -> list[str]:
         """Re-publish dead letters (given ids, or all); return the replayed event ids."""
@@ -82,6 +112,13 @@ class DeadLetters:
         self.outbox.append([d.event for d in replayable if d.event], replay=True)
         self.redis.xdel(self.keys.dead_letters, [d.id for d in replayable])
         return [d.event.event_id for d in replayable if d.event]
+
+
+def _caused_by_the_store(letter: DeadLetter) -> bool:
+    if letter.kind == "broken":
+        return True
+    # written before dead letters had a kind, when an outage could dead-letter events
+    return not letter.kind and "is the " in letter.error and "server running?" in letter.error
 
 
 def _text(value: object) -> str:

@@ -198,7 +198,7 @@ def validate_event(event: SyncEvent, known_types: Mapping[str, Any], max_bytes: 
 
 
 def _check_relations(event: SyncEvent) -> None:
-    if event.entity_type == "relationship" and event.operation is not Operation.DELETE:
+    if event.entity_type == "relationship":  # a delete, too, names the edge it removes
         d = event.data
         if not all(d.get(k) for k in ("src_id", "dst_id")) or not _RELATION_TYPE.match(
                 str(d.get("type", ""))) or not all(_LABEL.match(str(d.get(k, "")))

@@ -1,9 +1,11 @@
 """`Job`: one event inside a worker's batch, and what each store made of it.
 
 A job starts with the stages the matrix names (minus those done on an
-earlier delivery) and collects, per stage, one of: done, failed (transient,
-retry later), rejected (permanent, dead letter), conflict, or deferred (the
-store's circuit is open, not tried this time).
+earlier delivery) and collects, per stage, one of: done, failed (the store was
+unavailable or busy: held, retried later, never dead-lettered for it), broken
+(this record alone raised an unexpected error: retried, and dead-lettered after
+`max_deliveries` rounds), rejected (the store refused this record: dead
+letter), conflict, or deferred (the store's circuit is open, not tried).
 """
 
 from __future__ import annotations
@@ -31,15 +33,29 @@ class Job:
     done: set[str] = field(default_factory=set)
     failed: dict[str, str] = field(default_factory=dict)
     rejected: dict[str, str] = field(default_factory=dict)
+    broken: dict[str, str] = field(default_factory=dict)
     conflicts: dict[str, StoredVersion] = field(default_factory=dict)
     deferred: set[str] = field(default_factory=set)
     done_before: set[str] = field(default_factory=set)  # from progress of earlier rounds
+    tried: set[str] = field(default_factory=set)
+    """Stores whose write of this job raised in this batch: it may have applied anyway
+    (a timeout after the server took it), so later tries must read before writing."""
 
     @property
     def todo(self) -> set[str]:
-        """Stages not yet done, failed, rejected, in conflict or deferred."""
+        """Stages not yet done, failed, rejected, broken, in conflict or deferred."""
         return set(self.stages) - self.done - set(self.failed) - set(self.rejected) \
-            - set(self.conflicts) - self.deferred
+            - set(self.broken) - set(self.conflicts) - self.deferred
+
+    def may_be_held_by(self, store: str) -> bool:
+        """Whether ``store`` could already hold this job's version (so read before writing).
+
+        Only the first try of a first delivery of an engine-versioned event is
+        sure it cannot (see `Delivery.fresh`); a retry, a bisected half, a
+        redelivery or a claimed entry may find its own earlier write there.
+        """
+        return not self.delivery.fresh or store in self.tried or \
+            self.event.base_version is not None
 
     @property
     def complete(self) -> bool:

@@ -105,6 +105,7 @@ def to_edges(event: SyncEvent, spec: EntitySpec) -> list[EdgeRecord]:
     """Edges from ``data["relations"]``, a collaboration's edge, or a relationship entity."""
     data = event.data
     if spec.edge_only:  # a relationship entity: the edge is the whole entity
+        # (its data always names the edge: `events` refuses a relationship without it)
         return [EdgeRecord(type=str(data["type"]), src_label=str(data["src_label"]),
                            src_id=str(data["src_id"]), dst_label=str(data["dst_label"]),
                            dst_id=str(data["dst_id"]),

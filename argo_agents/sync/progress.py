@@ -82,8 +82,14 @@ class ProgressStore:
             self.redis.hset_many({self.keys.progress(e): {"snapshot": s}
                                   for e, s in snapshots.items()}, self.ttl_s)
 
-    def mark_failed(self, failed: Mapping[str, Mapping[str, str]], retry_at: float) -> None:
-        """Count one more failed round on each (event, target) and when to try again."""
+    def mark_failed(self, failed: Mapping[str, Mapping[str, str]], retry_at: float, *,
+                    counted: Mapping[str, Iterable[str]] | None = None) -> None:
+        """Record each (event, target) error and when to try again.
+
+        Only the targets in ``counted`` (a record's own failures) count one more
+        attempt toward the dead-letter limit; an outage's errors are shown, not
+        counted. Without ``counted`` every target counts.
+        """
         if not failed:
             return
         values = {}
@@ -92,8 +98,17 @@ class ProgressStore:
             key = self.keys.progress(event_id)
             values[key] = {"retry_at": f"{retry_at:.3f}",
                            **{f"error:{s}": msg[:500] for s, msg in errors.items()}}
-            incr[key] = {f"attempts:{s}": 1 for s in errors}
+            count = errors if counted is None else counted.get(event_id, ())
+            if count:
+                incr[key] = {f"attempts:{s}": 1 for s in count}
         self.redis.hset_many(values, self.ttl_s, incr=incr)
+
+    def reset_attempts(self, event_ids: Sequence[str]) -> None:
+        """Forget the attempts of dead-lettered events, so a replay gets a full count."""
+        for event_id in event_ids:
+            key = self.keys.progress(event_id)
+            fields = [f for f in self.redis.hget_all(key) if f.startswith("attempts:")]
+            self.redis.hdel(key, fields)
 
     def key(self, event_id: str) -> str:
         """The progress key of an event (dropped with its acknowledgement)."""
@@ -105,7 +120,11 @@ class ProgressStore:
         return {k: int(v) for k, v in zip(entity_keys, values, strict=True) if v is not None}
 
     def set_tombstones(self, versions: Mapping[str, int]) -> None:
-        """Remember deletes (the newest version wins within one batch)."""
-        if versions:
-            self.redis.set_many({self.keys.tombstone(k): v for k, v in versions.items()},
+        """Remember deletes; a tombstone is never lowered by an older delete."""
+        if not versions:
+            return
+        known = self.tombstones(list(versions))
+        higher = {k: v for k, v in versions.items() if v > known.get(k, -1)}
+        if higher:
+            self.redis.set_many({self.keys.tombstone(k): v for k, v in higher.items()},
                                 self.tombstone_ttl_s)

@@ -8,17 +8,26 @@ no fence of its own (rows are appended), so its writer reads the latest
 versions first and appends only rows that are newer. Deletes are fenced the
 same way: a delete never removes a newer version.
 
-Writers raise `StoreUnavailable` / `StoreRejected` for the whole group; the
-worker retries, bisects and dead-letters around them.
+Writers raise `StoreUnavailable` / `StoreRejected` (or anything else) for the
+whole group; the applier retries the store, and bisects any other error down
+to the records that cause it.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from argo_agents.stores.ports import CachePort, GraphPort, VectorPort, WarehousePort
+from argo_agents.stores.errors import StoreUnavailable
+from argo_agents.stores.ports import (
+    CachePort,
+    GraphPort,
+    LeasePort,
+    VectorPort,
+    WarehousePort,
+)
 from argo_agents.stores.records import StoredVersion
 from argo_agents.sync import mappers
 from argo_agents.sync.job import Job, StoreOutcome, judge, newest_per_entity
@@ -92,7 +101,12 @@ class GraphWriter:
     def write(self, jobs: Sequence[Job]) -> StoreOutcome:
         """Apply the group; see the module docstring."""
         newest, out = _start(jobs)
-        edge_only = [j for j in newest if j.spec.edge_only]
+        edge_only = [j for j in newest if j.spec.edge_only and not j.is_delete]
+        edge_deletes = [j for j in newest if j.spec.edge_only and j.is_delete]
+        if edge_deletes:  # a relationship entity: its delete removes the edge it names
+            self.graph.delete_edges([e for j in edge_deletes
+                                     for e in mappers.to_edges(j.event, j.spec)])
+            out.applied |= {j.event_id for j in edge_deletes}
         deletes = [j for j in newest if j.is_delete and not j.spec.edge_only]
         upserts = [j for j in newest if not j.is_delete and not j.spec.edge_only]
         settled = list(edge_only)
@@ -100,8 +114,9 @@ class GraphWriter:
             group = [j for j in deletes if j.spec.label == label]
             stored = self.graph.versions(label, [j.event.entity_id for j in group])
             gone = _settle(group, stored, lambda j: j.event.entity_id, out)
-            if gone:
-                self.graph.delete_nodes(label, [j.event.entity_id for j in gone])
+            if gone:  # fenced again in the statement: a newer version written since stays
+                self.graph.delete_nodes(label, [j.event.entity_id for j in gone],
+                                        versions={j.event.entity_id: j.version for j in gone})
             out.applied |= {j.event_id for j in gone}
         if upserts:
             result = self.graph.upsert_nodes([mappers.to_node(j.event, j.spec) for j in upserts])
@@ -141,9 +156,9 @@ class WarehouseWriter:
             group = [j for j in newest if j.spec.table == table]
             key = lambda j, t=table: mappers.warehouse_id(  # noqa: E731
                 j.event.entity_type, j.event.entity_id, t)
-            # Fresh jobs (see `Delivery.fresh`) cannot be in the table yet; only the
-            # others pay for the read that keeps redeliveries from adding duplicate rows.
-            check = [j for j in group if not j.delivery.fresh or j.event.base_version]
+            # Only jobs the table may already hold pay for the read that keeps retries,
+            # bisected halves and redeliveries from appending duplicate rows.
+            check = [j for j in group if j.may_be_held_by(BIGQUERY)]
             stored = self.warehouse.versions(table, [key(j) for j in check]) if check else {}
             checked = {id(j) for j in check}
             todo = _settle(check, stored, key, out) + [j for j in group if id(j) not in checked]
@@ -155,13 +170,22 @@ class WarehouseWriter:
 
 
 class VectorWriter:
-    """Chroma: embed what has no embedding (one batch call), upsert behind a version check."""
+    """Chroma: embed what has no embedding (one batch call), upsert behind a version check.
+
+    Chroma has no conditional write, so the version check and the write run under a
+    lease per entity (`LeasePort`): two workers holding two versions of one entity
+    cannot interleave their read and write. An entity whose lease another worker
+    holds is left unreported this round, and the batch retries it shortly.
+    """
 
     name = VECTOR
 
-    def __init__(self, vector: VectorPort, embed: Embed) -> None:
+    def __init__(self, vector: VectorPort, embed: Embed, leases: LeasePort,
+                 lease_ms: int = 60_000) -> None:
         self.vector = vector
         self.embed = embed
+        self.leases = leases
+        self.lease_ms = lease_ms
         self.embeddings: dict[str, list[float]] = {}  # for the SIMILAR_TO stage
 
     def embeddings_for(self, jobs: Sequence[Job]) -> dict[str, list[float]]:
@@ -175,7 +199,8 @@ class VectorWriter:
             else:
                 missing.append(job)
         if missing:
-            vectors = self.embed([mappers.document_text(j.event) for j in missing])
+            vectors = _embed_or_unavailable(self.embed,
+                                            [mappers.document_text(j.event) for j in missing])
             found.update({j.event_id: list(v) for j, v in zip(missing, vectors, strict=True)})
         return found
 
@@ -183,6 +208,16 @@ class VectorWriter:
         """Apply the group; see the module docstring."""
         newest, out = _start(jobs)
         self.embeddings = {}
+        token = uuid.uuid4().hex
+        lease = {j.event_id: f"vector:{j.event.entity_key}" for j in newest}
+        held = self.leases.acquire(list(lease.values()), token, self.lease_ms)
+        try:
+            self._write([j for j in newest if lease[j.event_id] in held], out)
+        finally:
+            self.leases.release(sorted(held), token)
+        return out
+
+    def _write(self, newest: list[Job], out: StoreOutcome) -> None:
         key = lambda j: j.event.entity_id  # noqa: E731
         for coll in {j.event.entity_type for j in newest if j.is_delete}:
             group = [j for j in newest if j.is_delete and j.event.entity_type == coll]
@@ -192,7 +227,7 @@ class VectorWriter:
             out.applied |= {j.event_id for j in gone}
         upserts = [j for j in newest if not j.is_delete]
         if not upserts:
-            return out
+            return
         vectors = self.embeddings_for(upserts)
         self.embeddings = vectors
         result = self.vector.upsert([mappers.to_vector(j.event, vectors[j.event_id])
@@ -202,7 +237,24 @@ class VectorWriter:
         for coll in {j.event.entity_type for j in upserts if key(j) in stale}:
             group = [j for j in upserts if key(j) in stale and j.event.entity_type == coll]
             _settle(group, self.vector.versions(coll, [key(j) for j in group]), key, out)
-        return out
+
+
+# An embedding provider that is down or rate-limiting is an outage of the vector
+# stage, not a fault of the records (names, so the openai client is not imported).
+_TRANSIENT_EMBEDDING_ERRORS = frozenset({
+    "APIConnectionError", "APITimeoutError", "RateLimitError", "InternalServerError",
+    "ServiceUnavailableError", "ConnectError", "ConnectTimeout", "ReadTimeout"})
+
+
+def _embed_or_unavailable(embed: Embed, texts: list[str]) -> list[list[float]]:
+    try:
+        return embed(texts)
+    except Exception as exc:
+        if type(exc).__name__ in _TRANSIENT_EMBEDDING_ERRORS:
+            raise StoreUnavailable("embeddings", "embedding provider", str(exc),
+                                   hint="the provider is down or rate-limiting; events wait "
+                                        "and are retried") from exc
+        raise
 
 
 class SimilarWriter:

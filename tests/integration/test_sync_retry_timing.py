@@ -48,7 +48,7 @@ def test_a_workers_failed_entries_are_retried_when_due(make_engine, sync_stores,
     vectors = open_vectors(endpoints.with_(chroma_port=port, timeout_s=2.0))
     # Nobody may claim the entries (120 s idle): only the worker's own retry can apply them.
     engine = make_engine(dataclasses.replace(sync_stores, vectors=vectors),
-                         claim_idle_ms=120_000, max_deliveries=1000)
+                         claim_idle_ms=120_000)
     events = [SyncEvent(entity_type="knowledge", entity_id=uid("k"), data={"text": f"item {i}"})
               for i in range(40)]
     own_chroma.down()

@@ -40,8 +40,7 @@ def test_stopped_store_blocks_nobody_and_catches_up(make_engine, sync_stores, en
                                                     own_chroma):
     port = int(own_chroma._read_state()["chroma"]["ports"]["main"])
     vectors = open_vectors(endpoints.with_(chroma_port=port, timeout_s=2.0))
-    engine = make_engine(dataclasses.replace(sync_stores, vectors=vectors), batch_max=500,
-                         max_deliveries=1000)
+    engine = make_engine(dataclasses.replace(sync_stores, vectors=vectors), batch_max=500)
     run = uid("outage")
     events = [SyncEvent(entity_type="knowledge", entity_id=f"{run}-{i}",
                         data={"text": f"outage item {i}"}) for i in range(500)]

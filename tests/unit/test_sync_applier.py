@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from argo_agents.stores.errors import StoreBusy, StoreUnavailable
+from argo_agents.stores.errors import StoreBusy, StoreRejected, StoreUnavailable
 from argo_agents.sync import SyncConfig, SyncEvent
 from argo_agents.sync.applier import Applier, GroupResult
 from argo_agents.sync.job import Job, StoreOutcome
@@ -67,3 +67,50 @@ def test_an_unavailable_store_fails_after_the_outage_limit_and_opens_its_circuit
     applier, result, _ = run(writer)
     assert writer.calls == 3 and result.error
     assert applier.breaker.is_open(NEO4J)
+
+
+class PoisonWriter:
+    """Raises for any group holding a job whose entity id is in ``poison``."""
+
+    name = NEO4J
+
+    def __init__(self, poison: set[str], error: Exception) -> None:
+        self.poison, self.error, self.calls = poison, error, 0
+
+    def write(self, jobs: Sequence[Job]) -> StoreOutcome:
+        self.calls += 1
+        if any(j.event.entity_id in self.poison for j in jobs):
+            raise self.error
+        return StoreOutcome(applied={j.event_id for j in jobs})
+
+
+def apply_with(writer: PoisonWriter, n: int = 8) -> tuple[Applier, GroupResult, list[Job]]:
+    applier = Applier({NEO4J: writer}, CONFIG)
+    batch = jobs(n)
+    try:
+        return applier, applier.apply({NEO4J: batch})[NEO4J], batch
+    finally:
+        applier.close()
+
+
+def test_any_per_record_error_is_isolated_and_the_rest_are_applied():
+    applier, result, batch = apply_with(PoisonWriter({"g3"}, ValueError("not a number")))
+    bad = next(j for j in batch if j.event.entity_id == "g3")
+    assert result.broken == {bad.event_id: "ValueError: not a number"}
+    assert result.outcome.applied == {j.event_id for j in batch} - {bad.event_id}
+    assert result.rejected == {} and result.error == ""
+    assert not applier.breaker.is_open(NEO4J), "a record's fault is not an outage"
+
+
+def test_a_refused_record_is_rejected_not_broken():
+    refusal = StoreRejected(NEO4J, "bolt://test", "constraint")
+    _, result, batch = apply_with(PoisonWriter({"g0"}, refusal))
+    assert list(result.rejected) == [batch[0].event_id] and result.broken == {}
+
+
+def test_every_job_of_a_write_that_raised_must_read_before_writing_again():
+    # a timeout after the store applied the write: the retry must not append it again
+    writer = ScriptedWriter(StoreUnavailable, fail=1)
+    _, result, batch = run(writer)
+    assert result.outcome.applied == {j.event_id for j in batch}
+    assert all(j.tried == {NEO4J} and j.may_be_held_by(NEO4J) for j in batch)
