@@ -29,13 +29,15 @@ from argo_agents.orchestrator.checkpoints import open_checkpointer
 from argo_agents.orchestrator.context import Context
 from argo_agents.orchestrator.errors import (
     NotAwaitingApprovalError,
+    RunNotContinuableError,
     RunNotFoundError,
     ThreadBusyError,
 )
 from argo_agents.orchestrator.graph import build_orchestrator
 from argo_agents.orchestrator.planning_nodes import validate_goal_input
 
-RunStatus = Literal["awaiting_approval", "running", "completed", "failed", "rejected"]
+RunStatus = Literal["awaiting_approval", "running", "stalled", "completed", "failed",
+                    "rejected"]
 Progress = Callable[[str, dict[str, Any]], None]
 """Called with (node name, its state update) as the run advances."""
 
@@ -124,11 +126,11 @@ class Argo:
             run = await self.aget_run(thread_id)
         except RunNotFoundError:
             return
-        if run.status in ("awaiting_approval", "running"):
+        if run.status in ("awaiting_approval", "running", "stalled"):
             raise ThreadBusyError(
                 f"thread {thread_id} has a run that is {run.status.replace('_', ' ')} "
-                f"({run.goal!r}); resume or reject it first (`argo approve {thread_id}`), or "
-                "submit the new goal without a thread id")
+                f"({run.goal!r}); finish it first (`argo approve {thread_id}`, or `argo continue "
+                f"{thread_id}` if it stalled), or submit the new goal without a thread id")
 
     async def aresume(self, thread_id: str, decisions: Mapping[str, Any], *,
                       director: str | None = None, reason: str = "",
@@ -151,6 +153,19 @@ class Argo:
         if after.status == "awaiting_approval" and after.errors.get("approval"):
             raise InvalidResumeError(after.errors["approval"])  # the gate refused it
         return after
+
+    async def acontinue_run(self, thread_id: str, *,
+                            progress: Progress | None = None) -> GoalRun:
+        """Carry on a run that stopped on an error (e.g. Redis down while its outcome was
+        written): its nodes run again from where it stopped, republishing nothing twice."""
+        run = await self.aget_run(thread_id)
+        if run.status == "awaiting_approval":
+            raise RunNotContinuableError(
+                f"run {thread_id} is waiting for the Director: resume it with decisions")
+        if run.status not in ("stalled", "running"):
+            raise RunNotContinuableError(f"run {thread_id} is {run.status}; nothing to "
+                                         "continue")
+        return await self._run(thread_id, None, progress)
 
     async def aget_run(self, thread_id: str) -> GoalRun:
         """The run's current state, from the checkpointer."""
@@ -187,6 +202,10 @@ class Argo:
         """Sync twin of `aget_run`."""
         return asyncio.run(self.aget_run(thread_id))
 
+    def continue_run(self, thread_id: str, *, progress: Progress | None = None) -> GoalRun:
+        """Sync twin of `acontinue_run`."""
+        return asyncio.run(self.acontinue_run(thread_id, progress=progress))
+
 
 def _to_run(thread_id: str, snapshot: Any) -> GoalRun:
     values = dict(snapshot.values)
@@ -202,6 +221,9 @@ def _to_run(thread_id: str, snapshot: Any) -> GoalRun:
         status = values.get("status", "running") if not snapshot.next else "running"
         if status not in ("completed", "failed", "rejected"):
             status = "running"
+        if failed := [t for t in getattr(snapshot, "tasks", ()) if t.error]:
+            status = "stalled"  # a node raised: `continue_run` carries it on
+            errors["run"] = f"{failed[0].name}: {failed[0].error}"
     return GoalRun(
         thread_id=thread_id, status=status, goal=values.get("goal", ""),  # type: ignore[arg-type]
         goal_id=values.get("goal_id", ""), run_id=values.get("run_id", ""),

@@ -16,6 +16,7 @@ from argo_agents.orchestrator.errors import (
     ConcurrentDecisionError,
     InvalidGoalError,
     NotAwaitingApprovalError,
+    RunNotContinuableError,
     RunNotFoundError,
 )
 
@@ -105,6 +106,17 @@ def register(app: typer.Typer) -> None:
                 console.print(f"[red]cannot approve:[/red] {exc}")
                 raise typer.Exit(2) from exc
             _drive(argo, result, False, False, director)
+
+    @app.command(name="continue")
+    def continue_(thread: Annotated[str, typer.Argument(help="The run's thread id.")]) -> None:
+        """Carry on a run that stopped on an error (e.g. a store down while it was written)."""
+        with Argo() as argo:
+            try:
+                result = argo.continue_run(thread, progress=_progress)
+            except (RunNotFoundError, RunNotContinuableError) as exc:
+                console.print(f"[red]cannot continue:[/red] {exc}")
+                raise typer.Exit(2) from exc
+            _drive(argo, result, False, False, None)
 
     @app.command()
     def status(thread: Annotated[str, typer.Argument(help="The run's thread id.")]) -> None:

@@ -99,7 +99,10 @@ class ApprovalGate:
         latest = self._load(services, record.run_id)
         if round_id in latest.answered or latest.open_round != round_id:
             if latest.answered.get(round_id) == digest(value):
-                return self._ask_again(latest, None)  # re-executed after applying it
+                # re-executed after applying it: audit again (same ids and versions: a no-op)
+                mine = [e for e in latest.ledger if e.round == round_id]
+                published = services.engine.publish(decision_events(latest, mine))
+                return self._ask_again(latest, None, published)
             raise ConcurrentDecisionError(
                 f"this approval round of run {record.run_id} was already answered by another "
                 "resume; nothing was applied. Look at the run again (`argo status "
@@ -112,8 +115,8 @@ class ApprovalGate:
             return self._ask_again(latest, exc.problem)
         saved = self._save(services, decided)
         new = saved.ledger[len(latest.ledger):]
-        services.engine.publish(decision_events(saved, new))  # audited when made
-        return self._ask_again(saved, None)
+        published = services.engine.publish(decision_events(saved, new))  # audited when made
+        return self._ask_again(saved, None, published)
 
     # ---- the record ----------------------------------------------------------------
     def _record(self, services: Services, state: State, thread_id: str,
@@ -165,9 +168,10 @@ class ApprovalGate:
             "status": "cleared", "cleared": record.clearance(), "open_round": None}))
 
     # ---- routing -------------------------------------------------------------------
-    def _ask_again(self, record: ApprovalRecord, error: str | None) -> Command[GateRoute]:
-        return Command(update={"approval_error": error, **_mirror(record)},
-                       goto="await_approval")
+    def _ask_again(self, record: ApprovalRecord, error: str | None,
+                   published: list[str] | None = None) -> Command[GateRoute]:
+        return Command(update={"approval_error": error, "published": published or [],
+                               **_mirror(record)}, goto="await_approval")
 
     def _proceed(self, state: State, record: ApprovalRecord) -> Command[GateRoute]:
         skipped = record.skipped

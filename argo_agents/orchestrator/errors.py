@@ -29,3 +29,7 @@ class ConcurrentDecisionError(RuntimeError):
 
 class ApprovalRecordError(RuntimeError):
     """The gate's record of a run does not fit the run (another thread's, or closed)."""
+
+
+class RunNotContinuableError(RuntimeError):
+    """`continue_run` was called for a run that is finished or waiting for the Director."""

@@ -19,6 +19,7 @@ from langgraph.types import Send
 from argo_agents.approval.record import load_record
 from argo_agents.bootstrap import Services, ServicesProvider
 from argo_agents.orchestrator.context import Context
+from argo_agents.orchestrator.outcome import step_events
 from argo_agents.orchestrator.state import State, StepTask
 from argo_agents.planning.models import (
     ExecutionPlan,
@@ -45,7 +46,7 @@ def route_ready_steps(state: State) -> list[Send] | Literal["integrate_results"]
     return [
         Send("run_agent_step", StepTask(
             goal=state["goal"], goal_id=state["goal_id"], run_id=state["run_id"],
-            intent=plan.intent,
+            started_at=state["started_at"], intent=plan.intent, plan=state["plan"],
             subject=plan.subject, step=step.model_dump(mode="json"),
             assignment=state["assignments"][step.id],
             upstream={d: results[d] for d in step.dependencies if d in results}))
@@ -74,8 +75,22 @@ class ExecutionNodes:
         self._services = services
 
     async def run_agent_step(self, task: StepTask, runtime: Runtime[Context]) -> dict[str, Any]:
-        """Run one step on its assigned agent's subgraph, with retries."""
+        """Run one step on its assigned agent's subgraph, with retries; publish its records."""
         services = await asyncio.to_thread(self._services)
+        update = await self._run(services, task, runtime)
+        step_id = task["step"]["id"]
+        result = (update.get("results") or {}).get(step_id) or {
+            "step_id": step_id, "agent_id": task["assignment"]["agent_id"], "failed": True}
+        run: State = {"goal_id": task["goal_id"], "plan": task["plan"],  # type: ignore[typeddict-unknown-key]
+                      "assignments": {step_id: task["assignment"]},
+                      "started_at": task["started_at"]}
+        events = step_events(run, step_id, result, update["step_status"][step_id],
+                             (update.get("errors") or {}).get(step_id))
+        published = await asyncio.to_thread(services.engine.publish, events)
+        return {**update, "published": published}
+
+    async def _run(self, services: Services, task: StepTask,
+                   runtime: Runtime[Context]) -> dict[str, Any]:
         step_id, agent = task["step"]["id"], task["assignment"]
         if refusal := await asyncio.to_thread(_not_cleared, services, task):
             log.error("run %s: refused to run step %s: %s", task["run_id"], step_id, refusal)

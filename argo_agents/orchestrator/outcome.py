@@ -1,15 +1,19 @@
-"""The outcome of a goal as records: one pure function from final state to sync events.
+"""A goal run as records: pure functions from graph state to sync events.
 
-Everything a run learned — goal, plan, steps, results, knowledge, the learned
-pattern, agent activities, collaborations, approvals, metrics and the
-`goal_completion` event — becomes a `SyncEvent` here, and only the
-storage-sync node publishes them.
+Each node publishes its own records when it finishes — the plan when agents
+are assigned, each decision when it is made, each step's result when it ends,
+the outcome at the end — so a failure late in a run strands nothing earlier.
+Every record carries a version derived from the run's start and the phase
+(`run_version`), so a node that runs again after a crash republishes the same
+versions, and the stores apply each record once.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
+from datetime import datetime
+from enum import IntEnum
 from typing import Any
 
 from argo_agents.approval.decisions import LedgerEntry
@@ -68,86 +72,147 @@ def learn_pattern(plan: ExecutionPlan, status: Mapping[str, str],
     }
 
 
-def merge_pattern(learned: dict[str, Any], existing: dict[str, Any] | None) -> dict[str, Any]:
-    """Fold this run into the stored pattern: running success rate and occurrences."""
-    n = int((existing or {}).get("occurrences") or 0)
-    rate = float((existing or {}).get("success_rate") or 0.0)
-    won = 1.0 if learned["success"] else 0.0
-    return {**learned, "occurrences": n + 1, "success_rate": round((rate * n + won) / (n + 1), 4),
+def with_stats(learned: dict[str, Any], occurrences: int, successes: int) -> dict[str, Any]:
+    """The learned pattern as a record, with the counts of every run that followed it."""
+    rate = round(successes / occurrences, 4) if occurrences else 0.0
+    return {**learned, "occurrences": occurrences, "success_rate": rate,
             "text": learned["name"]}
 
 
+class Phase(IntEnum):
+    """When in a run a record is written; part of its version (see `run_version`)."""
+
+    PLANNED = 1
+    DECIDED = 2
+    RAN = 3
+    FINAL = 9
+
+
+def run_version(started_at: str, phase: int) -> int:
+    """The version of a record a run writes in ``phase``: the same on every re-execution.
+
+    The run's start (ms) times 1,000 plus the phase, so a node that runs again
+    after a crash republishes the very same versions (the stores and the
+    warehouse's read-before-write make that a no-op), a later phase supersedes
+    an earlier one, and a later run supersedes an earlier run's shared records.
+    """
+    ms = int(datetime.fromisoformat(started_at).timestamp() * 1000)
+    return ms * 1000 + phase
+
+
+def step_entity_id(goal_id: str, step_id: str) -> str:
+    """Step ids repeat across plans (they are action names): scope them to the goal."""
+    return f"{goal_id}.{step_id}"
+
+
+class _Events(list[SyncEvent]):
+    """Events of one phase of one run: all with the phase's version."""
+
+    def __init__(self, version: int) -> None:
+        super().__init__()
+        self.version = version
+
+    def add(self, entity_type: str, entity_id: str, data: dict[str, Any], **kw: Any) -> None:
+        self.append(SyncEvent(entity_type=entity_type, entity_id=entity_id, data=data,
+                              version=self.version, **kw))
+
+
+def _step_record(state: State, plan: ExecutionPlan, step_id: str, status: str,
+                 error: str | None) -> dict[str, Any]:
+    step = plan.step(step_id)
+    a = (state.get("assignments") or {}).get(step.id, {})
+    rel = [{"type": "DEPENDS_ON", "label": "Step", "id": step_entity_id(plan.goal_id, d)}
+           for d in step.dependencies]
+    if a:
+        rel.append({"type": "ASSIGNED_TO", "label": "Agent", "id": a["agent_id"]})
+    return {"text": step.description, "action": step.action, "category": step.category,
+            "status": status, "goal_id": state["goal_id"],
+            "estimated_cost_usd": step.estimated_cost_usd, "agent_id": a.get("agent_id"),
+            "assignment_reason": a.get("reason"), "error": error, "relations": rel}
+
+
+def _goal_and_plan(ev: _Events, state: State, plan: ExecutionPlan, status: str) -> None:
+    goal_id = state["goal_id"]
+    ev.add("goal", goal_id, {
+        "text": state["goal"], "director": state.get("director") or "director",
+        "budget_usd": state.get("budget_usd"), "intent": plan.intent, "subject": plan.subject,
+        "status": status, "run_id": state.get("run_id"),
+        "relations": [{"type": "HAS_PLAN", "label": "Plan", "id": plan.plan_id}]})
+    ev.add("plan", plan.plan_id, {
+        "text": " ".join(plan.rationale) or plan.goal, "goal_id": goal_id,
+        "source": plan.source, "steps": plan.step_ids(),
+        "estimated_duration_s": plan.estimated_duration_s, "repair_notes": plan.repair_notes,
+        "relations": [{"type": "HAS_STEP", "label": "Step", "id": step_entity_id(goal_id, s.id)}
+                      for s in plan.steps]})
+
+
+def planned_events(state: State) -> list[SyncEvent]:
+    """Goal, plan and steps as soon as agents are assigned (so agents can read them)."""
+    plan = ExecutionPlan.model_validate(state["plan"])
+    ev = _Events(run_version(state["started_at"], Phase.PLANNED))
+    _goal_and_plan(ev, state, plan, "planned")
+    for step in plan.steps:
+        ev.add("step", step_entity_id(state["goal_id"], step.id),
+               _step_record(state, plan, step.id, "pending", None))
+    return ev
+
+
+def step_events(state: State, step_id: str, result: dict[str, Any], status: str,
+                error: str | None) -> list[SyncEvent]:
+    """What one finished step produced: its status, result, knowledge and the activity."""
+    plan = ExecutionPlan.model_validate(state["plan"])
+    goal_id = state["goal_id"]
+    sid = step_entity_id(goal_id, step_id)
+    ev = _Events(run_version(state["started_at"], Phase.RAN))
+    ev.add("step", sid, _step_record(state, plan, step_id, status, error))
+    if not result.get("failed"):
+        confidence = float(result.get("confidence", 0.5))
+        ev.add("step_result", sid + "-result", {
+            "text": result["summary"] + "\n" + "\n".join(result.get("findings", [])),
+            "summary": result["summary"], "findings": result.get("findings", []),
+            "confidence": confidence, "agent_id": result["agent_id"], "step_id": step_id,
+            "goal_id": goal_id,
+            "relations": [{"type": "RESULT_OF", "label": "Step", "id": sid}]},
+            confidence=confidence)
+        for k in result.get("knowledge", []):
+            ev.add("knowledge", k["id"], {
+                "text": k["text"], "title": k["title"], "tags": k.get("tags", []),
+                "goal_id": goal_id, "relations": [
+                    {"type": "DERIVED_FROM", "label": "StepResult", "id": sid + "-result"}]},
+                confidence=confidence)
+    ev.add("agent_activity", sid + "-activity", {
+        "agent_id": result.get("agent_id"), "task_id": goal_id, "task_type": plan.intent,
+        "activity_type": plan.step(step_id).action, "success": not result.get("failed"),
+        "duration_s": float(result.get("duration_s", 0))})
+    return ev
+
+
 def outcome_events(state: State, pattern: dict[str, Any]) -> list[SyncEvent]:
-    """Every record of the run, ready for the sync engine."""
+    """The run's final records: goal and steps as they ended, agents, the learned pattern,
+    collaborations, the duration metric and the `goal_completion` event."""
     plan = ExecutionPlan.model_validate(state["plan"])
     goal_id, integ = state["goal_id"], state["integration"]
     status = state.get("step_status") or {}
     results = state.get("results") or {}
     assignments = state.get("assignments") or {}
-    director = state.get("director") or "director"
-    ev: list[SyncEvent] = []
-
-    def sid_(step_id: str) -> str:
-        """Step ids repeat across plans (they are action names): scope them to the goal."""
-        return f"{goal_id}.{step_id}"
-
-    def add(entity_type: str, entity_id: str, data: dict[str, Any], **kw: Any) -> None:
-        ev.append(SyncEvent(entity_type=entity_type, entity_id=entity_id, data=data, **kw))
-
-    add("goal", goal_id, {
-        "text": state["goal"], "director": director, "budget_usd": state.get("budget_usd"),
-        "intent": plan.intent, "subject": plan.subject, "status": integ["status"],
-        "relations": [{"type": "HAS_PLAN", "label": "Plan", "id": plan.plan_id}]})
-    add("plan", plan.plan_id, {
-        "text": " ".join(plan.rationale) or plan.goal, "goal_id": goal_id,
-        "source": plan.source, "steps": plan.step_ids(),
-        "estimated_duration_s": plan.estimated_duration_s, "repair_notes": plan.repair_notes,
-        "relations": [{"type": "HAS_STEP", "label": "Step", "id": sid_(s.id)}
-                      for s in plan.steps]})
+    ev = _Events(run_version(state["started_at"], Phase.FINAL))
+    _goal_and_plan(ev, state, plan, integ["status"])
     for step in plan.steps:
-        a = assignments.get(step.id, {})
-        rel = [{"type": "DEPENDS_ON", "label": "Step", "id": sid_(d)} for d in step.dependencies]
-        if a:
-            rel.append({"type": "ASSIGNED_TO", "label": "Agent", "id": a["agent_id"]})
-        add("step", sid_(step.id), {
-            "text": step.description, "action": step.action, "category": step.category,
-            "status": status.get(step.id, "pending"), "goal_id": goal_id,
-            "estimated_cost_usd": step.estimated_cost_usd, "agent_id": a.get("agent_id"),
-            "assignment_reason": a.get("reason"), "error": (state.get("errors") or {}).get(step.id),
-            "relations": rel})
-    for sid, r in results.items():
-        if r.get("failed"):
-            continue
-        add("step_result", sid_(sid) + "-result", {
-            "text": r["summary"] + "\n" + "\n".join(r.get("findings", [])),
-            "summary": r["summary"], "findings": r.get("findings", []),
-            "confidence": r.get("confidence", 0.5), "agent_id": r["agent_id"], "step_id": sid,
-            "goal_id": goal_id,
-            "relations": [{"type": "RESULT_OF", "label": "Step", "id": sid_(sid)}]},
-            confidence=float(r.get("confidence", 0.5)))
-        for k in r.get("knowledge", []):
-            add("knowledge", k["id"], {
-                "text": k["text"], "title": k["title"], "tags": k.get("tags", []),
-                "goal_id": goal_id, "relations": [
-                    {"type": "DERIVED_FROM", "label": "StepResult", "id": sid_(sid) + "-result"}]},
-                confidence=float(r.get("confidence", 0.5)))
-    for sid, r in results.items():
-        add("agent_activity", sid_(sid) + "-activity", {
-            "agent_id": r.get("agent_id"), "task_id": goal_id, "task_type": plan.intent,
-            "activity_type": plan.step(sid).action, "success": not r.get("failed"),
-            "duration_s": float(r.get("duration_s", 0))})
+        ev.add("step", step_entity_id(goal_id, step.id), _step_record(
+            state, plan, step.id, status.get(step.id, "pending"),
+            (state.get("errors") or {}).get(step.id)))
     for agent_id, sids in integ["by_agent"].items():
         kind = next((results[s].get("agent_kind") for s in sids if s in results), None)
-        add("agent", agent_id, {"text": f"{kind} agent {agent_id}", "kind": kind,
-                                "last_goal_id": goal_id, "steps_in_last_goal": len(sids)})
-    add("pattern", pattern["id"], pattern, confidence=pattern["success_rate"])
+        ev.add("agent", agent_id, {"text": f"{kind} agent {agent_id}", "kind": kind,
+                                   "last_goal_id": goal_id, "steps_in_last_goal": len(sids)})
+    ev.add("pattern", pattern["id"], pattern, confidence=pattern["success_rate"])
     for first, second in _collaborations(plan, assignments, status):
-        add("collaboration", f"collab-{_id(goal_id, first, second)}", {
-            "agent_id": first, "partner_id": second, "task_id": goal_id, "task_type": plan.intent,
-            "success": integ["status"] == "completed"})
-    add("metric", f"metric-{goal_id}-duration", {
+        ev.add("collaboration", f"collab-{_id(goal_id, first, second)}", {
+            "agent_id": first, "partner_id": second, "task_id": goal_id,
+            "task_type": plan.intent, "success": integ["status"] == "completed"})
+    ev.add("metric", f"metric-{goal_id}-duration", {
         "name": "goal_duration_s", "value": integ["duration_s"], "goal_id": goal_id})
-    add("event", f"goal-completion-{goal_id}", {
+    ev.add("event", f"goal-completion-{goal_id}", {
         "event_type": "goal_completion", "goal_id": goal_id, "status": integ["status"],
         "by_step": integ["by_step"], "by_agent": integ["by_agent"]}, priority=Priority.HIGH)
     return ev
@@ -161,6 +226,7 @@ def decision_events(record: ApprovalRecord, entries: list[LedgerEntry]) -> list[
     """
     return [SyncEvent(
         entity_type="audit", entity_id=f"audit-{_id(e.run_id, e.round, e.step_id)}",
+        version=int(e.at.timestamp() * 1000) * 1000 + Phase.DECIDED,
         priority=Priority.HIGH, data={
             "actor": e.by or "director", "actor_verified": e.by_verified, "action": e.decision,
             "step_id": e.step_id, "goal_id": record.goal_id, "run_id": e.run_id,

@@ -15,6 +15,7 @@ from argo_agents.assignment.hungarian import assign_batch
 from argo_agents.assignment.scoring import select_agent
 from argo_agents.bootstrap import ServicesProvider
 from argo_agents.orchestrator.errors import InvalidGoalError
+from argo_agents.orchestrator.outcome import planned_events
 from argo_agents.orchestrator.recall import recall_patterns, recall_similar_goals
 from argo_agents.orchestrator.state import State
 from argo_agents.planning.intents import parse_goal
@@ -35,7 +36,7 @@ def fresh_run() -> dict[str, Any]:
         "plan": None, "assignments": {}, "approval_ledger": [], "pending_approvals": [],
         "approval_error": None, "integration": {}, "sync_receipt": {},
         "step_status": Overwrite({}), "results": Overwrite({}), "errors": Overwrite({}),
-        "attempts": Overwrite({}),
+        "attempts": Overwrite({}), "published": Overwrite([]),
     }
 
 
@@ -137,4 +138,7 @@ class PlanningNodes:
                 assignments[a.step_id] = a.model_dump(mode="json")
                 # later levels see the load this plan will add
                 workloads[a.agent_id] = workloads.get(a.agent_id, 0) + 1
-        return {"assignments": assignments}
+        # the plan is in the stores before anything runs, so agents can read it
+        events = planned_events({**state, "assignments": assignments})
+        published = await asyncio.to_thread(services.engine.publish, events)
+        return {"assignments": assignments, "published": published}

@@ -6,6 +6,7 @@ checkpoint can be resumed by any process and rendered by Studio.
 
 from __future__ import annotations
 
+import operator
 from typing import Annotated, Any, Literal
 
 from typing_extensions import TypedDict
@@ -63,6 +64,8 @@ class State(InputState, OutputState, total=False):
     """Why a step failed or was skipped, by step id."""
     attempts: Annotated[dict[str, int], merge]
     started_at: str
+    published: Annotated[list[str], operator.add]  # type: ignore[misc]
+    """Event ids of every record this run has published (what its receipt waits for)."""
 
 
 class StepTask(TypedDict):
@@ -71,8 +74,10 @@ class StepTask(TypedDict):
     goal: str
     goal_id: str
     run_id: str
+    started_at: str
     intent: str
     subject: str
+    plan: dict[str, Any]
     step: dict[str, Any]
     assignment: dict[str, Any]
     upstream: dict[str, dict[str, Any]]

@@ -1,8 +1,11 @@
-"""integrate_results and sync_to_stores: the one place a run's outcome is written.
+"""integrate_results and sync_to_stores: the run's outcome, and the wait for all its records.
 
 Every record goes through the sync engine (durable outbox → workers → four
-stores). The node waits, off the event loop, until the engine has applied the
-run's events or the context's timeout passes; the receipt says which.
+stores); earlier nodes published theirs when they finished. This node
+publishes the outcome and waits, off the event loop, until the engine has
+applied every record of the run or the context's timeout passes; the receipt
+says which. If it fails (Redis down), the run can be continued: its records
+carry deterministic versions, so publishing them again changes nothing.
 """
 
 from __future__ import annotations
@@ -15,7 +18,8 @@ from langgraph.runtime import Runtime
 from argo_agents.approval.record import RecordConflict, load_record, save_record
 from argo_agents.bootstrap import Services, ServicesProvider
 from argo_agents.orchestrator.context import Context
-from argo_agents.orchestrator.outcome import integrate, merge_pattern, outcome_events
+from argo_agents.orchestrator.outcome import integrate, outcome_events, with_stats
+from argo_agents.orchestrator.pattern_stats import count_run
 from argo_agents.orchestrator.state import State
 from argo_agents.stores.errors import StoreError
 
@@ -57,13 +61,16 @@ class OutcomeNodes:
         services = await asyncio.to_thread(self._services)
         timeout = runtime.context.sync_timeout_s if runtime.context else 120.0
         learned = state["integration"]["learned_pattern"]
-        existing = await asyncio.to_thread(_stored_pattern, services, learned["id"])
-        events = outcome_events(state, merge_pattern(learned, existing))
+        counts = await asyncio.to_thread(
+            count_run, services.stores.records, learned["id"], state["run_id"],
+            learned["success"], lambda: _stored_pattern(services, learned["id"]))
+        events = outcome_events(state, with_stats(learned, *counts))
 
         def publish_and_apply() -> dict[str, Any]:
             ids = services.engine.publish(events)
             services.engine.drain(timeout_s=timeout)
-            return services.engine.receipt(ids).model_dump(mode="json")
+            mine = list(dict.fromkeys([*(state.get("published") or []), *ids]))
+            return services.engine.receipt(mine).model_dump(mode="json")
 
         receipt = await asyncio.to_thread(publish_and_apply)
         await asyncio.to_thread(_close_record, services, state["run_id"])
