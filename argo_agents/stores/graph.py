@@ -240,6 +240,18 @@ class Neo4jGraph:
             deleted += int(rows[0]["deleted"]) if rows else 0
         return deleted
 
+    def prune_edges(self, label: str, versions: Mapping[str, int]) -> int:
+        """Delete the outgoing edges each node's earlier versions wrote (``src_version``
+        below the node's version given); edges without a ``src_version`` stay."""
+        if not versions:
+            return 0
+        rows = self._run(
+            f"UNWIND $rows AS row MATCH (a:{self._label(label)} {{id: row.id}})-[r]->() "
+            "WHERE r.src_version IS NOT NULL AND r.src_version < row.version "
+            "WITH r, row.id AS id DELETE r RETURN count(id) AS deleted",
+            {"rows": [{"id": i, "version": v} for i, v in versions.items()]})
+        return int(rows[0]["deleted"]) if rows else 0
+
     def delete_nodes(self, label: str, ids: Sequence[str], *,
                      versions: Mapping[str, int] | None = None) -> int:
         """DETACH DELETE by id; return the number deleted.

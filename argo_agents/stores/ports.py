@@ -99,6 +99,9 @@ class GraphPort(Store, Protocol):
     def delete_edges(self, edges: Sequence[EdgeRecord]) -> int:
         """Delete the relationships ``(src)-[type]->(dst)``; return how many were deleted."""
 
+    def prune_edges(self, label: str, versions: Mapping[str, int]) -> int:
+        """Delete outgoing edges an earlier version of each node wrote."""
+
     def delete_nodes(self, label: str, ids: Sequence[str], *,
                      versions: Mapping[str, int] | None = None) -> int:
         """DETACH DELETE nodes by id (not newer than ``versions``); return how many."""

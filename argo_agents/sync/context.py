@@ -51,12 +51,17 @@ class SyncContext:
         """Embed texts in one batch call."""
         return self.embedder.embed_documents(list(texts))
 
+    def published_versions(self, entity_keys: list[str]) -> dict[str, int]:
+        """The newest version ever published of each entity (the outbox's counters)."""
+        values = self.redis.hget_fields(self.keys.versions, entity_keys)
+        return {k: int(v) for k, v in zip(entity_keys, values, strict=True) if v is not None}
+
     def make_writers(self) -> dict[str, Writer]:
         """Fresh writers for one worker (the vector writer keeps per-batch state)."""
         s = self.stores
         vectors = writers.VectorWriter(s.vectors, self.embed, s.locks)
         return {
-            REDIS: writers.CacheWriter(s.cache, s.cache.ttl_for),
+            REDIS: writers.CacheWriter(s.cache, s.cache.ttl_for, self.published_versions),
             NEO4J: writers.GraphWriter(s.graph),
             BIGQUERY: writers.WarehouseWriter(s.warehouse),
             VECTOR: vectors,

@@ -114,10 +114,12 @@ def to_edges(event: SyncEvent, spec: EntitySpec) -> list[EdgeRecord]:
     edges = []
     if spec.label:
         for rel in data.get("relations") or []:
+            # the source's version on its edges: a newer version's edges replace these
             edges.append(EdgeRecord(type=rel["type"], src_label=spec.label,
                                     src_id=event.entity_id, dst_label=rel["label"],
                                     dst_id=str(rel["id"]),
-                                    props=_scalar_props(rel.get("props") or {})))
+                                    props={**_scalar_props(rel.get("props") or {}),
+                                           "src_version": int(event.version or 0)}))
     if event.entity_type == "collaboration" and data.get("agent_id") and data.get("partner_id"):
         edges.append(EdgeRecord(
             type="COLLABORATED_WITH", src_label="Agent", src_id=str(data["agent_id"]),

@@ -59,17 +59,29 @@ def _start(jobs: Sequence[Job]) -> tuple[list[Job], StoreOutcome]:
 
 
 class CacheWriter:
-    """Redis: compare-version-and-set with the TTL of the entity type, in one round trip."""
+    """Redis: compare-version-and-set with the TTL of the entity type, in one round trip.
+
+    A cached value's TTL also erases its version fence, so an older version that
+    arrives after the expiry (a redelivery, a replay) is checked against the
+    newest version ever published for the entity (``published``, the outbox's
+    counters) and skipped: it is superseded whatever the cache still holds.
+    """
 
     name = REDIS
 
-    def __init__(self, cache: CachePort, ttl_for: Callable[[str], int]) -> None:
+    def __init__(self, cache: CachePort, ttl_for: Callable[[str], int],
+                 published: Callable[[list[str]], dict[str, int]]) -> None:
         self.cache = cache
         self.ttl_for = ttl_for
+        self.published = published
 
     def write(self, jobs: Sequence[Job]) -> StoreOutcome:
         """Apply the group; see the module docstring."""
         newest, out = _start(jobs)
+        known = self.published([j.event.entity_key for j in newest])
+        superseded = {j.event_id for j in newest if j.version < known.get(j.event.entity_key, 0)}
+        out.applied |= superseded
+        newest = [j for j in newest if j.event_id not in superseded]
         key = lambda j: mappers.cache_key(j.event.entity_type, j.event.entity_id)  # noqa: E731
         deletes = [j for j in newest if j.is_delete]
         upserts = [j for j in newest if not j.is_delete]
@@ -127,14 +139,21 @@ class GraphWriter:
                 group = [j for j in upserts if j.spec.label == label
                          and j.event.entity_id in stale]
                 stored = self.graph.versions(label, [j.event.entity_id for j in group])
-                before = set(out.applied)
                 rest = _settle(group, stored, lambda j: j.event.entity_id, out)
-                # Edges are re-merged for a node that is already at this version: the
-                # worker may have died between the node and its edges.
-                settled += [j for j in group if j.event_id in out.applied - before] + rest
+                # Edges are re-merged for a node that is already at this very version
+                # (the worker may have died between the node and its edges), never for
+                # one a newer version superseded: its edges are not the entity's any more.
+                settled += [j for j in group if (held := stored.get(j.event.entity_id))
+                            and held.version == j.version] + rest
         edges = [e for j in settled for e in mappers.to_edges(j.event, j.spec)]
         if edges:
             self.graph.upsert_edges(edges)
+        # (a first version has no earlier edges: nothing to prune, no query spent)
+        nodes = [j for j in settled if not j.spec.edge_only and j.spec.label and j.version > 1]
+        for label in {j.spec.label for j in nodes if j.spec.label}:
+            # a new version's relations replace the old ones' (a changed ASSIGNED_TO moves)
+            self.graph.prune_edges(label, {j.event.entity_id: j.version for j in nodes
+                                           if j.spec.label == label})
         out.applied |= {j.event_id for j in settled}
         return out
 

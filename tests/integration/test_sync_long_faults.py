@@ -259,3 +259,39 @@ def test_dead_letters_a_broken_store_left_are_redriven_once_it_answers(make_engi
     assert [d.kind for d in letters] == ["rejected"], "a refusal is never redriven"
     assert engine.drain(timeout_s=60).complete
     assert_holds(engine, [event])
+
+
+def test_a_new_version_replaces_its_relations_and_an_old_one_adds_none(make_engine,
+                                                                      sync_stores):
+    engine = make_engine()
+    run = uid("edges")
+    step = f"{run}-step"
+
+    def assigned(version: int, agent: str) -> SyncEvent:
+        return SyncEvent(entity_type="step", entity_id=step, version=version, data={
+            "text": f"assigned to {agent}",
+            "relations": [{"type": "ASSIGNED_TO", "label": "Agent", "id": agent}]})
+
+    engine.publish([assigned(1, f"{run}-old")])
+    assert engine.drain(timeout_s=60).complete
+    engine.publish([assigned(2, f"{run}-new")])
+    assert engine.drain(timeout_s=60).complete
+    engine.publish([assigned(1, f"{run}-stale")])  # a late redelivery of an old version
+    assert engine.drain(timeout_s=60).complete
+    rows = sync_stores.graph.query(
+        "MATCH (:Step {id: $id})-[:ASSIGNED_TO]->(a:Agent) RETURN a.id AS agent", {"id": step})
+    assert [r["agent"] for r in rows] == [f"{run}-new"]
+
+
+def test_an_old_version_cannot_refill_a_cache_entry_whose_ttl_ran_out(make_engine,
+                                                                     sync_stores):
+    engine = make_engine()
+    key = uid("ttl")
+    engine.publish([SyncEvent(entity_type="knowledge", entity_id=key, version=2,
+                              data={"text": "new"})])
+    assert engine.drain(timeout_s=60).complete
+    sync_stores.cache.delete_many([f"knowledge:{key}"])  # what the TTL does
+    engine.publish([SyncEvent(entity_type="knowledge", entity_id=key, version=1,
+                              data={"text": "old"})])
+    assert engine.drain(timeout_s=60).complete
+    assert sync_stores.cache.get_many([f"knowledge:{key}"]) == {}
