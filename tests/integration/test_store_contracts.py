@@ -219,7 +219,12 @@ def test_warehouse_round_trip_through_latest_view(stores: Stores) -> None:
                      "metadata": {"m": "x"}}]
 
 
-def test_warehouse_same_batch_twice_keeps_one_row_per_id(stores: Stores) -> None:
+def test_warehouse_latest_view_shows_one_row_per_id_when_a_batch_lands_twice(
+        stores: Stores) -> None:
+    # The table itself keeps both copies (streaming inserts are appends; the emulator,
+    # like BigQuery after a minute, does not dedupe row ids): readers use the view, and
+    # the sync engine's writer reads before it appends so it never sends a batch twice
+    # (tests/integration/test_sync_long_faults.py counts the raw rows).
     ids = [uid("e") for _ in range(3)]
     batch = [wrow("agent_activities", i, 1, agent_id="a", success=True, duration_s=1.5)
              for i in ids]

@@ -120,10 +120,13 @@ def test_status_reflects_a_killed_server(fault_stack: LocalStack) -> None:
 
 def test_down_leaves_no_process_behind(fault_stack: LocalStack) -> None:
     pids = [int(e["pid"]) for e in fault_stack._read_state().values()]
-    assert sorted(fault_stack.down()) == ["bigquery", "chroma", "neo4j", "redis"]
-    for pid in pids:
-        assert not pid_alive(pid)
-        reap(pid)  # this test process is their parent: collect any zombie leader
-        with pytest.raises(ProcessLookupError):
-            os.killpg(pid, 0)  # nothing left in the server's process group either
-    assert fault_stack._read_state() == {}
+    try:
+        assert sorted(fault_stack.down()) == ["bigquery", "chroma", "neo4j", "redis"]
+        for pid in pids:
+            assert not pid_alive(pid)
+            reap(pid)  # this test process is their parent: collect any zombie leader
+            with pytest.raises(ProcessLookupError):
+                os.killpg(pid, 0)  # nothing left in the server's process group either
+        assert fault_stack._read_state() == {}
+    finally:
+        fault_stack.up()  # the module's other tests need the stack, in any order

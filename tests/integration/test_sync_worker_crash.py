@@ -51,12 +51,20 @@ def test_killed_worker_loses_and_duplicates_nothing(make_engine, sync_stores, st
             time.sleep(0.01)
         else:
             pytest.fail("the child worker did not get going within 60 s")
-        child.send_signal(signal.SIGKILL)  # mid-batch: entries delivered, not acknowledged
+        # Kill it mid-batch: frozen first (SIGSTOP), so what it holds cannot change
+        # between looking and killing; if it holds nothing right then, try again.
+        stranded = 0
+        while not stranded and time.monotonic() < deadline + 60:
+            child.send_signal(signal.SIGSTOP)
+            _, stranded = engine.ctx.outbox.sizes()
+            if not stranded:
+                child.send_signal(signal.SIGCONT)
+                time.sleep(0.005)
+        child.send_signal(signal.SIGKILL)  # entries delivered, not acknowledged
         child.wait(timeout=10)
     finally:
         if child.poll() is None:
             child.kill()
-    _, stranded = engine.ctx.outbox.sizes()
     assert stranded > 0  # the dead worker held entries that only XAUTOCLAIM can free
     before = engine.status().processed
     assert before < 600
