@@ -144,6 +144,18 @@ class MissingGuard(StoreRejected):
     """The counters' guard is gone, or the counters without it: nothing was appended."""
 
 
+# KEYS: stream, index hash; ARGV: member, then field/value pairs.
+_XADD_ONCE = """
+local known = redis.call('HGET', KEYS[2], ARGV[1])
+if known then return known end
+local fields = {}
+for i = 2, #ARGV do fields[#fields + 1] = ARGV[i] end
+local id = redis.call('XADD', KEYS[1], '*', unpack(fields))
+redis.call('HSET', KEYS[2], ARGV[1], id)
+return id
+"""
+
+
 @dataclass(frozen=True, slots=True)
 class AppendItem:
     """One event to append: see `RedisStreams.append`."""
@@ -180,6 +192,7 @@ class RedisStreams(RedisKeyspace):
         self._guard = client.register_script(_GUARD)
         self._renew = client.register_script(_RENEW)
         self._drop = client.register_script(_DROP)
+        self._xadd_once = client.register_script(_XADD_ONCE)
 
     @classmethod
     def from_url(cls, url: str, *, timeout_s: float = 5.0) -> RedisStreams:
@@ -400,6 +413,28 @@ class RedisStreams(RedisKeyspace):
         """Append one entry (dead letters)."""
         with self._errors():
             return as_str(self.client.xadd(stream, dict(fields)))  # type: ignore[arg-type]
+
+    def xadd_once(self, stream: str, index: str, member: str, fields: Mapping[str, Any]) -> str:
+        """Append one entry unless ``index`` already maps ``member`` to one; return its id.
+
+        Atomic (one script), so an entry added again after a crash (before the caller
+        acknowledged what it added) is not doubled.
+        """
+        flat: list[Any] = [x for kv in fields.items() for x in kv]
+        with self._errors():
+            return as_str(self._xadd_once(keys=[stream, index], args=[member, *flat]))
+
+    def xdel_indexed(self, stream: str, index: str, ids: Sequence[str],
+                     members: Sequence[str]) -> int:
+        """Delete entries by id and their ``index`` members, in one transaction."""
+        if not ids:
+            return 0
+        with self._errors():
+            pipe = self.client.pipeline(transaction=True)
+            pipe.xdel(stream, *ids)
+            if members:
+                pipe.hdel(index, *members)
+            return int(pipe.execute()[0])
 
     def xrange(self, stream: str, count: int = 100, start: str = "-") -> list[StreamEntry]:
         """Entries of a stream, oldest first."""

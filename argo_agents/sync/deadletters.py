@@ -52,12 +52,19 @@ class DeadLetters:
         """
         fields = {"store": store, "error": error[:2000], "attempts": attempts,
                   "failed_at": f"{time.time():.3f}", "kind": kind}
-        if event is not None:
-            fields["e"] = encode_event(event)
-            fields["v"] = int(event.version or 0)
-        else:
+        if event is None:
             fields["raw"] = raw if raw else b""
-        return self.redis.xadd(self.keys.dead_letters, fields)
+            return self.redis.xadd(self.keys.dead_letters, fields)
+        fields["e"] = encode_event(event)
+        fields["v"] = int(event.version or 0)
+        # once per event: a worker that dies after adding it, before acknowledging the
+        # outbox entry, adds it again on redelivery, and that must not double it
+        return self.redis.xadd_once(self.keys.dead_letters, self._index, event.event_id,
+                                    fields)
+
+    @property
+    def _index(self) -> str:
+        return f"{self.keys.dead_letters}:events"
 
     def recent(self, count: int = 100) -> list[DeadLetter]:
         """Oldest dead letters first."""
@@ -109,8 +116,12 @@ class DeadLetters:
         replayable = [d for d in letters if d.event is not None]
         if not replayable:
             return []
+        # append first, then delete: a crash in between replays it twice, which the
+        # stores' version fences make harmless; the other order could lose it
         self.outbox.append([d.event for d in replayable if d.event], replay=True)
-        self.redis.xdel(self.keys.dead_letters, [d.id for d in replayable])
+        self.redis.xdel_indexed(self.keys.dead_letters, self._index,
+                                [d.id for d in replayable],
+                                [d.event.event_id for d in replayable if d.event])
         return [d.event.event_id for d in replayable if d.event]
 
 
