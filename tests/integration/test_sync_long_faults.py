@@ -17,6 +17,7 @@ import pytest
 from argo_agents.stores.factory import open_vectors
 from argo_agents.sync import Backpressure, SyncConfig, SyncEngine, SyncEvent
 from argo_agents.sync.events import Priority
+from argo_agents.sync.housekeeping import prune_deleted
 from argo_agents.sync.writers import WarehouseWriter
 from tests.integration.test_sync_store_outage import own_chroma  # noqa: F401  (fixture)
 from tests.integration.test_sync_support import (  # noqa: F401  (fixtures)
@@ -295,3 +296,23 @@ def test_an_old_version_cannot_refill_a_cache_entry_whose_ttl_ran_out(make_engin
                               data={"text": "old"})])
     assert engine.drain(timeout_s=60).complete
     assert sync_stores.cache.get_many([f"knowledge:{key}"]) == {}
+
+
+def test_ledger_entries_of_long_deleted_entities_are_pruned(make_engine):
+    engine = make_engine()
+    run = uid("prune")
+    t0 = time.time()
+    engine.publish([
+        SyncEvent(entity_type="metric", entity_id=f"{run}-gone", operation="delete"),
+        SyncEvent(entity_type="metric", entity_id=f"{run}-live", data={"value": 1})])
+    time.sleep(1.1)  # publish times a second apart (the ledger keeps milliseconds)
+    engine.publish([SyncEvent(entity_type="metric", entity_id=f"{run}-recent",
+                              operation="delete")])
+    # the clock as it will read when the first delete's tombstone has expired
+    assert prune_deleted(engine.ctx, now=t0 + DEFAULTS.tombstone_ttl_s + 0.5) == 1
+    left = engine.ctx.redis.hget_fields(engine.ctx.keys.ledger("metric"),
+                                        [f"{run}-gone", f"{run}-recent", f"{run}-live"])
+    assert [v is not None for v in left] == [False, True, True]
+    # the counter stays: re-creating the entity continues above the delete
+    engine.publish([SyncEvent(entity_type="metric", entity_id=f"{run}-gone", data={"v": 2})])
+    assert engine.ctx.published_versions([f"metric|{run}-gone"]) == {f"metric|{run}-gone": 2}
