@@ -143,8 +143,9 @@ class GraphWriter:
                 # Edges are re-merged for a node that is already at this very version
                 # (the worker may have died between the node and its edges), never for
                 # one a newer version superseded: its edges are not the entity's any more.
-                settled += [j for j in group if (held := stored.get(j.event.entity_id))
-                            and held.version == j.version] + rest
+                settled += [j for j in group if j.event_id not in out.conflicts
+                            and (held := stored.get(j.event.entity_id))
+                            and (held.version, held.hash) == (j.version, j.event.hash)] + rest
         edges = [e for j in settled for e in mappers.to_edges(j.event, j.spec)]
         if edges:
             self.graph.upsert_edges(edges)
