@@ -4,12 +4,19 @@ A conflict has an *incoming* side (the event) and a *stored* side (what a
 store holds: a different hash at the same version, or a newer version than
 the event was based on). Each strategy returns the data every store should
 converge to, or None for MANUAL (a human decides). The engine then publishes
-that data as a new event whose version is above every stored one, so the
-resolution flows through the same outbox path as any other write.
+that data as a new event, so the resolution flows through the same outbox
+path as any other write.
+
+A resolution is built from data read at one moment and published later, so
+it is a compare-and-set against the entity's newest version: `resolution_base`
+(pure, here) drops a resolution when a newer version than the one it is about
+has been published, and otherwise gives the ``base_version`` it is published
+on, at exactly the next version (`conflicts` explains how that is made atomic).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -96,3 +103,20 @@ def take(choice: str, incoming: Side, stored: Side) -> Resolution:
         return Resolution(merge(incoming, stored), max(incoming.confidence or 1.0,
                                                        stored.confidence or 0.0), "merged")
     raise ValueError(f"take must be incoming, stored or merged, not {choice!r}")
+
+
+def resolution_base(about: int, newest: int, stored: Iterable[int] = ()) -> int | None:
+    """The ``base_version`` of a resolution, or None when a newer version supersedes it.
+
+    ``about`` is the version the conflict (or repair) is about, ``newest`` the
+    newest version the engine has assigned to the entity, read just before
+    publishing, and ``stored`` the versions the stores in conflict hold (a
+    write that bypassed the engine can hold one it never assigned). A newest
+    version above ``about`` was published after it: its data is newer than
+    anything the resolution was built from, so the resolution is dropped.
+    Otherwise it is published at exactly base + 1, or not at all (see
+    `conflicts.ConflictManager.publish_if_newest`).
+    """
+    if newest > about:
+        return None
+    return max([about, newest, *stored])

@@ -10,7 +10,21 @@ that outlived their TTL are counted as *expired*, not as divergence.
 
 Repair re-publishes each problem entity from a store that holds the ledger's
 version intact (or a delete), with a version above every stored one, so the
-ordinary outbox path brings every store back in line.
+ordinary outbox path brings every store back in line. A long scan reads the
+ledger long before it repairs, so a repair is a compare-and-set like every
+conflict resolution (see `conflicts`): just before publishing, the entity's
+newest version is read again; if it is above the ledger entry the scan read,
+the entity was written during the run and is skipped (listed in
+``unrepairable`` with the reason: verify again once that version is
+applied). Otherwise the repair carries that version as ``base_version`` and
+is appended only if the counter is still there (`publish_if_newest`), so an
+event published in between is not overwritten either.
+
+Entities with a parked (MANUAL) conflict are checked like any other, so a
+newer divergence is not hidden, and reported: ``parked`` counts them and
+each appears in ``problems`` as kind ``parked`` (one per store in conflict).
+Repair leaves them alone (listed in ``unrepairable``): a human resolves them
+(`argo sync conflicts`).
 """
 
 from __future__ import annotations
@@ -23,6 +37,7 @@ from argo_agents.sync.events import Operation, SyncEvent
 from argo_agents.sync.matrix import BIGQUERY, REDIS, SYNC_MATRIX, spec_for, targets_of
 from argo_agents.sync.reader import READABLE
 from argo_agents.sync.reports import Divergence, VerifyReport
+from argo_agents.sync.strategies import resolution_base
 
 CHUNK = 500
 MAX_LISTED = 200
@@ -48,16 +63,35 @@ class Verifier:
     def run(self, entity_type: str | None = None, *, repair: bool = False) -> VerifyReport:
         """Check one entity type, or all of them."""
         report = VerifyReport()
-        parked = {(c.event.entity_type, c.event.entity_id) for c in self.ctx.conflicts.parked()}
-        report.parked = len(parked)
-        for etype in [entity_type] if entity_type else list(SYNC_MATRIX):
+        types = [entity_type] if entity_type else list(SYNC_MATRIX)
+        for etype in types:
             spec_for(etype)  # KeyError for an unknown type, before any work
+        parked = self._report_parked(types, report)
+        for etype in types:
             for chunk in self._ledger(etype):
-                chunk = [e for e in chunk if (etype, e.entity_id) not in parked]
                 bad = self._check(etype, chunk, report)
                 if repair and bad:
-                    self._repair(etype, [e for e in chunk if e.entity_id in bad], report)
+                    held = [e for e in chunk if e.entity_id in bad and (etype, e.entity_id)
+                            in parked]
+                    report.unrepairable += [f"{etype}:{e.entity_id} (parked conflict: resolve "
+                                            f"it with `argo sync conflicts`)" for e in held]
+                    self._repair(etype, [e for e in chunk if e.entity_id in bad
+                                         and (etype, e.entity_id) not in parked], report)
         return report
+
+    def _report_parked(self, types: list[str], report: VerifyReport) -> set[tuple[str, str]]:
+        """Count and list the entities of ``types`` with a parked conflict; return them."""
+        conflicts = [c for c in self.ctx.conflicts.parked() if c.event.entity_type in types]
+        parked = {(c.event.entity_type, c.event.entity_id) for c in conflicts}
+        report.parked = len(parked)
+        for c in conflicts:
+            for store, held in sorted(c.stored.items()):
+                if len(report.problems) < MAX_LISTED:
+                    report.problems.append(Divergence(
+                        entity_type=c.event.entity_type, entity_id=c.event.entity_id,
+                        store=store, kind="parked", expected_version=int(c.event.version or 0),
+                        stored_version=int(held.get("version") or 0) or None))
+        return parked
 
     def _ledger(self, etype: str) -> Iterator[list[LedgerEntry]]:
         chunk: list[LedgerEntry] = []
@@ -100,7 +134,8 @@ class Verifier:
         return bad
 
     def _repair(self, etype: str, entries: list[LedgerEntry], report: VerifyReport) -> None:
-        events, floors = [], []
+        """Re-publish ``entries`` (ledger entries as the scan read them), compare-and-set."""
+        events: list[SyncEvent] = []
         for source in {e.source for e in entries}:
             group = [e for e in entries if e.source == source]
             targets = targets_of(etype, source)
@@ -110,8 +145,15 @@ class Verifier:
                 for i, v in self.ctx.reader.versions(store, etype, ids).items():
                     highest[i] = max(highest.get(i, 0), v.version)
             good = self._good_copies(etype, group, targets)
+            newest = self.ctx.conflicts.newest((etype, i) for i in ids)  # just before publishing
             for e in group:
-                floor = max(e.version, highest.get(e.entity_id, 0)) + 1
+                now = newest.get((etype, e.entity_id), 0)
+                base = resolution_base(e.version, now, [highest.get(e.entity_id, 0)])
+                if base is None:
+                    report.unrepairable.append(
+                        f"{etype}:{e.entity_id} (skipped: v{now} was published after the scan "
+                        f"read v{e.version}; verify again once it is applied)")
+                    continue
                 if e.operation == Operation.DELETE.value:
                     data, op = {}, Operation.DELETE
                 elif e.entity_id in good:
@@ -120,12 +162,16 @@ class Verifier:
                     report.unrepairable.append(f"{etype}:{e.entity_id}")
                     continue
                 events.append(SyncEvent(entity_type=etype, entity_id=e.entity_id, operation=op,
-                                        data=data, source=source,
+                                        data=data, source=source, base_version=base,
                                         operation_id=f"repair:{e.version}"))
-                floors.append(floor)
-        if events:
-            self.ctx.outbox.append(events, min_versions=floors)
-            report.repaired += len(events)
+        published = self.ctx.conflicts.publish_if_newest(events)
+        report.repaired += sum(p is not None for p in published)
+        late = [e for e, p in zip(events, published, strict=True) if p is None]
+        after = self.ctx.conflicts.newest((etype, e.entity_id) for e in late)
+        report.unrepairable += [
+            f"{etype}:{e.entity_id} (skipped: v{after.get((etype, e.entity_id), 0)} was "
+            f"published while it was being repaired; verify again once it is applied)"
+            for e in late]
 
     def _good_copies(self, etype: str, group: list[LedgerEntry],
                      targets: frozenset[str]) -> dict[str, dict]:

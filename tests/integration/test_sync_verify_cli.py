@@ -10,7 +10,9 @@ from argo_agents.stores.records import WarehouseRow
 from argo_agents.sync import ConflictStrategy, SyncEvent
 from argo_agents.sync.mappers import to_node
 from argo_agents.sync.matrix import spec_for
+from argo_agents.sync.verify import Verifier
 from tests.integration.test_sync_support import (  # noqa: F401  (fixtures)
+    assert_holds,
     make_engine_fixture,
     sync_stores_fixture,
     uid,
@@ -98,3 +100,103 @@ def test_cli_status_verify_dlq_replay_and_conflicts(make_engine, cli):
     assert out.exit_code == 0, out.output
     assert "0 missing, 0 stale, 0 divergent" in out.text
     assert cli(ns, "verify", "--entity-type", "spaceship").exit_code == 2
+
+
+# ---- repair never overwrites a newer version; parked entities are reported ------------------
+
+def knowledge(eid: str, text: str, **kw) -> SyncEvent:
+    return SyncEvent(entity_type="knowledge", entity_id=eid, data={"text": text}, **kw)
+
+
+def with_graph_copy_lost(engine, sync_stores) -> tuple[str, SyncEvent]:
+    """v1 everywhere, then lost from Neo4j (verify finds it missing); returns (id, v2 to be
+    published by someone else while verify runs)."""
+    eid = uid("repair-race")
+    engine.publish([knowledge(eid, "v1")])
+    assert engine.drain(timeout_s=30).complete
+    sync_stores.graph.delete_nodes("Knowledge", [eid])
+    return eid, knowledge(eid, "v2 published while verify --repair runs")
+
+
+def test_repair_skips_an_entity_published_after_the_scan_read_it(make_engine, sync_stores,
+                                                                   monkeypatch):
+    engine = make_engine()
+    eid, v2 = with_graph_copy_lost(engine, sync_stores)
+    check, sent = Verifier._check, []
+
+    def check_then_publish(self, etype, entries, report):  # the scan has read v1 from the ledger
+        bad = check(self, etype, entries, report)
+        if not sent:
+            sent.extend(engine.publish([v2]))
+        return bad
+
+    monkeypatch.setattr(Verifier, "_check", check_then_publish)
+    report = engine.verify("knowledge", repair=True)
+    assert report.missing == 1 and report.repaired == 0 and sent
+    [skipped] = report.unrepairable
+    assert skipped.startswith(f"knowledge:{eid} (skipped: v2 was published after the scan read v1")
+    assert engine.drain(timeout_s=30).complete
+    assert_holds(engine, [v2.model_copy(update={"version": 2})])  # not v1's data at v3
+    assert engine.verify("knowledge").divergence == 0
+
+
+def test_repair_does_not_overwrite_a_version_published_between_its_check_and_append(
+        make_engine, sync_stores, monkeypatch):
+    engine = make_engine()
+    eid, v2 = with_graph_copy_lost(engine, sync_stores)
+    newest, sent = engine.ctx.conflicts.newest, []
+
+    def check_then_race(entities):  # the repair's check still sees v1; then v2 is published
+        found = newest(entities)
+        if not sent:
+            sent.extend(engine.publish([v2]))
+        return found
+
+    monkeypatch.setattr(engine.ctx.conflicts, "newest", check_then_race)
+    report = engine.verify("knowledge", repair=True)
+    assert report.repaired == 0 and sent
+    assert report.unrepairable == [f"knowledge:{eid} (skipped: v2 was published while it was "
+                                   f"being repaired; verify again once it is applied)"]
+    assert newest([("knowledge", eid)]) == {("knowledge", eid): 2}  # no repair appended
+    assert engine.drain(timeout_s=30).complete
+    assert_holds(engine, [v2.model_copy(update={"version": 2})])
+
+
+def test_a_repair_is_published_on_the_version_it_checked(make_engine, sync_stores):
+    engine = make_engine()
+    eid, _ = with_graph_copy_lost(engine, sync_stores)
+    report = engine.verify("knowledge", repair=True)
+    assert report.repaired == 1 and report.unrepairable == []
+    [entry] = engine.ctx.outbox.read("inspector", 10, None)
+    assert (entry.event.version, entry.event.base_version) == (2, 1)
+    assert entry.event.operation_id == "repair:1"
+
+
+def test_verify_reports_parked_entities_and_leaves_them_to_a_human(make_engine, cli):
+    engine = make_engine(strategies={"knowledge": ConflictStrategy.MANUAL})
+    eid = uid("parked")
+    engine.publish([knowledge(eid, "one", version=1)])
+    assert engine.drain(timeout_s=30).complete
+    rogue = knowledge(eid, "rogue", version=2)
+    engine.ctx.stores.graph.upsert_nodes([to_node(rogue, spec_for("knowledge"))])
+    engine.publish([knowledge(eid, "two", version=2)])
+    assert engine.drain(timeout_s=30).complete
+    [parked] = engine.conflicts()
+
+    report = engine.verify("knowledge")
+    assert report.parked == 1
+    assert report.divergent == 1  # checked like any other entity: the graph holds the rogue
+    assert {(p.entity_id, p.store, p.kind) for p in report.problems} == {
+        (eid, "neo4j", "parked"), (eid, "neo4j", "divergent")}
+    assert engine.verify("goal").parked == 0  # counted for the types checked
+
+    repaired = engine.verify("knowledge", repair=True)
+    assert repaired.repaired == 0
+    assert repaired.unrepairable == [f"knowledge:{eid} (parked conflict: resolve it with "
+                                     f"`argo sync conflicts`)"]
+    assert engine.ctx.outbox.sizes() == (0, 0) and engine.conflicts() == [parked]
+
+    out = cli(engine.config.namespace, "verify", "--entity-type", "knowledge")
+    assert out.exit_code == 1, out.output
+    assert "1 parked conflicts" in out.text
+    assert f"parked neo4j knowledge:{eid}" in out.text

@@ -72,3 +72,62 @@ def test_newest_version_of_each_entity_wins_within_a_batch():
     keep, superseded = newest_per_entity([a3, a1, b2])
     assert {j.event_id for j in keep} == {a3.event_id, b2.event_id}
     assert superseded == [a1]
+
+
+# ---- compare-and-set of resolutions ------------------------------------------------------
+
+def test_resolution_base_drops_a_resolution_a_newer_version_supersedes():
+    from argo_agents.sync.strategies import resolution_base
+
+    assert resolution_base(3, 3) == 3  # v3 is still the newest: publish on it, as v4
+    assert resolution_base(3, 4) is None  # v4 was published after v3: keep v4
+    assert resolution_base(3, 3, [3, 7]) == 7  # a store's higher version is replaced too
+    assert resolution_base(3, 0) == 3  # counters unknown: the conflict's own version
+    assert resolution_base(3, 4, [9]) is None  # a newer publish wins even over a rogue version
+
+
+class _FakeStrict:
+    """An outbox whose appends succeed only for the entities in ``free`` (all or nothing)."""
+
+    def __init__(self, free):
+        self.free, self.calls = set(free), []
+
+    def append(self, events, *, min_versions):
+        self.calls.append([e.entity_id for e in events])
+        ok = all(e.entity_id in self.free for e in events)
+        return [e.model_copy(update={"version": v if ok else 0})
+                for e, v in zip(events, min_versions, strict=True)]
+
+
+def _manager(strict):
+    from argo_agents.sync.conflicts import ConflictManager
+
+    cm = ConflictManager.__new__(ConflictManager)
+    cm._strict = strict
+    return cm
+
+
+def test_publish_if_newest_retries_one_by_one_when_any_is_superseded():
+    strict = _FakeStrict(free={"a", "c"})
+    events = [SyncEvent(entity_type="knowledge", entity_id=i, data={"x": i}, base_version=4)
+              for i in "abc"]
+    out = _manager(strict).publish_if_newest(events)
+    assert [o.version if o else None for o in out] == [5, None, 5]
+    assert strict.calls == [["a", "b", "c"], ["a"], ["b"], ["c"]]
+    assert _manager(_FakeStrict(free="ab")).publish_if_newest(events[:2])[1].version == 5
+    assert _manager(strict).publish_if_newest([]) == []
+
+
+def test_the_strict_append_is_the_outbox_append_with_a_check_in_front():
+    from argo_agents.stores.redis_stream import _APPEND
+    from argo_agents.sync.conflicts import _STRICT
+
+    assert _STRICT.endswith(_APPEND) and "ARGV[b+3]" in _STRICT.removesuffix(_APPEND)
+
+
+def test_a_refused_manual_resolution_reads_as_its_message():
+    from argo_agents.sync.conflicts import ConflictMovedOn
+
+    err = ConflictMovedOn("conflict abc is out of date: inspect it again")
+    assert str(err) == "conflict abc is out of date: inspect it again"
+    assert isinstance(err, KeyError)  # the CLI prints a KeyError's message and exits 1
