@@ -7,6 +7,7 @@ import dataclasses
 import pytest
 
 from argo_agents.sync import SyncEvent
+from tests.integration.test_sync_conflicts import converged, setup_race
 from tests.integration.test_sync_deadletters import RefusingGraph
 from tests.integration.test_sync_support import (  # noqa: F401  (fixtures)
     assert_holds,
@@ -69,3 +70,18 @@ def test_a_crash_between_dead_lettering_and_acknowledging_leaves_one_dead_letter
     assert_holds(engine, [poison.model_copy(update={"version": 1})])
     assert raw_row_counts(sync_stores, "knowledge_base", [poison.entity_id]) == {
         poison.entity_id: 1}, "replayed twice, applied once"
+
+
+def test_a_crash_between_publishing_a_resolution_and_acknowledging_publishes_one(
+        make_engine, monkeypatch):
+    engine = make_engine()  # last-write-wins
+    eid, _, _, c = setup_race(engine)
+    crash_once(monkeypatch, engine.ctx.outbox, "finish")  # resolution out, conflict not acked
+    worker = engine.worker("doomed")
+    with pytest.raises(Crash):
+        worker.step(block_ms=10)
+    worker.applier.close()
+    assert engine.drain(timeout_s=60).complete  # the conflict is delivered again
+    version, data = converged(engine, eid)
+    assert (version, data) == (3, c), "one resolution, not a second one at v4"
+    assert engine.verify("knowledge").divergence == 0
