@@ -23,6 +23,10 @@ from argo_agents.stores.records import StoredVersion
 from argo_agents.sync import SyncConfig, SyncEngine, SyncEvent
 from argo_agents.sync.matrix import STORES, targets_of
 
+# Timings shortened so the integration tests take seconds: claims, circuit waits and
+# retry pauses. None of them changes what counts toward a dead letter
+# (`max_deliveries` keeps its default); the long-fault tests use the defaults
+# throughout (tests/integration/test_sync_long_faults.py).
 FAST = {"claim_idle_ms": 300, "breaker_initial_s": 0.2, "breaker_max_s": 1.0,
         "retry_attempts": 2, "retry_initial_s": 0.02, "retry_max_s": 0.1, "block_ms": 50}
 
