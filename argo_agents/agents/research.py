@@ -1,9 +1,9 @@
 """Research agent context: applicable patterns (graph, cached in Redis) and warehouse history.
 
 Patterns are the digest's "applicable patterns" query (task type, success rate
-≥ 0.7, best five), cached for 1800 s; history is every recorded activity of
-this action or task type, from which success rate, typical duration and a
-completion estimate follow.
+≥ 0.7, best five; :mod:`argo_agents.analytics.graph_queries`), cached for
+1800 s; history is every recorded activity of this action or task type, from
+which success rate, typical duration and a completion estimate follow.
 """
 
 from __future__ import annotations
@@ -17,22 +17,12 @@ from typing import Any
 from argo_agents.agents.context import Gatherer, plural
 from argo_agents.agents.state import AgentState
 from argo_agents.agents.tools import AgentTools
+from argo_agents.analytics.graph_queries import applicable_patterns
 from argo_agents.analytics.queries import predict_completion_s, task_history
+from argo_agents.planning.models import Pattern
 from argo_agents.stores.records import CacheEntry
 
-MIN_SUCCESS_RATE = 0.7  # digest §1
 PATTERN_CACHE_TTL_S = 1800  # digest §1: applicable patterns are cached 30 min
-
-# Explicit columns rather than `RETURN p`: rows stay plain values on every
-# Bolt server, and the cached JSON holds exactly these fields.
-APPLICABLE_PATTERNS = """
-MATCH (p:Pattern)
-WHERE p.task_type = $task_type AND p.success_rate >= $min_success_rate
-RETURN p.id AS id, p.name AS name, p.task_type AS task_type, p.success_rate AS success_rate,
-       p.occurrences AS occurrences, p.step_sequence AS step_sequence
-ORDER BY p.success_rate DESC, p.occurrences DESC, id
-LIMIT 5
-"""
 
 
 def patterns_cache_key(task_type: str) -> str:
@@ -40,52 +30,33 @@ def patterns_cache_key(task_type: str) -> str:
     return f"patterns:applicable:{task_type}"
 
 
-def _sequence(value: Any) -> list[str]:
-    # The graph mapper stores lists as lists but dict-like values as JSON text.
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except json.JSONDecodeError:
-            return [value]
-    return [str(v) for v in value] if isinstance(value, list) else []
-
-
-def _normalise(row: dict[str, Any]) -> dict[str, Any]:
-    return {
-        **row,
-        "success_rate": float(row.get("success_rate") or 0.0),
-        "occurrences": int(row.get("occurrences") or 0),
-        "step_sequence": _sequence(row.get("step_sequence") or []),
-    }
-
-
-def _patterns(g: Gatherer, tools: AgentTools, task_type: str) -> list[dict[str, Any]]:
+def _patterns(g: Gatherer, tools: AgentTools, task_type: str) -> list[Pattern]:
     key = patterns_cache_key(task_type)
     cached = g.call("redis", "pattern cache", tools.stores.cache.get_many, [key])
     if cached and key in cached:
-        patterns, origin = list(cached[key]), "redis cache"
+        patterns = [Pattern.model_validate(p) for p in cached[key]]
+        origin = "redis cache"
     else:
-        rows = g.call(
-            "neo4j", "applicable patterns", tools.stores.graph.query, APPLICABLE_PATTERNS,
-            {"task_type": task_type, "min_success_rate": MIN_SUCCESS_RATE},
-        )
-        if rows is None:
+        found = g.call("neo4j", "applicable patterns", applicable_patterns, tools.stores.graph,
+                       task_type)
+        if found is None:
             return []
-        patterns, origin = [_normalise(r) for r in rows], "neo4j"
+        patterns, origin = found, "neo4j"
         # An empty answer is not cached: it would hide a newly learned pattern
         # for 30 minutes, and a miss costs one indexed graph query.
         if patterns:
-            text = json.dumps(patterns, sort_keys=True, default=str)
+            value = [p.model_dump() for p in patterns]
+            text = json.dumps(value, sort_keys=True, default=str)
             # A fresh version per refresh so the compare-version-and-set always accepts it.
             entry = CacheEntry(
-                key=key, value=patterns, version=int(time.time() * 1000),
+                key=key, value=value, version=int(time.time() * 1000),
                 hash=hashlib.sha256(text.encode()).hexdigest(), ttl_s=PATTERN_CACHE_TTL_S,
             )
             g.call("redis", "pattern cache write", tools.stores.cache.put_many, [entry])
     for p in patterns:
-        g.add("pattern", str(p["id"]), str(p.get("name") or p["id"]), store="neo4j",
-              score=p["success_rate"], detail=" → ".join(p["step_sequence"]))
-    best = f" (best {patterns[0]['success_rate']:.2f})" if patterns else ""
+        g.add("pattern", p.id, p.name or p.id, store="neo4j", score=p.success_rate,
+              detail=" → ".join(p.step_sequence))
+    best = f" (best {patterns[0].success_rate:.2f})" if patterns else ""
     g.note(f"neo4j: {plural(len(patterns), 'applicable pattern')} for {task_type}{best}, "
            f"via {origin}")
     return patterns
@@ -127,6 +98,6 @@ def gather_research(tools: AgentTools, state: AgentState) -> dict[str, Any]:
     """Applicable patterns for the goal's intent and the history of this action."""
     g = Gatherer()
     task_type = state["intent"]
-    patterns = _patterns(g, tools, task_type)
+    patterns = [p.model_dump() for p in _patterns(g, tools, task_type)]
     history = _history(g, tools, task_type, str(state["step"].get("action", "")))
     return g.context("research", task_type=task_type, patterns=patterns, history=history)

@@ -3,8 +3,9 @@
 Four reads, all parameterized: nodes within three hops of the goal (its
 plan, steps, results and linked knowledge), knowledge and past goals whose text
 mentions the subject's key terms, and earlier results of the same action in
-other goals. A new goal is synced only when it completes, so the text searches
-are what connect it to the graph's history.
+other goals (those three are named queries of
+:mod:`argo_agents.analytics.graph_queries`). A new goal is synced only when it
+completes, so the text searches are what connect it to the graph's history.
 """
 
 from __future__ import annotations
@@ -15,45 +16,14 @@ from typing import Any
 from argo_agents.agents.context import Gatherer, key_terms, plural
 from argo_agents.agents.state import AgentState
 from argo_agents.agents.tools import AgentTools
+from argo_agents.analytics.graph_queries import (
+    goals_mentioning,
+    knowledge_mentioning,
+    previous_results,
+)
 
 STORE = "neo4j"
-# Labels the sync engine's graph mapper writes (entity type in PascalCase).
-GOAL, KNOWLEDGE, STEP_RESULT = "Goal", "Knowledge", "StepResult"
-
-# Ranked by how many key terms a knowledge item mentions; lowercasing both sides
-# makes "Checkout" match "checkout" on Neo4j and ArcadeDB alike.
-KNOWLEDGE_MENTIONING = """
-MATCH (k:Knowledge)
-WHERE any(t IN $terms WHERE toLower(coalesce(k.text, '')) CONTAINS t
-                         OR toLower(coalesce(k.title, '')) CONTAINS t)
-WITH k, [t IN $terms WHERE toLower(coalesce(k.text, '')) CONTAINS t
-                        OR toLower(coalesce(k.title, '')) CONTAINS t] AS matched
-RETURN k.id AS id, k.title AS title, k.text AS text, matched
-ORDER BY size(matched) DESC, id
-LIMIT $limit
-"""
-
-# Past goals about the same thing: the planner's Goal nodes keep the goal as `text`.
-GOALS_MENTIONING = """
-MATCH (g:Goal)
-WHERE g.id <> $goal_id
-  AND any(t IN $terms WHERE toLower(coalesce(g.text, '')) CONTAINS t)
-WITH g, [t IN $terms WHERE toLower(coalesce(g.text, '')) CONTAINS t] AS matched
-RETURN g.id AS id, g.text AS text, g.status AS status, matched
-ORDER BY size(matched) DESC, id
-LIMIT $limit
-"""
-
-# Step results are matched by action, or by step id because offline plans use
-# the action as the step id; this goal's own results are upstream input instead.
-PREVIOUS_RESULTS = """
-MATCH (r:StepResult)
-WHERE (r.action = $action OR r.step_id = $action) AND coalesce(r.goal_id, '') <> $goal_id
-RETURN r.id AS id, r.step_id AS step_id, r.goal_id AS goal_id, r.summary AS summary,
-       r.confidence AS confidence
-ORDER BY r.confidence DESC, id
-LIMIT $limit
-"""
+GOAL = "Goal"  # the label the sync engine's graph mapper gives goals
 
 
 def node_title(label: str, node_id: str, props: dict[str, Any]) -> str:
@@ -88,10 +58,7 @@ def _related(g: Gatherer, tools: AgentTools, goal_id: str) -> list[tuple[str, st
 def _knowledge(g: Gatherer, tools: AgentTools, terms: list[str]) -> list[dict[str, Any]]:
     if not terms:
         return []
-    rows = g.call(
-        STORE, "knowledge search", tools.stores.graph.query,
-        KNOWLEDGE_MENTIONING, {"terms": terms, "limit": 5},
-    )
+    rows = g.call(STORE, "knowledge search", knowledge_mentioning, tools.stores.graph, terms)
     if rows is None:
         return []
     for row in rows:
@@ -108,10 +75,8 @@ def _past_goals(
 ) -> list[dict[str, Any]]:
     if not terms:
         return []
-    rows = g.call(
-        STORE, "past goals", tools.stores.graph.query,
-        GOALS_MENTIONING, {"terms": terms, "goal_id": goal_id, "limit": 5},
-    )
+    rows = g.call(STORE, "past goals", goals_mentioning, tools.stores.graph, terms,
+                  exclude_goal_id=goal_id)
     if rows is None:
         return []
     for row in rows:
@@ -124,10 +89,8 @@ def _past_goals(
 
 
 def _previous(g: Gatherer, tools: AgentTools, action: str, goal_id: str) -> list[dict[str, Any]]:
-    rows = g.call(
-        STORE, "previous results", tools.stores.graph.query,
-        PREVIOUS_RESULTS, {"action": action, "goal_id": goal_id, "limit": 5},
-    )
+    rows = g.call(STORE, "previous results", previous_results, tools.stores.graph, action,
+                  exclude_goal_id=goal_id)
     if rows is None:
         return []
     for row in rows:

@@ -27,9 +27,9 @@ from argo_agents.planning.models import (
 )
 from argo_agents.planning.offline import (
     PlanningContext,
-    applicable_patterns,
     context_rationale,
     plan_offline,
+    strong_patterns,
 )
 from argo_agents.planning.templates import GATED_STEP, KNOWN_STEPS
 from argo_agents.planning.validate import PlanValidationError, find_problems, repair_plan
@@ -48,9 +48,9 @@ class PlanDraft(BaseModel):
 def format_patterns(intent: str, context: PlanningContext | None) -> str:
     """Applicable patterns as prompt lines ("none recorded" when there are none)."""
     lines = [
-        f"- {p['id']}{' (' + str(p['name']) + ')' if p.get('name') else ''}, success rate "
-        f"{float(p['success_rate']):.2f}: " + " -> ".join(map(str, p["step_sequence"]))
-        for p in applicable_patterns(intent, context)
+        f"- {p.id}{f' ({p.name})' if p.name else ''}, success rate "
+        f"{p.success_rate:.2f}: " + " -> ".join(p.step_sequence)
+        for p in strong_patterns(intent, context)
     ]
     return "\n".join(lines) or "- none recorded"
 

@@ -10,11 +10,12 @@ at once instead of failing on the first field.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections.abc import Collection, Iterable
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field, computed_field
+from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator
 
 CATEGORIES: tuple[str, ...] = (
     "analysis",
@@ -111,6 +112,72 @@ class ExecutionPlan(BaseModel):
     def step_ids(self) -> list[str]:
         """Step ids in plan order."""
         return [s.id for s in self.steps]
+
+
+# The digest's "applicable patterns" (§1): a success rate of at least 0.7, the best five.
+STRONG_PATTERN = 0.7
+MAX_PATTERNS = 5
+
+# Task types a recorded pattern may carry, in the planner's intent vocabulary.
+TASK_TYPE_ALIASES: dict[str, str] = {
+    "optimization": "optimize",
+    "optimisation": "optimize",
+    "optimise": "optimize",
+    "performance_optimization": "optimize",
+    "deployment": "deploy",
+    "integration": "integrate",
+    "migration": "migrate",
+    "deletion": "delete",
+    "development": "build",
+    "implementation": "build",
+    "analysis": "research",
+}
+
+
+class Pattern(BaseModel):
+    """A learned execution pattern as the stores give it back: which actions, how well they did.
+
+    Lenient where the stores are: a missing count or rate read back as null is
+    0, and ``step_sequence`` may arrive as JSON text (the sync engine's graph
+    mapper writes an empty list, or one that is not all strings, as JSON).
+    """
+
+    model_config = ConfigDict(coerce_numbers_to_str=True)
+
+    id: str
+    task_type: str = Field(description="The intent it was learned for, e.g. optimize.")
+    success_rate: float = Field(description="Share of its runs that succeeded, 0..1.")
+    step_sequence: list[str] = Field(description="Its actions in plan order.")
+    name: str | None = None
+    occurrences: int = Field(default=0, description="How many runs followed it.")
+
+    @field_validator("success_rate", "occurrences", mode="before")
+    @classmethod
+    def _null_is_zero(cls, value: Any) -> Any:
+        return 0 if value is None else value
+
+    @field_validator("step_sequence", mode="before")
+    @classmethod
+    def _sequence(cls, value: Any) -> list[str]:
+        if value is None:
+            return []
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except json.JSONDecodeError:
+                return [value]  # a lone action written as plain text
+        return [str(v) for v in value] if isinstance(value, list) else []
+
+    @property
+    def intent(self) -> str:
+        """The task type in intent vocabulary ("optimization" -> "optimize")."""
+        raw = self.task_type.strip().casefold()
+        return TASK_TYPE_ALIASES.get(raw, raw)
+
+    @property
+    def strong(self) -> bool:
+        """Whether it is applicable at all: success rate at least :data:`STRONG_PATTERN`."""
+        return self.success_rate >= STRONG_PATTERN
 
 
 def normalise_goal(goal: str) -> str:

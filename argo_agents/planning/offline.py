@@ -18,7 +18,10 @@ from pydantic import BaseModel, Field, field_validator
 from argo_agents.planning.intents import ParsedGoal, parse_goal
 from argo_agents.planning.models import (
     GATED_CATEGORIES,
+    MAX_PATTERNS,
+    STRONG_PATTERN,
     ExecutionPlan,
+    Pattern,
     PlanStep,
     dependents_closure,
     make_goal_id,
@@ -27,22 +30,7 @@ from argo_agents.planning.models import (
 from argo_agents.planning.templates import GATED_STEP, KNOWN_STEPS, TEMPLATES, StepSpec
 from argo_agents.planning.validate import validate_plan
 
-STRONG_PATTERN = 0.7  # digest §1: applicable patterns have success_rate >= 0.7
-MAX_CITED = 5  # digest §1 limits applicable patterns to 5; we cite as many goals
-
-_TASK_TYPE_ALIASES = {
-    "optimization": "optimize",
-    "optimisation": "optimize",
-    "optimise": "optimize",
-    "performance_optimization": "optimize",
-    "deployment": "deploy",
-    "integration": "integrate",
-    "migration": "migrate",
-    "deletion": "delete",
-    "development": "build",
-    "implementation": "build",
-    "analysis": "research",
-}
+MAX_CITED = MAX_PATTERNS  # as many similar goals are cited as applicable patterns
 _LARGE_SCOPE = re.compile(
     r"\b(platform|from scratch|end-to-end|entire|whole|system-wide|company-wide)\b", re.I
 )
@@ -52,20 +40,8 @@ _SCALED_CATEGORIES = {"implementation", "external_integration", "data_migration"
 class PlanningContext(BaseModel):
     """What the stores recall for a goal: patterns (Neo4j) and similar goals (vectors)."""
 
-    patterns: list[dict[str, Any]] = Field(default_factory=list)
+    patterns: list[Pattern] = Field(default_factory=list)
     similar_goals: list[dict[str, Any]] = Field(default_factory=list)
-
-    @field_validator("patterns")
-    @classmethod
-    def _patterns_have_keys(cls, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        for i, p in enumerate(value):
-            missing = {"id", "task_type", "success_rate", "step_sequence"} - p.keys()
-            if missing:
-                raise ValueError(
-                    f"pattern #{i} lacks {sorted(missing)}; each pattern needs id, task_type, "
-                    "success_rate (0..1) and step_sequence (list of actions)"
-                )
-        return value
 
     @field_validator("similar_goals")
     @classmethod
@@ -76,23 +52,13 @@ class PlanningContext(BaseModel):
         return value
 
 
-def task_type_of(pattern: dict[str, Any]) -> str:
-    """A pattern's task type in intent vocabulary ("optimization" -> "optimize")."""
-    raw = str(pattern["task_type"]).strip().casefold()
-    return _TASK_TYPE_ALIASES.get(raw, raw)
-
-
-def applicable_patterns(intent: str, context: PlanningContext | None) -> list[dict[str, Any]]:
+def strong_patterns(intent: str, context: PlanningContext | None) -> list[Pattern]:
     """Patterns of this intent with success_rate >= 0.7, best first (digest §1's query)."""
     if context is None:
         return []
-    hits = [
-        p
-        for p in context.patterns
-        if task_type_of(p) == intent and float(p["success_rate"]) >= STRONG_PATTERN
-    ]
-    hits.sort(key=lambda p: (-float(p["success_rate"]), str(p["id"])))
-    return hits[:MAX_CITED]
+    hits = [p for p in context.patterns if p.intent == intent and p.strong]
+    hits.sort(key=lambda p: (-p.success_rate, p.id))
+    return hits[:MAX_PATTERNS]
 
 
 def context_rationale(parsed: ParsedGoal, context: PlanningContext | None) -> list[str]:
@@ -100,15 +66,17 @@ def context_rationale(parsed: ParsedGoal, context: PlanningContext | None) -> li
     if context is None:
         return []
     lines = []
-    hits = applicable_patterns(parsed.intent, context)
+    hits = strong_patterns(parsed.intent, context)
     for p in hits:
-        name = f" ({p['name']})" if p.get("name") else ""
+        name = f" ({p.name})" if p.name else ""
         lines.append(
-            f"Pattern {p['id']}{name} applies to '{parsed.intent}' with success rate "
-            f"{float(p['success_rate']):.2f}: " + " → ".join(map(str, p["step_sequence"]))
+            f"Pattern {p.id}{name} applies to '{parsed.intent}' with success rate "
+            f"{p.success_rate:.2f}: " + " → ".join(p.step_sequence)
         )
     if skipped := len(context.patterns) - len(hits):
-        lines.append(f"{skipped} pattern(s) not used: other task type or success rate < 0.7.")
+        lines.append(
+            f"{skipped} pattern(s) not used: other task type or success rate < {STRONG_PATTERN}."
+        )
     ranked = sorted(context.similar_goals, key=lambda g: (-float(g["similarity"]), str(g["goal"])))
     for g in ranked[:MAX_CITED]:
         outcome = f", outcome: {g['outcome']}" if g.get("outcome") else ""
@@ -140,7 +108,7 @@ def _sinks(steps: list[PlanStep]) -> list[str]:
 
 
 def apply_pattern(
-    steps: list[PlanStep], pattern: dict[str, Any], subject: str, target: str | None
+    steps: list[PlanStep], pattern: Pattern, subject: str, target: str | None
 ) -> tuple[list[PlanStep], list[str]]:
     """Insert the known, ungated actions of a strong pattern that the plan lacks.
 
@@ -151,7 +119,7 @@ def apply_pattern(
     """
     steps = [s.model_copy(deep=True) for s in steps]
     notes = []
-    seq = [str(a) for a in pattern["step_sequence"]]
+    seq = pattern.step_sequence
     for i, action in enumerate(seq):
         have = {s.action: s for s in steps}
         spec = KNOWN_STEPS.get(action)
@@ -173,7 +141,7 @@ def apply_pattern(
         else:
             steps.insert(steps.index(have[before]) + 1 if before else len(steps), new)
             where = f"after {before}" if before else "at the end"
-        notes.append(f"Added {action} {where}, following pattern {pattern['id']}.")
+        notes.append(f"Added {action} {where}, following pattern {pattern.id}.")
     return steps, notes
 
 
@@ -226,7 +194,7 @@ def plan_offline(
             f"{', '.join(step.dependencies)}."
         )
 
-    if strong := applicable_patterns(parsed.intent, context):
+    if strong := strong_patterns(parsed.intent, context):
         steps, notes = apply_pattern(steps, strong[0], subject, target)
         why.extend(notes)
 
