@@ -151,6 +151,11 @@ class Neo4jGraph:
                                 hint="the query or data was refused; see the message") from exc
         except _UNREACHABLE as exc:
             raise self._unavailable(exc) from exc
+        except (OverflowError, TypeError, ValueError) as exc:
+            # the driver cannot encode a value (an int beyond 64 bits, an odd type)
+            raise StoreRejected(self.name, self.address, f"{type(exc).__name__}: {exc}",
+                                hint="the data cannot be stored in the graph; fix the "
+                                     "value") from exc
 
     def _unavailable(self, exc: BaseException, hint: str = "") -> StoreUnavailable:
         return StoreUnavailable(self.name, self.address, f"{type(exc).__name__}: {exc}",

@@ -109,6 +109,11 @@ class ChromaVectors:
     # ---- writes --------------------------------------------------------------------
     def upsert(self, records: Sequence[VectorRecord]) -> WriteResult:
         """Upsert records whose stored ``_version`` is older or absent, per collection."""
+        if empty := [r.id for r in records if not r.embedding]:
+            # chromadb itself fails on these with an IndexError, not a clear refusal
+            raise StoreRejected(self.name, self.address,
+                                f"records {empty[:5]} have an empty embedding",
+                                hint="give every record a non-empty embedding")
         groups: dict[str, dict[str, VectorRecord]] = defaultdict(dict)
         for r in records:
             kept = groups[r.collection].get(r.id)

@@ -246,7 +246,8 @@ class BigQueryWarehouse:
 def _fits(kind: str, value: Any) -> bool:
     """Whether a Python value can go into a column of BigQuery type ``kind``."""
     if kind == "INT64":
-        return isinstance(value, int) and not isinstance(value, bool)
+        return isinstance(value, int) and not isinstance(value, bool) and \
+            -(2**63) <= value < 2**63
     if kind == "FLOAT64":
         return isinstance(value, int | float) and not isinstance(value, bool)
     if kind == "BOOL":

@@ -1,4 +1,9 @@
-"""Contract suite for the four store ports, against the real local servers.
+"""Store-specific contracts of the four store ports, against the real local servers.
+
+The invariants every store keeps (idempotent batch write, version fence,
+delete, unknown ids, verbatim text, typed errors) are written once in
+test_store_contract_suite.py; this file keeps what only one store has: graph
+paths and edges, warehouse queries and views, vector search, cache TTLs, ...
 
 Each test writes its own ids (and its own vector collection), so tests never
 see each other's data and the suite can run in any order.
@@ -8,7 +13,6 @@ from __future__ import annotations
 
 import json
 import time
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -24,17 +28,11 @@ from argo_agents.stores.records import (
     VectorRecord,
     WarehouseRow,
 )
+from tests.integration.store_contract import HOSTILE, uid
 
 pytestmark = pytest.mark.integration
 
 LABELS = ("Task", "Agent")
-LONG_TEXT = "".join(f"line {i}: the quick brown fox — ünïcødé ✓\n" for i in range(400))[:10_000]
-HOSTILE = [
-    "x'}) DETACH DELETE n //",
-    "'; DROP TABLE events; --",
-    "emoji 🚀🧠👩‍💻 and 中文 and \"quotes\" \\ backslash",
-    LONG_TEXT,
-]
 
 
 @pytest.fixture(scope="module")
@@ -44,10 +42,6 @@ def stores(endpoints: Endpoints) -> Iterator[Stores]:
     opened.warehouse.setup()
     yield opened
     opened.close()
-
-
-def uid(prefix: str = "t") -> str:
-    return f"{prefix}{uuid.uuid4().hex[:12]}"
 
 
 def wrow(table: str, id_: str, version: int, **values: object) -> WarehouseRow:
@@ -69,31 +63,6 @@ def test_cache_round_trip_and_versions(stores: Stores) -> None:
     assert stores.cache.get_many([key, uid("missing")]) == {key: value}
     got = stores.cache.versions([key])[key]
     assert (got.version, got.hash) == (3, "h3")
-
-
-def test_cache_same_batch_twice_keeps_one_value(stores: Stores) -> None:
-    keys = [uid("k") for _ in range(3)]
-    batch = [CacheEntry(k, {"k": k}, 1, "h1", 60) for k in keys]
-    assert sorted(stores.cache.put_many(batch).applied) == sorted(keys)
-    second = stores.cache.put_many(batch)
-    assert second.applied == [] and sorted(second.stale) == sorted(keys)
-    assert stores.cache.get_many(keys) == {k: {"k": k} for k in keys}
-
-
-def test_cache_older_version_never_overwrites_newer(stores: Stores) -> None:
-    key = uid("k")
-    stores.cache.put_many([CacheEntry(key, "new", 5, "h5", 60)])
-    assert stores.cache.put_many([CacheEntry(key, "old", 4, "h4", 60)]).stale == [key]
-    assert stores.cache.get_many([key]) == {key: "new"}
-    assert stores.cache.delete_many([key], version=4) == 0  # a delete decided on v4
-    assert stores.cache.delete_many([key], version=5) == 1
-
-
-@pytest.mark.parametrize("text", HOSTILE, ids=["cypher", "sql", "emoji", "10k"])
-def test_cache_stores_hostile_text_verbatim(stores: Stores, text: str) -> None:
-    key = uid("k") + text[:40]  # hostile text in the key too
-    stores.cache.put_many([CacheEntry(key, {"text": text}, 1, "h", 60)])
-    assert stores.cache.get_many([key]) == {key: {"text": text}}
 
 
 def test_cache_ttl_per_entity_type_and_renewed_on_update(stores: Stores) -> None:
@@ -155,24 +124,6 @@ def test_graph_same_batch_twice_keeps_one_node_and_edge(stores: Stores) -> None:
     assert rels[0]["n"] == 1
 
 
-def test_graph_older_version_never_overwrites_newer(stores: Stores) -> None:
-    nid = uid()
-    stores.graph.upsert_nodes([NodeRecord("Task", nid, 5, "h5", {"state": "new"})])
-    result = stores.graph.upsert_nodes([NodeRecord("Task", nid, 4, "h4", {"state": "old"})])
-    assert result.stale == [nid] and result.applied == []
-    assert stores.graph.get_nodes("Task", [nid])[nid]["state"] == "new"
-    assert stores.graph.versions("Task", [nid])[nid].version == 5
-
-
-@pytest.mark.parametrize("text", HOSTILE, ids=["cypher", "sql", "emoji", "10k"])
-def test_graph_stores_hostile_text_verbatim(stores: Stores, text: str) -> None:
-    nid = uid() + text[:40]
-    stores.graph.upsert_nodes([NodeRecord("Task", nid, 1, "h", {"goal": text})])
-    assert stores.graph.get_nodes("Task", [nid])[nid]["goal"] == text
-    assert stores.graph.query("MATCH (n:Task) WHERE n.id = $id RETURN n.goal AS g",
-                              {"id": nid}) == [{"g": text}]
-
-
 def test_graph_related_finds_nodes_at_distance_one_to_three(stores: Stores) -> None:
     chain = [uid() for _ in range(5)]
     stores.graph.upsert_nodes([NodeRecord("Task", n, 1, "h") for n in chain])
@@ -219,42 +170,6 @@ def test_warehouse_round_trip_through_latest_view(stores: Stores) -> None:
                      "metadata": {"m": "x"}}]
 
 
-def test_warehouse_latest_view_shows_one_row_per_id_when_a_batch_lands_twice(
-        stores: Stores) -> None:
-    # The table itself keeps both copies (streaming inserts are appends; the emulator,
-    # like BigQuery after a minute, does not dedupe row ids): readers use the view, and
-    # the sync engine's writer reads before it appends so it never sends a batch twice
-    # (tests/integration/test_sync_long_faults.py counts the raw rows).
-    ids = [uid("e") for _ in range(3)]
-    batch = [wrow("agent_activities", i, 1, agent_id="a", success=True, duration_s=1.5)
-             for i in ids]
-    stores.warehouse.insert_rows(batch)
-    stores.warehouse.insert_rows(batch)
-    rows = stores.warehouse.query("SELECT id FROM {dataset}.agent_activities_latest "
-                                  "WHERE id IN UNNEST(@ids)", {"ids": ids})
-    assert sorted(r["id"] for r in rows) == sorted(ids)
-
-
-def test_warehouse_older_version_never_overwrites_newer(stores: Stores) -> None:
-    rid = uid("p")
-    stores.warehouse.insert_rows([wrow("patterns", rid, 2, success_rate=0.9)])
-    stores.warehouse.insert_rows([wrow("patterns", rid, 1, success_rate=0.1)])  # late arrival
-    assert stores.warehouse.versions("patterns", [rid])[rid].version == 2
-    rows = stores.warehouse.query("SELECT success_rate FROM {dataset}.patterns_latest "
-                                  "WHERE id = @id", {"id": rid})
-    assert rows == [{"success_rate": 0.9}]
-
-
-@pytest.mark.parametrize("text", HOSTILE, ids=["cypher", "sql", "emoji", "10k"])
-def test_warehouse_stores_hostile_text_verbatim(stores: Stores, text: str) -> None:
-    rid = uid("k") + text[:40]
-    stores.warehouse.insert_rows([wrow("knowledge_base", rid, 1, title=text,
-                                       content={"body": text})])
-    rows = stores.warehouse.query("SELECT title, content FROM {dataset}.knowledge_base_latest "
-                                  "WHERE id = @id AND title = @title", {"id": rid, "title": text})
-    assert rows == [{"title": text, "content": {"body": text}}]
-
-
 def test_warehouse_parameters_of_every_type(stores: Stores) -> None:
     rid = uid("m")
     stores.warehouse.insert_rows([wrow("metrics", rid, 1, name="latency", value=2.5)])
@@ -264,15 +179,6 @@ def test_warehouse_parameters_of_every_type(stores: Stores) -> None:
         "AND version = @v AND timestamp <= @now AND @flag", {
             "ids": [rid], "low": 1.0, "v": 1, "now": now, "flag": True})
     assert rows == [{"id": rid}]
-
-
-def test_warehouse_rejects_unknown_tables_and_columns(stores: Stores) -> None:
-    with pytest.raises(StoreRejected, match="unknown table"):
-        stores.warehouse.insert_rows([WarehouseRow("events; DROP", "r", {"id": "x"})])
-    with pytest.raises(StoreRejected, match="unknown columns"):
-        stores.warehouse.insert_rows([wrow("events", uid(), 1, nope=1)])
-    with pytest.raises(StoreRejected, match="expects INT64"):  # the emulator would say 500
-        stores.warehouse.insert_rows([WarehouseRow("events", "r", {"id": uid(), "version": "2"})])
 
 
 def test_warehouse_failing_query_raises_instead_of_returning_nothing(stores: Stores) -> None:
@@ -297,22 +203,6 @@ def test_vectors_round_trip_and_same_batch_twice(stores: Stores) -> None:
     hits = stores.vectors.search(coll, [1.0, 0.1, 0.0], k=10)
     assert [h.id for h in hits] == ["a", "b"]  # one vector per id
     assert hits[0].similarity > 0.99 and json.loads(hits[0].metadata["nested"]) == {"k": 1}
-
-
-def test_vectors_older_version_never_overwrites_newer(stores: Stores) -> None:
-    coll = uid("c")
-    stores.vectors.upsert([vrec(coll, "a", 3, [1.0, 0.0], doc="new")])
-    assert stores.vectors.upsert([vrec(coll, "a", 2, [0.0, 1.0], doc="old")]).stale == ["a"]
-    assert stores.vectors.versions(coll, ["a"])["a"].version == 3
-    assert stores.vectors.search(coll, [1.0, 0.0], k=1)[0].document == "new"
-
-
-@pytest.mark.parametrize("text", HOSTILE, ids=["cypher", "sql", "emoji", "10k"])
-def test_vectors_store_hostile_text_verbatim(stores: Stores, text: str) -> None:
-    coll = uid("c")
-    stores.vectors.upsert([vrec(coll, text[:40], 1, [0.5, 0.5], doc=text, note=text)])
-    hit = stores.vectors.search(coll, [0.5, 0.5], k=1, where={"note": text})[0]
-    assert (hit.id, hit.document, hit.metadata["note"]) == (text[:40], text, text)
 
 
 def test_vectors_search_with_where_filter_and_delete(stores: Stores) -> None:
@@ -377,13 +267,3 @@ def test_graph_new_version_replaces_the_properties_of_the_old(stores: Stores) ->
     assert props["state"] == "done" and "error" not in props
     assert (props["id"], props["version"], props["hash"]) == (nid, 2, "h2")
 
-
-def test_graph_delete_never_removes_a_newer_version(stores: Stores) -> None:
-    older, newer = uid(), uid()
-    stores.graph.upsert_nodes([NodeRecord("Task", older, 3, "h"),
-                               NodeRecord("Task", newer, 7, "h")])
-    # a delete decided at version 5 (read before another worker wrote v7)
-    deleted = stores.graph.delete_nodes("Task", [older, newer],
-                                        versions={older: 5, newer: 5})
-    assert deleted == 1
-    assert list(stores.graph.get_nodes("Task", [older, newer])) == [newer]
