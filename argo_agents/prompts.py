@@ -1,7 +1,7 @@
 """Loading and rendering the LLM prompt texts kept in ``prompts/``.
 
 Prompts are text files so they can be reviewed and edited without touching
-code (STYLE.md §7); this is the one function that finds them, and rendering
+code; this is the one function that finds them, and rendering
 refuses a prompt whose placeholders do not match what the caller passes, so a
 renamed placeholder fails a test instead of silently sending "{goal}" to a model.
 """

@@ -1,6 +1,6 @@
 """Offline result production: a specific `StepResult` from the step, upstream and context.
 
-No model is needed (DESIGN.md, "LLM"): the step's playbook writes the findings
+No model is needed (the offline path is a first-class one): the step's playbook writes the findings
 (:mod:`.playbooks`), confidence follows from how much the stores and the
 upstream steps gave to work with, and the result keeps one or two knowledge
 items worth remembering. Deterministic: the same input gives the same result.

@@ -1,6 +1,6 @@
 """Research agent context: applicable patterns (graph, cached in Redis) and warehouse history.
 
-Patterns are the digest's "applicable patterns" query (task type, success rate
+Patterns are the "applicable patterns" query (docs/store-model.md) (task type, success rate
 ≥ 0.7, best five; :mod:`argo_agents.analytics.graph_queries`), cached for
 1800 s; history is every recorded activity of this action or task type, from
 which success rate, typical duration and a completion estimate follow.
@@ -22,7 +22,7 @@ from argo_agents.analytics.queries import predict_completion_s, task_history
 from argo_agents.planning.models import Pattern
 from argo_agents.stores.records import CacheEntry
 
-PATTERN_CACHE_TTL_S = 1800  # digest §1: applicable patterns are cached 30 min
+PATTERN_CACHE_TTL_S = 1800  # applicable patterns are cached 30 min
 
 
 def patterns_cache_key(task_type: str) -> str:

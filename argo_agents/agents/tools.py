@@ -1,6 +1,7 @@
 """What an agent needs from the outside world, supplied by the composition root.
 
-Connections must never live in graph state or checkpoints (STYLE.md §3-4), so
+Connections must never live in graph state or checkpoints (a checkpoint must be
+resumable by any process), so
 a graph is built with a `ToolsProvider`: a zero-argument callable that the
 nodes call at run time to get the open stores, the embedder and the optional
 chat model. The entry point decides whether that opens connections lazily,

@@ -1,4 +1,4 @@
-"""The graph's named read queries (digest §1), as parameterized Cypher.
+"""The graph's named read queries (docs/store-model.md), as parameterized Cypher.
 
 This is what ARGO reads back from the graph store: the applicable patterns
 (for the planner and the research agent), and the knowledge, past goals and

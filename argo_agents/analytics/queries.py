@@ -1,4 +1,4 @@
-"""The warehouse's named analytic queries (digest §1), as parameterized SQL.
+"""The warehouse's named analytic queries (docs/store-model.md), as parameterized SQL.
 
 Each query reads the ``*_latest`` views, so the append-only tables'
 re-delivered or re-versioned rows count once. Windows and thresholds are query
@@ -144,7 +144,7 @@ def task_history(
 def predict_completion_s(
     similar_durations: Sequence[float], speed_factor: float, load: float
 ) -> float:
-    """Mean of similar durations × agent speed × load factor (1 + (load − 0.5) × 0.5), digest §3."""
+    """Mean of similar durations × agent speed × load factor (1 + (load − 0.5) × 0.5)."""
     if not similar_durations:
         raise ValueError("no similar durations to predict from; pass at least one duration")
     return mean(similar_durations) * speed_factor * (1 + (load - 0.5) * 0.5)

@@ -1,4 +1,4 @@
-"""When ARGO must pause for the Director, and why (digest §3, DESIGN.md "Approval policy").
+"""When ARGO must pause for the Director, and why (docs/approval-policy.md).
 
 ARGO decides technology, methods, resources and priorities on its own; it asks
 the Director before any step that touches a gated category (by the planner's

@@ -1,4 +1,4 @@
-"""Optimal batch assignment of many ready steps at once (digest §3, Hungarian algorithm).
+"""Optimal batch assignment of many ready steps at once (the Hungarian algorithm).
 
 Greedy one-step-at-a-time choice can give the only agent that can do step B
 to step A, which any agent could do. ``linear_sum_assignment`` minimises the

@@ -2,7 +2,7 @@
 
 Assignment needs only profiles (kind, capabilities, capacity, speed); the agent
 subgraphs and their live workloads live elsewhere. Several agents of one kind
-are allowed, which is how ARGO scales a kind out (digest §3, auto-scaling).
+are allowed, which is how ARGO scales a kind out (several instances of a kind).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ class AgentProfile(BaseModel):
     kind: AgentKind
     capabilities: frozenset[str]
     max_workload: int = Field(default=5, ge=1, description="Concurrent steps it can hold.")
-    # Digest §3: predicted duration = mean duration x speed_factor (>1 is slower).
+    # Predicted duration = mean duration x speed_factor (>1 is slower).
     speed_factor: float = Field(default=1.0, gt=0)
 
     @field_validator("capabilities")

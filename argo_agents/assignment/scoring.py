@@ -1,6 +1,6 @@
 """Scoring agents for a step, and picking the best one for a single step.
 
-Digest §3: capability score = share of the step's required capabilities the
+Capability score = share of the step's required capabilities the
 agent has; adjusted = score / (1 + 0.1 x workload), so a busy agent yields to
 an idle one of similar skill. The same cost function feeds the batch
 (Hungarian) assignment, so single and batch choices are explained alike.
@@ -51,7 +51,7 @@ def adjusted_score(score: float, workload: int) -> float:
 
 
 def assignment_cost(step: PlanStep, agent: AgentProfile, workload: int) -> float:
-    """Digest's cost: (1 - match) + workload/max_workload + estimated hours (x speed factor).
+    """Assignment cost: (1 - match) + workload/max_workload + estimated hours (x speed factor).
 
     Plus :data:`NO_MATCH_PENALTY` when the agent has none of the required capabilities.
     """

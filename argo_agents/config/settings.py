@@ -16,7 +16,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class CacheTTL(BaseModel):
-    """Seconds a cached value of each entity type lives in Redis (digest §1)."""
+    """Seconds a cached value of each entity type lives in Redis (docs/store-model.md)."""
 
     knowledge: int = 3600
     context: int = 1800

@@ -56,7 +56,7 @@ def integrate(state: State) -> dict[str, Any]:
 
 def learn_pattern(plan: ExecutionPlan, status: Mapping[str, str],
                   results: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """The run's execution pattern (digest §3 pattern learning)."""
+    """The run's execution pattern (what later plans learn from; docs/store-model.md)."""
     sequence = [s.action for s in plan.steps]
     ran = [s for s in plan.steps if status.get(s.id) in ("done", "failed")]
     success = bool(ran) and all(status.get(s.id) == "done" for s in ran)

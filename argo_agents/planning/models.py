@@ -30,7 +30,7 @@ CATEGORIES: tuple[str, ...] = (
     "data_migration",
 )
 
-# The digest's "require the Director's approval" list, as step categories.
+# The work only the Director decides (docs/approval-policy.md), as step categories.
 GATED_CATEGORIES: frozenset[str] = frozenset(
     {"external_integration", "production_deployment", "data_deletion", "data_migration"}
 )
@@ -76,7 +76,7 @@ class PlanStep(BaseModel):
 
 
 class ExecutionPlan(BaseModel):
-    """A goal decomposed into a DAG of steps (digest §3's ExecutionPlan)."""
+    """A goal decomposed into a DAG of steps (docs/architecture.md)."""
 
     plan_id: str
     goal_id: str
@@ -114,7 +114,7 @@ class ExecutionPlan(BaseModel):
         return [s.id for s in self.steps]
 
 
-# The digest's "applicable patterns" (§1): a success rate of at least 0.7, the best five.
+# Applicable patterns (docs/store-model.md): a success rate of at least 0.7, the best five.
 STRONG_PATTERN = 0.7
 MAX_PATTERNS = 5
 

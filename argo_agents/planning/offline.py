@@ -1,6 +1,7 @@
 """The offline planner: a specific, valid plan for any goal, with no LLM.
 
-ARGO must plan usefully when no model is configured (DESIGN.md, "LLM"), and
+ARGO must plan usefully when no model is configured (the offline default is a
+first-class planner, not a stub), and
 the LLM planner falls back to this one when a model fails. The plan is built
 from the intent's template (:mod:`.templates`), bound to the goal's subject,
 extended by gated steps the goal also asks for, and informed by what the
@@ -53,7 +54,7 @@ class PlanningContext(BaseModel):
 
 
 def strong_patterns(intent: str, context: PlanningContext | None) -> list[Pattern]:
-    """Patterns of this intent with success_rate >= 0.7, best first (digest §1's query)."""
+    """Patterns of this intent with success_rate >= 0.7, best first (docs/store-model.md)."""
     if context is None:
         return []
     hits = [p for p in context.patterns if p.intent == intent and p.strong]

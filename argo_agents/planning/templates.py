@@ -1,7 +1,7 @@
 """Step templates of the offline planner, one DAG per intent.
 
 Kept apart from the planning logic so a reader can review the plans ARGO makes
-without an LLM as data. The ``optimize`` template is the digest's example plan
+without an LLM as data. The ``optimize`` template is ARGO's reference plan
 (§3) verbatim; the others add real parallelism where steps do not depend on
 each other. Gated intents carry exactly the gated step the Director must
 approve, and costs are set so the budget gate (> $100) is exercised by the

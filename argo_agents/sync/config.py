@@ -1,6 +1,6 @@
 """`SyncConfig`: the sync engine's knobs, from arguments or ``ARGO_SYNC_*`` variables.
 
-Defaults follow the source design (digest §2): batches of 10..200 that halve
+Defaults follow the source design (docs/sync-protocol.md): batches of 10..200 that halve
 when a batch takes over 1 s and double when throughput falls under 50/s,
 exponential-backoff retries, warnings at 10 % errors or 1 s latency. The
 namespace prefixes every Redis key the engine owns, so several deployments
@@ -16,7 +16,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class ConflictStrategy(StrEnum):
-    """How a conflict on an entity type is resolved (digest §2)."""
+    """How a conflict on an entity type is resolved (docs/sync-protocol.md)."""
 
     LAST_WRITE_WINS = "last_write_wins"  # the incoming data wins
     MERGE = "merge"  # stored keys the incoming data lacks are kept
@@ -33,7 +33,7 @@ class SyncConfig(BaseSettings):
     namespace: str = Field("argo:sync", description="Prefix of every Redis key the engine owns.")
     group: str = Field("sync-workers", description="Consumer group shared by all workers.")
 
-    # --- batches (digest: 10..200, halve above 1 s, double below 50 events/s) ---
+    # --- batches (10..200, halve above 1 s, double below 50 events/s) ---
     batch_size: int = 100
     batch_min: int = 10
     batch_max: int = 200

@@ -1,6 +1,6 @@
 """The sync matrix: which stores receive each entity type, as data in one place.
 
-It follows the source design (digest §1–2): knowledge and patterns go to all
+It follows the source design (docs/store-model.md): knowledge and patterns go to all
 four stores; metrics, audit records, agent activities and events only to the
 warehouse; session data only to Redis; relationships only to the graph. The
 per-source rule is applied on top: a change that *came from* a store is not
@@ -85,7 +85,7 @@ def targets_of(entity_type: str, source: str) -> frozenset[str]:
 
 def stages_of(entity_type: str, source: str) -> frozenset[str]:
     """Targets plus follow-up stages: knowledge written to both graph and vector store
-    also gets SIMILAR_TO edges to its nearest neighbours (digest §1)."""
+    also gets SIMILAR_TO edges to its nearest neighbours (docs/store-model.md)."""
     targets = targets_of(entity_type, source)
     if entity_type == "knowledge" and VECTOR in targets and NEO4J in SYNC_MATRIX[
             entity_type].targets:

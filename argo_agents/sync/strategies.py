@@ -45,7 +45,7 @@ class Resolution:
 
 def merge(incoming: Side, stored: Side) -> dict[str, Any]:
     """Keys of both sides; on a clash, higher confidence wins, then the later timestamp,
-    then the incoming value (digest: "keep existing keys the new data lacks")."""
+    then the incoming value ("keep existing keys the new data lacks")."""
     base = dict(stored.data or {})
     new = incoming.data or {}
     stored_first = _stored_wins_clash(incoming, stored)

@@ -1,4 +1,4 @@
-"""Completion-time prediction (digest §3): mean × speed × (1 + (load − 0.5) × 0.5)."""
+"""Completion-time prediction : mean × speed × (1 + (load − 0.5) × 0.5)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Adaptive batch size (digest §2: halve above 1 s, min 10; double below 50/s, max 200)."""
+"""Adaptive batch size (halve above 1 s, min 10; double below 50/s, max 200)."""
 
 from argo_agents.sync.batching import AdaptiveBatchSize
 

@@ -1,4 +1,4 @@
-"""The sync matrix as the digest states it, including the per-source rule."""
+"""The sync matrix as docs/store-model.md states it, including the per-source rule."""
 
 import pytest
 
