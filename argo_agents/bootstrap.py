@@ -10,45 +10,22 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from argo_agents.config import Settings
 from argo_agents.config.endpoints import Endpoints
+from argo_agents.services import Services, ServicesProvider
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
 
     from argo_agents.approval.policy import ApprovalPolicy
     from argo_agents.assignment.registry import AgentRegistry
-    from argo_agents.stores.embeddings import Embedder
-    from argo_agents.stores.factory import Stores
-    from argo_agents.sync.engine import SyncEngine
 
 log = logging.getLogger(__name__)
 
+__all__ = ["Services", "ServicesProvider", "build_services", "default_services"]
 
-@dataclass
-class Services:
-    """Everything a node may use: stores, the sync engine, the model, the policies."""
-
-    settings: Settings
-    stores: Stores
-    engine: SyncEngine
-    embedder: Embedder
-    model: BaseChatModel | None
-    registry: AgentRegistry
-    policy: ApprovalPolicy
-    agent_graphs: dict[str, Any] = field(default_factory=dict)
-    """Compiled agent subgraphs by kind; built from the services when empty."""
-
-    def close(self) -> None:
-        """Close every store connection."""
-        self.stores.close()
-
-
-ServicesProvider = Callable[[], Services]
 
 
 def make_chat_model(settings: Settings) -> BaseChatModel | None:

@@ -36,7 +36,6 @@ from argo_agents.approval.record import (
     save_record,
 )
 from argo_agents.approval.round import RESUME_SCHEMA, ApprovalInterrupt, answer, assess
-from argo_agents.bootstrap import Services, ServicesProvider
 from argo_agents.orchestrator.context import Context
 from argo_agents.orchestrator.errors import (
     ApprovalRecordError,
@@ -47,6 +46,7 @@ from argo_agents.orchestrator.execution import route_ready_steps
 from argo_agents.orchestrator.outcome import decision_events
 from argo_agents.orchestrator.state import State
 from argo_agents.planning.models import ExecutionPlan
+from argo_agents.services import Services, ServicesProvider
 
 log = logging.getLogger(__name__)
 

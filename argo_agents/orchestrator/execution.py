@@ -17,7 +17,6 @@ from langgraph.runtime import Runtime
 from langgraph.types import Send
 
 from argo_agents.approval.record import load_record
-from argo_agents.bootstrap import Services, ServicesProvider
 from argo_agents.orchestrator.context import Context
 from argo_agents.orchestrator.outcome import step_events
 from argo_agents.orchestrator.state import State, StepTask
@@ -27,6 +26,7 @@ from argo_agents.planning.models import (
     dependents_closure,
     ready_steps,
 )
+from argo_agents.services import Services, ServicesProvider
 
 log = logging.getLogger(__name__)
 

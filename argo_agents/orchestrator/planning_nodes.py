@@ -13,7 +13,6 @@ from langgraph.types import Overwrite
 from argo_agents.approval.budget import BudgetValueError, check_amount
 from argo_agents.assignment.hungarian import assign_batch
 from argo_agents.assignment.scoring import select_agent
-from argo_agents.bootstrap import ServicesProvider
 from argo_agents.orchestrator.errors import InvalidGoalError
 from argo_agents.orchestrator.outcome import planned_events
 from argo_agents.orchestrator.recall import recall_patterns, recall_similar_goals
@@ -22,6 +21,7 @@ from argo_agents.planning.intents import parse_goal
 from argo_agents.planning.llm import make_plan
 from argo_agents.planning.models import ExecutionPlan, make_goal_id
 from argo_agents.planning.offline import PlanningContext
+from argo_agents.services import ServicesProvider
 
 MAX_GOAL_CHARS = 10_000
 

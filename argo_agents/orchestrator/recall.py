@@ -11,8 +11,8 @@ import logging
 from typing import Any
 
 from argo_agents.analytics.graph_queries import applicable_patterns
-from argo_agents.bootstrap import Services
 from argo_agents.planning.models import STRONG_PATTERN
+from argo_agents.services import Services
 from argo_agents.stores.errors import StoreError
 
 log = logging.getLogger(__name__)
