@@ -6,6 +6,10 @@ Prints, in one run on the local stack:
 each as fully-applied events/s and p50/p95 publish→applied latency; each store's raw
 batch-write rate measured alone (the ceiling); the naive baseline of the source design
 (each event written store by store, one call per store) on a sample; and the ratios.
+After (a), a paced phase at half its rate measures latency, and prints where the time
+goes (`argo_agents.sync.spans`: outbox wait, baton, preparation, each store, settling)
+and which part makes the tail, next to a same-run baseline whose workers go without the
+baton (`argo_agents.sync.batching`; skip it with --no-baseline).
 
 A producer publishes in chunks while W `argo sync worker` processes drain the
 outbox; the backlog is capped so latency reflects a steady flow, not one huge
@@ -27,7 +31,7 @@ import tempfile
 import time
 import uuid
 import warnings
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import chromadb
@@ -40,10 +44,14 @@ from argo_agents.stores import vector
 from argo_agents.stores.embeddings import HashingEmbedder
 from argo_agents.stores.factory import Stores, open_stores
 from argo_agents.sync import SyncConfig, SyncEngine, SyncEvent, mappers
+from argo_agents.sync import spans as timing
 from argo_agents.sync.matrix import spec_for
+from argo_agents.sync.spans import ENV_FLAG, PHASES, BatchSpans
 
 DIM = 384
 BACKLOG_CAP = 4000  # entries waiting: keeps latency that of a steady flow
+# The same-run baseline of the latency phase: workers without the baton (`batching`).
+NO_BATON = "import argo_agents.sync.batching as b; b.BATON_WAIT_S = 0; "
 QUIET = "ignore::FutureWarning"  # google-api-core's Python-version notices, once per process
 warnings.filterwarnings("ignore", category=FutureWarning)
 
@@ -58,6 +66,7 @@ class Phase:
     cpu: dict[str, float]
     retries: int = 0  # store writes tried again (outages, colliding writers)
     failures: int = 0  # events left for a later round
+    spans: list[BatchSpans] = field(default_factory=list)  # each batch's timeline
 
     def print(self, events: int) -> None:
         print(f"    {self.rate:8.0f} events/s   p50 {self.p50_ms or 0:.0f} ms   "
@@ -90,7 +99,8 @@ def activities(n: int, run: str) -> list[SyncEvent]:
 
 
 def run_engine(stores: Stores, servers: dict[str, int], events: list[SyncEvent], workers: int,
-               similar_k: int, data_dir: Path, pace: float | None = None) -> Phase:
+               similar_k: int, data_dir: Path, pace: float | None = None,
+               prelude: str = "") -> Phase:
     """Fully-applied events/s, p50/p95 latency (ms) and CPU per part, through the engine.
 
     Without ``pace`` the publisher keeps up to `BACKLOG_CAP` entries waiting (the
@@ -98,7 +108,9 @@ def run_engine(stores: Stores, servers: dict[str, int], events: list[SyncEvent],
     are published at ``pace`` per second.
 
     Workers are `argo sync worker` processes (as in production), so they do not share
-    this process's interpreter lock with the publisher or each other.
+    this process's interpreter lock with the publisher or each other; ``prelude``
+    (Python) runs in them first (`NO_BATON`). They keep each batch's spans, so the
+    phase says where the time went (`print_breakdown`).
     """
     settings = dict(batch_size=500, batch_max=2000, latency_samples=len(events),
                     similar_k=similar_k, claim_idle_ms=30_000)
@@ -106,9 +118,9 @@ def run_engine(stores: Stores, servers: dict[str, int], events: list[SyncEvent],
     engine = SyncEngine(stores, HashingEmbedder(DIM), cfg)
     engine.setup()
     env = {**os.environ, "ARGO_DATA_DIR": str(data_dir), "ARGO_EMBEDDING_PROVIDER": "hashing",
-           "ARGO_SYNC_NAMESPACE": cfg.namespace, "PYTHONWARNINGS": QUIET,
+           "ARGO_SYNC_NAMESPACE": cfg.namespace, "PYTHONWARNINGS": QUIET, ENV_FLAG: "1",
            **{f"ARGO_SYNC_{k.upper()}": str(v) for k, v in settings.items()}}
-    code = "from argo_agents.cli.sync_commands import sync_app; sync_app(['worker'])"
+    code = prelude + "from argo_agents.cli.sync_commands import sync_app; sync_app(['worker'])"
     procs = [subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE,
                               text=True, start_new_session=True) for _ in range(workers)]
     try:
@@ -140,10 +152,60 @@ def run_engine(stores: Stores, servers: dict[str, int], events: list[SyncEvent],
                                                            len(events)))
     status = engine.status()
     assert status.processed == len(events) and status.dead_letters == 0, status
+    spans = engine.ctx.metrics.spans(len(events))
     engine.reset()
     p95 = statistics.quantiles(lat, n=20)[18] if len(lat) > 1 else None
     return Phase(len(events) / elapsed, statistics.median(lat) if lat else None, p95, cpu,
-                 status.retries, status.failures)
+                 status.retries, status.failures, spans)
+
+
+def print_latency(label: str, phase: Phase, events: int) -> None:
+    """A latency phase: the engine's own p50/p95, where the time went, CPU per part."""
+    print(f"  {label}: p50 {phase.p50_ms or 0:.0f} ms   p95 {phase.p95_ms or 0:.0f} ms "
+          f"(target ≤ 250 ms)   retries {phase.retries}")
+    print_breakdown(phase.spans)
+    print("\n".join(report(phase.cpu, events)))
+
+
+def print_breakdown(spans: list[BatchSpans]) -> None:
+    """Where publish→applied time goes (see `argo_agents.sync.spans`), and what the tail is."""
+    parts = timing.breakdown(spans)
+    if not parts["total"]:
+        return
+    slow, typical = timing.tail_profile(parts, 95)
+    stores = [k for k in parts if k not in ("total", *PHASES)]
+    print("    where the time goes, ms per event (stores write in parallel: 'writes' is the "
+          "slowest; vector then similar):")
+    print(f"      {'':12} {'p50':>7} {'p95':>7} {'p99':>7}   {'slowest 5 %':>11} "
+          f"{'fastest half':>12}  (means)")
+    for k in ("total", *PHASES[:-1], *stores, PHASES[-1]):
+        p50, p95, p99 = timing.percentiles(parts[k])
+        label = ("  " + k) if k in stores else k
+        print(f"      {label:12} {p50:7.0f} {p95:7.0f} {p99:7.0f}   {slow[k]:11.0f} "
+              f"{typical[k]:12.0f}")
+    extra = {k: slow[k] - typical[k] for k in PHASES}
+    worst = max(extra, key=lambda k: extra[k])
+    gap = slow["total"] - typical["total"]
+    line = (f"    the tail: the slowest 5 % take {gap:.0f} ms longer than the fastest half; "
+            f"{worst} accounts for {extra[worst]:.0f} ms of it ({extra[worst] / gap:.0%})"
+            if gap > 0 else "    the tail: none")
+    if worst == "writes" and stores:
+        store = max(stores, key=lambda k: slow[k] - typical[k])
+        line += f", most of it {store} (+{slow[store] - typical[store]:.0f} ms)"
+    print(line)
+    sizes = sorted(len(b.published_ms) for b in spans)
+    windows = sorted((b.apply_ms, b.written_ms) for b in spans
+                     if b.apply_ms is not None and b.written_ms is not None)
+    overlapping, last_end = 0, float("-inf")
+    for i, (start, end) in enumerate(windows):  # writing while another batch was writing
+        later = i + 1 < len(windows) and windows[i + 1][0] < end
+        overlapping += start < last_end or later
+        last_end = max(last_end, end)
+    retried = [b for b in spans if b.retries]
+    print(f"    {len(sizes)} batches: events per batch p50 {statistics.median(sizes):.0f}, "
+          f"p95 {timing.percentiles(sizes, (95,))[0]:.0f}, max {sizes[-1]}; "
+          f"{overlapping} wrote while another batch did; {len(retried)} tried a store again "
+          f"({sum(len(b.published_ms) for b in retried)} events)")
 
 
 def empty_collection(endpoints: Endpoints, entity_type: str) -> None:
@@ -205,6 +267,13 @@ def main() -> None:
                         help="records per store for the raw rates (default: N)")
     parser.add_argument("--data-dir", type=Path, default=None,
                         help="local stack directory (default: a fresh temporary one)")
+    parser.add_argument("--latency-only", action="store_true",
+                        help="only (a) and the half-load latency phase")
+    parser.add_argument("--no-baseline", action="store_true",
+                        help="skip the half-load phase's same-run baseline (no baton)")
+    parser.add_argument("--spans-out", type=Path, default=None,
+                        help="write the half-load phase's batch spans here (JSON lines; "
+                             "the baseline's to the same name + .baseline)")
     args = parser.parse_args()
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="argo-bench-"))
     stack = LocalStack(Settings(_env_file=None, data_dir=data_dir))  # type: ignore[call-arg]
@@ -219,10 +288,26 @@ def main() -> None:
         print(f"(a) {args.n} knowledge events → 4 stores + SIMILAR_TO, {args.workers} workers")
         a = run_engine(stores, servers, knowledge(args.n, run), args.workers, 5, data_dir)
         a.print(args.n)
-        paced = knowledge(min(args.n, 5000), run + "p")
-        lat = run_engine(stores, servers, paced, args.workers, 5, data_dir, pace=a.rate / 2)
-        print(f"    at half that rate ({a.rate / 2:.0f}/s, {len(paced)} events): "
-              f"p50 {lat.p50_ms or 0:.0f} ms   p95 {lat.p95_ms or 0:.0f} ms")
+        half, n_paced = a.rate / 2, min(args.n, 5000)
+        print(f"    at half that rate ({half:.0f}/s, {n_paced} events), publish → applied:")
+        base = None
+        if not args.no_baseline:  # first: the collection grows, so this favours the baseline
+            base = run_engine(stores, servers, knowledge(n_paced, run + "q"), args.workers, 5,
+                              data_dir, pace=half, prelude=NO_BATON)
+            print_latency("baseline, workers without the baton", base, n_paced)
+        lat = run_engine(stores, servers, knowledge(n_paced, run + "p"), args.workers, 5,
+                         data_dir, pace=half)
+        print_latency("the engine as it is", lat, n_paced)
+        if base and base.p95_ms and base.p50_ms and lat.p95_ms and lat.p50_ms:
+            print(f"    vs the baseline: p50 {lat.p50_ms / base.p50_ms:.2f}x, "
+                  f"p95 {lat.p95_ms / base.p95_ms:.2f}x")
+        if args.spans_out:  # JSON lines, oldest batch first; the baseline's beside them
+            for path, phase in ((args.spans_out, lat), (args.spans_out.with_suffix(
+                    ".baseline" + args.spans_out.suffix), base)):
+                if phase:
+                    path.write_bytes(b"\n".join(b.encode() for b in reversed(phase.spans)))
+        if args.latency_only:
+            return
         print("(a′) the same without SIMILAR_TO edges")
         empty_collection(endpoints, "knowledge")
         a0 = run_engine(stores, servers, knowledge(args.n, run + "x"), args.workers, 0,

@@ -4,7 +4,8 @@ Workers add to them after each batch (two round trips); `status` reads them
 back. Latency is measured from the outbox entry's id (the publish time Redis
 stamped) to the moment the event was applied everywhere, so it includes
 queueing, which is what a user waits for. Warnings follow the digest: error
-rate over 10 %, latency over 1 s.
+rate over 10 %, latency over 1 s. With ``ARGO_SYNC_SPANS=1`` workers also keep
+each batch's timeline (`spans`), which says where that latency goes.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from argo_agents.sync.config import SyncConfig
 from argo_agents.sync.keys import Keys
 from argo_agents.sync.matrix import STORES
 from argo_agents.sync.reports import StoreStatus, SyncStatus
+from argo_agents.sync.spans import BatchSpans
 
 WINDOW_S = 60.0
 
@@ -39,15 +41,35 @@ class Metrics:
         for store, lat in store_latencies_ms.items():
             if lat:
                 state[f"{store}:ok_ms"] = str(now_ms)
+        if store_errors:  # rare: when did each failing store's current streak start?
+            fields = [f"{s}:{k}" for s in store_errors for k in ("ok_ms", "failing_ms")]
+            known = dict(zip(fields, self.redis.hget_fields(self.keys.store_state, fields),
+                             strict=True))
         for store, err in store_errors.items():
             state[f"{store}:error"] = err[:300]
             state[f"{store}:error_ms"] = str(now_ms)
+            if int(known[f"{store}:failing_ms"] or 0) <= int(known[f"{store}:ok_ms"] or 0):
+                state[f"{store}:failing_ms"] = str(now_ms)
         self.redis.hset_many({self.keys.store_state: state},
                              incr={self.keys.metrics: {k: v for k, v in counters.items() if v}})
         lists: dict[str, list[Any]] = {self.keys.latencies(): list(latencies_ms),
                  self.keys.batches: [f"{now_ms},{events},{errors},{seconds:.4f}"]}
         lists.update({self.keys.latencies(s): list(v) for s, v in store_latencies_ms.items()})
         self.redis.push_capped(lists, self.config.latency_samples)
+
+    @property
+    def spans_key(self) -> str:
+        """List of recent batches' spans (`spans.BatchSpans`), when workers keep them."""
+        return f"{self.keys.prefix}:spans"
+
+    def record_spans(self, spans: BatchSpans) -> None:
+        """Keep one batch's spans (capped at ``latency_samples`` batches)."""
+        self.redis.push_capped({self.spans_key: [spans.encode()]}, self.config.latency_samples)
+
+    def spans(self, count: int | None = None) -> list[BatchSpans]:
+        """The newest ``count`` batches' spans (default ``latency_samples``), newest first."""
+        raw = self.redis.lrange(self.spans_key, count or self.config.latency_samples)
+        return [BatchSpans.decode(v) for v in raw]
 
     def status(self, *, outbox: int, in_flight: int, dead_letters: int, parked: int
                ) -> SyncStatus:
@@ -75,10 +97,13 @@ class Metrics:
         for store in STORES:
             ok_ms = int(state.get(f"{store}:ok_ms", 0) or 0)
             err_ms = int(state.get(f"{store}:error_ms", 0) or 0)
+            # a store that has failed since its last success lags from its first failure
+            since = int(state.get(f"{store}:failing_ms", 0) or 0) if err_ms > ok_ms else 0
+            since = min(since, ok_ms) if since and ok_ms else since or ok_ms
             s.stores[store] = StoreStatus(
                 applied=counters.get(f"applied:{store}", 0),
                 p95_ms=_percentiles(self.redis.lrange(self.keys.latencies(store), 500))[1],
-                lag_s=round(now - ok_ms / 1000, 1) if outbox and ok_ms else 0.0,
+                lag_s=round(now - since / 1000, 1) if outbox and since else 0.0,
                 last_error=state.get(f"{store}:error", "") if err_ms > ok_ms else "")
         if s.error_rate > self.config.warn_error_rate:
             s.warnings.append(f"error rate {s.error_rate:.0%} over the last minute is above "
