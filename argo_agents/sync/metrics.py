@@ -3,7 +3,7 @@
 Workers add to them after each batch (two round trips); `status` reads them
 back. Latency is measured from the outbox entry's id (the publish time Redis
 stamped) to the moment the event was applied everywhere, so it includes
-queueing, which is what a user waits for. Warnings follow the digest: error
+queueing, which is what a user waits for. Warnings (docs/sync-protocol.md): error
 rate over 10 %, latency over 1 s. With ``ARGO_SYNC_SPANS=1`` workers also keep
 each batch's timeline (`spans`), which says where that latency goes.
 """
