@@ -36,8 +36,7 @@ from argo_agents.orchestrator.errors import (
 from argo_agents.orchestrator.graph import build_orchestrator
 from argo_agents.orchestrator.planning_nodes import validate_goal_input
 
-RunStatus = Literal["awaiting_approval", "running", "stalled", "completed", "failed",
-                    "rejected"]
+RunStatus = Literal["awaiting_approval", "running", "stalled", "completed", "failed", "rejected"]
 Progress = Callable[[str, dict[str, Any]], None]
 """Called with (node name, its state update) as the run advances."""
 
@@ -65,8 +64,13 @@ class GoalRun(BaseModel):
 class Argo:
     """ARGO's orchestrator with a durable checkpointer and the four stores."""
 
-    def __init__(self, settings: Settings | None = None, *, services: Services | None = None,
-                 context: Context | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        services: Services | None = None,
+        context: Context | None = None,
+    ) -> None:
         self.settings = settings or (services.settings if services else Settings())
         self._services = services
         self._owns_stack = False
@@ -109,9 +113,15 @@ class Argo:
         self.close()
 
     # ---- async API -------------------------------------------------------------------
-    async def asubmit_goal(self, text: str, *, budget_usd: float | None = None,
-                           director: str | None = None, thread_id: str | None = None,
-                           progress: Progress | None = None) -> GoalRun:
+    async def asubmit_goal(
+        self,
+        text: str,
+        *,
+        budget_usd: float | None = None,
+        director: str | None = None,
+        thread_id: str | None = None,
+        progress: Progress | None = None,
+    ) -> GoalRun:
         """Plan and run a goal until it completes or pauses for approval."""
         goal = validate_goal_input(text, budget_usd, director)
         if thread_id is not None:
@@ -130,21 +140,32 @@ class Argo:
             raise ThreadBusyError(
                 f"thread {thread_id} has a run that is {run.status.replace('_', ' ')} "
                 f"({run.goal!r}); finish it first (`argo approve {thread_id}`, or `argo continue "
-                f"{thread_id}` if it stalled), or submit the new goal without a thread id")
+                f"{thread_id}` if it stalled), or submit the new goal without a thread id"
+            )
 
-    async def aresume(self, thread_id: str, decisions: Mapping[str, Any], *,
-                      director: str | None = None, reason: str = "",
-                      allow_over_budget: bool = False,
-                      progress: Progress | None = None) -> GoalRun:
+    async def aresume(
+        self,
+        thread_id: str,
+        decisions: Mapping[str, Any],
+        *,
+        director: str | None = None,
+        reason: str = "",
+        allow_over_budget: bool = False,
+        progress: Progress | None = None,
+    ) -> GoalRun:
         """Decide pending approvals (`approve`, `reject` or `{"edit": {...}}` per step)."""
         from langgraph.types import Command
 
         run = await self.aget_run(thread_id)
         if run.status != "awaiting_approval":
             raise NotAwaitingApprovalError(
-                f"run {thread_id} is {run.status}, not awaiting approval; nothing to resume")
-        value: dict[str, Any] = {"decisions": dict(decisions), "reason": reason,
-                                 "allow_over_budget": allow_over_budget}
+                f"run {thread_id} is {run.status}, not awaiting approval; nothing to resume"
+            )
+        value: dict[str, Any] = {
+            "decisions": dict(decisions),
+            "reason": reason,
+            "allow_over_budget": allow_over_budget,
+        }
         if director:
             value["director"] = director
         pending = [ApprovalRequest.model_validate(p) for p in run.pending_approvals]
@@ -154,17 +175,16 @@ class Argo:
             raise InvalidResumeError(after.errors["approval"])  # the gate refused it
         return after
 
-    async def acontinue_run(self, thread_id: str, *,
-                            progress: Progress | None = None) -> GoalRun:
+    async def acontinue_run(self, thread_id: str, *, progress: Progress | None = None) -> GoalRun:
         """Carry on a run that stopped on an error (e.g. Redis down while its outcome was
         written): its nodes run again from where it stopped, republishing nothing twice."""
         run = await self.aget_run(thread_id)
         if run.status == "awaiting_approval":
             raise RunNotContinuableError(
-                f"run {thread_id} is waiting for the Director: resume it with decisions")
+                f"run {thread_id} is waiting for the Director: resume it with decisions"
+            )
         if run.status not in ("stalled", "running"):
-            raise RunNotContinuableError(f"run {thread_id} is {run.status}; nothing to "
-                                         "continue")
+            raise RunNotContinuableError(f"run {thread_id} is {run.status}; nothing to continue")
         return await self._run(thread_id, None, progress)
 
     async def aget_run(self, thread_id: str) -> GoalRun:
@@ -173,8 +193,10 @@ class Argo:
             graph = self._builder.compile(checkpointer=saver)
             snapshot = await graph.aget_state({"configurable": {"thread_id": thread_id}})
         if not snapshot.values:
-            raise RunNotFoundError(f"no run with thread id {thread_id!r} in "
-                                   f"{self.settings.checkpoint_url or self.settings.data_dir}")
+            raise RunNotFoundError(
+                f"no run with thread id {thread_id!r} in "
+                f"{self.settings.checkpoint_url or self.settings.data_dir}"
+            )
         return _to_run(thread_id, snapshot)
 
     async def _run(self, thread_id: str, payload: Any, progress: Progress | None) -> GoalRun:
@@ -182,7 +204,8 @@ class Argo:
         async with open_checkpointer(self.settings) as saver:
             graph = self._builder.compile(checkpointer=saver)
             async for chunk in graph.astream(  # type: ignore[call-overload]
-                    payload, config, context=self.context, stream_mode="updates"):
+                payload, config, context=self.context, stream_mode="updates"
+            ):
                 for node, update in chunk.items():
                     if progress is not None and isinstance(update, dict):
                         progress(node, update)
@@ -225,11 +248,18 @@ def _to_run(thread_id: str, snapshot: Any) -> GoalRun:
             status = "stalled"  # a node raised: `continue_run` carries it on
             errors["run"] = f"{failed[0].name}: {failed[0].error}"
     return GoalRun(
-        thread_id=thread_id, status=status, goal=values.get("goal", ""),  # type: ignore[arg-type]
-        goal_id=values.get("goal_id", ""), run_id=values.get("run_id", ""),
+        thread_id=thread_id,
+        status=status,
+        goal=values.get("goal", ""),  # type: ignore[arg-type]
+        goal_id=values.get("goal_id", ""),
+        run_id=values.get("run_id", ""),
         pending_approvals=pending,
-        plan=values.get("plan") or {}, assignments=values.get("assignments") or {},
-        step_status=values.get("step_status") or {}, results=values.get("results") or {},
+        plan=values.get("plan") or {},
+        assignments=values.get("assignments") or {},
+        step_status=values.get("step_status") or {},
+        results=values.get("results") or {},
         approval_ledger=values.get("approval_ledger") or [],
-        integration=values.get("integration") or {}, sync_receipt=values.get("sync_receipt") or {},
-        errors=errors)
+        integration=values.get("integration") or {},
+        sync_receipt=values.get("sync_receipt") or {},
+        errors=errors,
+    )

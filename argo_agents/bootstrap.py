@@ -27,7 +27,6 @@ log = logging.getLogger(__name__)
 __all__ = ["Services", "ServicesProvider", "build_services", "default_services"]
 
 
-
 def make_chat_model(settings: Settings) -> BaseChatModel | None:
     """`ChatOpenAI` on any OpenAI-compatible endpoint when configured; else None (offline)."""
     if not settings.llm_configured:
@@ -54,8 +53,11 @@ def resolve_endpoints(settings: Settings) -> Endpoints:
 
     stack = LocalStack(settings)
     if missing := stack.not_running():
-        log.warning("ARGO: starting the embedded local stack under %s (first use): %s",
-                    stack.root, ", ".join(missing))
+        log.warning(
+            "ARGO: starting the embedded local stack under %s (first use): %s",
+            stack.root,
+            ", ".join(missing),
+        )
         return stack.up(progress=log.warning)
     return stack.endpoints()
 
@@ -88,12 +90,16 @@ def build_services(
         engine=engine,
         embedder=embedder,
         model=make_chat_model(settings) if model == "auto" else model,  # type: ignore[arg-type]
-        registry=registry or (AgentRegistry.from_spec(settings.agents) if settings.agents
-                              else AgentRegistry.default()),
-        policy=policy or ApprovalPolicy(
+        registry=registry
+        or (
+            AgentRegistry.from_spec(settings.agents) if settings.agents else AgentRegistry.default()
+        ),
+        policy=policy
+        or ApprovalPolicy(
             budget_threshold_usd=settings.approval_budget_threshold_usd,
             plan_threshold_usd=settings.approval_plan_threshold_usd,
-            gated_categories=frozenset(settings.approval_gated_categories)),
+            gated_categories=frozenset(settings.approval_gated_categories),
+        ),
     )
 
 
@@ -121,9 +127,11 @@ def attach_agents(services: Services) -> Services:
         from argo_agents.agents.tools import AgentTools
 
         def tools() -> AgentTools:
-            return AgentTools(stores=services.stores, embedder=services.embedder,
-                              model=services.model)
+            return AgentTools(
+                stores=services.stores, embedder=services.embedder, model=services.model
+            )
 
         services.agent_graphs = {
-            kind: build_agent_graph(kind, tools).compile(name=kind) for kind in AGENT_KINDS}
+            kind: build_agent_graph(kind, tools).compile(name=kind) for kind in AGENT_KINDS
+        }
     return services

@@ -49,8 +49,10 @@ class CpuMeter:
 
     def read(self) -> dict[str, float]:
         """Current CPU seconds per part."""
-        return {**{n: sum(map(group_cpu_s, groups)) for n, groups in self.parts.items()},
-                self.this: own_cpu_s()}
+        return {
+            **{n: sum(map(group_cpu_s, groups)) for n, groups in self.parts.items()},
+            self.this: own_cpu_s(),
+        }
 
     def used(self) -> dict[str, float]:
         """CPU seconds per part since construction."""
@@ -63,9 +65,13 @@ def report(used: Mapping[str, float], events: int, cores: int | None = None) -> 
     cores = cores or os.cpu_count() or 1
     per = {n: 1000 * s / events for n, s in used.items() if s > 0}
     total = sum(per.values())
-    lines = ["    CPU per event: " + ", ".join(
-        f"{n} {ms:.2f} ms" for n, ms in sorted(per.items(), key=lambda kv: -kv[1]))]
+    lines = [
+        "    CPU per event: "
+        + ", ".join(f"{n} {ms:.2f} ms" for n, ms in sorted(per.items(), key=lambda kv: -kv[1]))
+    ]
     if total:
-        lines.append(f"    = {total:.2f} ms of CPU per event → at most "
-                     f"{cores * 1000 / total:.0f} events/s on {cores} cores")
+        lines.append(
+            f"    = {total:.2f} ms of CPU per event → at most "
+            f"{cores * 1000 / total:.0f} events/s on {cores} cores"
+        )
     return lines

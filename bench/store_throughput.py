@@ -31,30 +31,61 @@ warnings.filterwarnings("ignore", category=FutureWarning)  # google-api-core's P
 def make_records(store: str, n: int, run: str, vectors: list[list[float]]) -> list[Any]:
     now = datetime.now(UTC)
     if store == "redis":
-        return [CacheEntry(f"bench:{run}:{i}", {"i": i, "text": f"value {i}"}, 1, "h", 600)
-                for i in range(n)]
+        return [
+            CacheEntry(f"bench:{run}:{i}", {"i": i, "text": f"value {i}"}, 1, "h", 600)
+            for i in range(n)
+        ]
     if store == "neo4j":
-        return [NodeRecord("BenchNode", f"{run}-{i}", 1, "h", {"i": i, "title": f"node {i}"})
-                for i in range(n)]
+        return [
+            NodeRecord("BenchNode", f"{run}-{i}", 1, "h", {"i": i, "title": f"node {i}"})
+            for i in range(n)
+        ]
     if store == "bigquery":
-        return [WarehouseRow("events", f"{run}-{i}:1", {
-            "id": f"{run}-{i}", "version": 1, "hash": "h", "entity_type": "bench",
-            "operation": "upsert", "source": "bench", "timestamp": now,
-            "content": {"i": i}, "event_type": "bench"}) for i in range(n)]
-    return [VectorRecord(f"bench{run[:8]}", f"{run}-{i}", 1, "h", f"document {i}",
-                         vectors[i % len(vectors)], {"i": i}) for i in range(n)]
+        return [
+            WarehouseRow(
+                "events",
+                f"{run}-{i}:1",
+                {
+                    "id": f"{run}-{i}",
+                    "version": 1,
+                    "hash": "h",
+                    "entity_type": "bench",
+                    "operation": "upsert",
+                    "source": "bench",
+                    "timestamp": now,
+                    "content": {"i": i},
+                    "event_type": "bench",
+                },
+            )
+            for i in range(n)
+        ]
+    return [
+        VectorRecord(
+            f"bench{run[:8]}",
+            f"{run}-{i}",
+            1,
+            "h",
+            f"document {i}",
+            vectors[i % len(vectors)],
+            {"i": i},
+        )
+        for i in range(n)
+    ]
 
 
 def writer(stores: Stores, store: str) -> Callable[[Sequence[Any]], object]:
-    return {"redis": stores.cache.put_many, "neo4j": stores.graph.upsert_nodes,
-            "bigquery": stores.warehouse.insert_rows, "chroma": stores.vectors.upsert}[store]
+    return {
+        "redis": stores.cache.put_many,
+        "neo4j": stores.graph.upsert_nodes,
+        "bigquery": stores.warehouse.insert_rows,
+        "chroma": stores.vectors.upsert,
+    }[store]
 
 
-def timed_writes(write: Callable[[Sequence[Any]], object], records: list[Any],
-                 batch: int) -> float:
+def timed_writes(write: Callable[[Sequence[Any]], object], records: list[Any], batch: int) -> float:
     start = time.perf_counter()
     for i in range(0, len(records), batch):
-        write(records[i:i + batch])
+        write(records[i : i + batch])
     return time.perf_counter() - start
 
 

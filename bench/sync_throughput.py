@@ -69,38 +69,67 @@ class Phase:
     spans: list[BatchSpans] = field(default_factory=list)  # each batch's timeline
 
     def print(self, events: int) -> None:
-        print(f"    {self.rate:8.0f} events/s   p50 {self.p50_ms or 0:.0f} ms   "
-              f"p95 {self.p95_ms or 0:.0f} ms   retries {self.retries}   "
-              f"failures {self.failures}")
+        print(
+            f"    {self.rate:8.0f} events/s   p50 {self.p50_ms or 0:.0f} ms   "
+            f"p95 {self.p95_ms or 0:.0f} ms   retries {self.retries}   "
+            f"failures {self.failures}"
+        )
         print("\n".join(report(self.cpu, events)))
 
 
 def knowledge(n: int, run: str) -> list[SyncEvent]:
     rnd = random.Random(1)
-    return [SyncEvent(entity_type="knowledge", entity_id=f"{run}-k{i}",
-                      data={"text": f"knowledge {i}: caching policy {i % 97} for service "
-                                    f"{i % 13}",
-                            "embedding": [rnd.gauss(0, 1) for _ in range(DIM)]})
-            for i in range(n)]
+    return [
+        SyncEvent(
+            entity_type="knowledge",
+            entity_id=f"{run}-k{i}",
+            data={
+                "text": f"knowledge {i}: caching policy {i % 97} for service {i % 13}",
+                "embedding": [rnd.gauss(0, 1) for _ in range(DIM)],
+            },
+        )
+        for i in range(n)
+    ]
 
 
 def activities(n: int, run: str) -> list[SyncEvent]:
     out = []
     for i in range(n):
         if i % 2:
-            out.append(SyncEvent(entity_type="metric", entity_id=f"{run}-m{i}",
-                                 data={"name": "latency_ms", "value": i * 0.5}))
+            out.append(
+                SyncEvent(
+                    entity_type="metric",
+                    entity_id=f"{run}-m{i}",
+                    data={"name": "latency_ms", "value": i * 0.5},
+                )
+            )
         else:
-            out.append(SyncEvent(entity_type="agent_activity", entity_id=f"{run}-a{i}",
-                                 data={"agent_id": f"agent-{i % 5}", "task_id": f"t{i}",
-                                       "activity_type": "analysis", "success": True,
-                                       "duration_s": 1.25}))
+            out.append(
+                SyncEvent(
+                    entity_type="agent_activity",
+                    entity_id=f"{run}-a{i}",
+                    data={
+                        "agent_id": f"agent-{i % 5}",
+                        "task_id": f"t{i}",
+                        "activity_type": "analysis",
+                        "success": True,
+                        "duration_s": 1.25,
+                    },
+                )
+            )
     return out
 
 
-def run_engine(stores: Stores, servers: dict[str, int], events: list[SyncEvent], workers: int,
-               similar_k: int, data_dir: Path, pace: float | None = None,
-               prelude: str = "") -> Phase:
+def run_engine(
+    stores: Stores,
+    servers: dict[str, int],
+    events: list[SyncEvent],
+    workers: int,
+    similar_k: int,
+    data_dir: Path,
+    pace: float | None = None,
+    prelude: str = "",
+) -> Phase:
     """Fully-applied events/s, p50/p95 latency (ms) and CPU per part, through the engine.
 
     Without ``pace`` the publisher keeps up to `BACKLOG_CAP` entries waiting (the
@@ -112,33 +141,54 @@ def run_engine(stores: Stores, servers: dict[str, int], events: list[SyncEvent],
     (Python) runs in them first (`NO_BATON`). They keep each batch's spans, so the
     phase says where the time went (`print_breakdown`).
     """
-    settings = dict(batch_size=500, batch_max=2000, latency_samples=len(events),
-                    similar_k=similar_k, claim_idle_ms=30_000)
+    settings = dict(
+        batch_size=500,
+        batch_max=2000,
+        latency_samples=len(events),
+        similar_k=similar_k,
+        claim_idle_ms=30_000,
+    )
     cfg = SyncConfig(namespace=f"bench:{uuid.uuid4().hex[:8]}", **settings)
     engine = SyncEngine(stores, HashingEmbedder(DIM), cfg)
     engine.setup()
-    env = {**os.environ, "ARGO_DATA_DIR": str(data_dir), "ARGO_EMBEDDING_PROVIDER": "hashing",
-           "ARGO_SYNC_NAMESPACE": cfg.namespace, "PYTHONWARNINGS": QUIET, ENV_FLAG: "1",
-           **{f"ARGO_SYNC_{k.upper()}": str(v) for k, v in settings.items()}}
+    env = {
+        **os.environ,
+        "ARGO_DATA_DIR": str(data_dir),
+        "ARGO_EMBEDDING_PROVIDER": "hashing",
+        "ARGO_SYNC_NAMESPACE": cfg.namespace,
+        "PYTHONWARNINGS": QUIET,
+        ENV_FLAG: "1",
+        **{f"ARGO_SYNC_{k.upper()}": str(v) for k, v in settings.items()},
+    }
     code = prelude + "from argo_agents.cli.sync_commands import sync_app; sync_app(['worker'])"
-    procs = [subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE,
-                              text=True, start_new_session=True) for _ in range(workers)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", code],
+            env=env,
+            stdout=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
+        for _ in range(workers)
+    ]
     try:
         for p in procs:  # each worker says "sync worker <name> on namespace …" when ready
             assert p.stdout is not None and "sync worker" in p.stdout.readline()
-        meter = CpuMeter({**{n: [pid] for n, pid in servers.items()},
-                          "sync workers": [p.pid for p in procs]}, this="publisher")
+        meter = CpuMeter(
+            {**{n: [pid] for n, pid in servers.items()}, "sync workers": [p.pid for p in procs]},
+            this="publisher",
+        )
         t0 = time.monotonic()
         if pace:  # a steady flow below capacity: latency is then the engine's own
             step = max(1, int(pace / 20))  # 20 publishes a second
             for i, start in enumerate(range(0, len(events), step)):
                 time.sleep(max(0.0, t0 + i * step / pace - time.monotonic()))
-                engine.publish(events[start:start + step])
+                engine.publish(events[start : start + step])
         else:
             for start in range(0, len(events), 500):
                 while engine.ctx.outbox.sizes()[0] > BACKLOG_CAP:
                     time.sleep(0.01)
-                engine.publish(events[start:start + 500])
+                engine.publish(events[start : start + 500])
         while engine.ctx.outbox.sizes()[0]:
             time.sleep(0.02)
         elapsed = time.monotonic() - t0
@@ -148,21 +198,31 @@ def run_engine(stores: Stores, servers: dict[str, int], events: list[SyncEvent],
             p.send_signal(signal.SIGTERM)
         for p in procs:
             p.wait(timeout=60)
-    lat = sorted(float(x) for x in engine.ctx.redis.lrange(engine.ctx.keys.latencies(),
-                                                           len(events)))
+    lat = sorted(
+        float(x) for x in engine.ctx.redis.lrange(engine.ctx.keys.latencies(), len(events))
+    )
     status = engine.status()
     assert status.processed == len(events) and status.dead_letters == 0, status
     spans = engine.ctx.metrics.spans(len(events))
     engine.reset()
     p95 = statistics.quantiles(lat, n=20)[18] if len(lat) > 1 else None
-    return Phase(len(events) / elapsed, statistics.median(lat) if lat else None, p95, cpu,
-                 status.retries, status.failures, spans)
+    return Phase(
+        len(events) / elapsed,
+        statistics.median(lat) if lat else None,
+        p95,
+        cpu,
+        status.retries,
+        status.failures,
+        spans,
+    )
 
 
 def print_latency(label: str, phase: Phase, events: int) -> None:
     """A latency phase: the engine's own p50/p95, where the time went, CPU per part."""
-    print(f"  {label}: p50 {phase.p50_ms or 0:.0f} ms   p95 {phase.p95_ms or 0:.0f} ms "
-          f"(target ≤ 250 ms)   retries {phase.retries}")
+    print(
+        f"  {label}: p50 {phase.p50_ms or 0:.0f} ms   p95 {phase.p95_ms or 0:.0f} ms "
+        f"(target ≤ 250 ms)   retries {phase.retries}"
+    )
     print_breakdown(phase.spans)
     print("\n".join(report(phase.cpu, events)))
 
@@ -174,38 +234,52 @@ def print_breakdown(spans: list[BatchSpans]) -> None:
         return
     slow, typical = timing.tail_profile(parts, 95)
     stores = [k for k in parts if k not in ("total", *PHASES)]
-    print("    where the time goes, ms per event (stores write in parallel: 'writes' is the "
-          "slowest; vector then similar):")
-    print(f"      {'':12} {'p50':>7} {'p95':>7} {'p99':>7}   {'slowest 5 %':>11} "
-          f"{'fastest half':>12}  (means)")
+    print(
+        "    where the time goes, ms per event (stores write in parallel: 'writes' is the "
+        "slowest; vector then similar):"
+    )
+    print(
+        f"      {'':12} {'p50':>7} {'p95':>7} {'p99':>7}   {'slowest 5 %':>11} "
+        f"{'fastest half':>12}  (means)"
+    )
     for k in ("total", *PHASES[:-1], *stores, PHASES[-1]):
         p50, p95, p99 = timing.percentiles(parts[k])
         label = ("  " + k) if k in stores else k
-        print(f"      {label:12} {p50:7.0f} {p95:7.0f} {p99:7.0f}   {slow[k]:11.0f} "
-              f"{typical[k]:12.0f}")
+        print(
+            f"      {label:12} {p50:7.0f} {p95:7.0f} {p99:7.0f}   {slow[k]:11.0f} "
+            f"{typical[k]:12.0f}"
+        )
     extra = {k: slow[k] - typical[k] for k in PHASES}
     worst = max(extra, key=lambda k: extra[k])
     gap = slow["total"] - typical["total"]
-    line = (f"    the tail: the slowest 5 % take {gap:.0f} ms longer than the fastest half; "
-            f"{worst} accounts for {extra[worst]:.0f} ms of it ({extra[worst] / gap:.0%})"
-            if gap > 0 else "    the tail: none")
+    line = (
+        f"    the tail: the slowest 5 % take {gap:.0f} ms longer than the fastest half; "
+        f"{worst} accounts for {extra[worst]:.0f} ms of it ({extra[worst] / gap:.0%})"
+        if gap > 0
+        else "    the tail: none"
+    )
     if worst == "writes" and stores:
         store = max(stores, key=lambda k: slow[k] - typical[k])
         line += f", most of it {store} (+{slow[store] - typical[store]:.0f} ms)"
     print(line)
     sizes = sorted(len(b.published_ms) for b in spans)
-    windows = sorted((b.apply_ms, b.written_ms) for b in spans
-                     if b.apply_ms is not None and b.written_ms is not None)
+    windows = sorted(
+        (b.apply_ms, b.written_ms)
+        for b in spans
+        if b.apply_ms is not None and b.written_ms is not None
+    )
     overlapping, last_end = 0, float("-inf")
     for i, (start, end) in enumerate(windows):  # writing while another batch was writing
         later = i + 1 < len(windows) and windows[i + 1][0] < end
         overlapping += start < last_end or later
         last_end = max(last_end, end)
     retried = [b for b in spans if b.retries]
-    print(f"    {len(sizes)} batches: events per batch p50 {statistics.median(sizes):.0f}, "
-          f"p95 {timing.percentiles(sizes, (95,))[0]:.0f}, max {sizes[-1]}; "
-          f"{overlapping} wrote while another batch did; {len(retried)} tried a store again "
-          f"({sum(len(b.published_ms) for b in retried)} events)")
+    print(
+        f"    {len(sizes)} batches: events per batch p50 {statistics.median(sizes):.0f}, "
+        f"p95 {timing.percentiles(sizes, (95,))[0]:.0f}, max {sizes[-1]}; "
+        f"{overlapping} wrote while another batch did; {len(retried)} tried a store again "
+        f"({sum(len(b.published_ms) for b in retried)} events)"
+    )
 
 
 def empty_collection(endpoints: Endpoints, entity_type: str) -> None:
@@ -216,8 +290,9 @@ def empty_collection(endpoints: Endpoints, entity_type: str) -> None:
         client.delete_collection(vector.PREFIX + entity_type)
 
 
-def raw_rates(stores: Stores, servers: dict[str, int], events: list[SyncEvent]
-              ) -> dict[str, tuple[float, float]]:
+def raw_rates(
+    stores: Stores, servers: dict[str, int], events: list[SyncEvent]
+) -> dict[str, tuple[float, float]]:
     """Each store's own batch-write rate (records/s) alone, with the engine's records,
     and the cores its server kept busy meanwhile."""
     spec = spec_for("knowledge")
@@ -230,8 +305,11 @@ def raw_rates(stores: Stores, servers: dict[str, int], events: list[SyncEvent]
         # A collection of its own: HNSW inserts slow as a collection grows, so the
         # ceiling starts from empty, as (a) did.
         "vector": lambda b: stores.vectors.upsert(
-            [replace(mappers.to_vector(e, e.data["embedding"]), collection=fresh_collection)
-             for e in b]),
+            [
+                replace(mappers.to_vector(e, e.data["embedding"]), collection=fresh_collection)
+                for e in b
+            ]
+        ),
     }
     rates = {}
     for name, write in writes.items():
@@ -239,7 +317,7 @@ def raw_rates(stores: Stores, servers: dict[str, int], events: list[SyncEvent]
         meter = CpuMeter({name: [servers[name]]})
         t0 = time.monotonic()
         for start in range(0, len(fresh), 1000):
-            write(fresh[start:start + 1000])
+            write(fresh[start : start + 1000])
         elapsed = time.monotonic() - t0
         rates[name] = (len(fresh) / elapsed, meter.used()[name] / elapsed)
     return rates
@@ -263,25 +341,40 @@ def main() -> None:
     parser.add_argument("n", type=int)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--naive-sample", type=int, default=200)
-    parser.add_argument("--raw-sample", type=int, default=None,
-                        help="records per store for the raw rates (default: N)")
-    parser.add_argument("--data-dir", type=Path, default=None,
-                        help="local stack directory (default: a fresh temporary one)")
-    parser.add_argument("--latency-only", action="store_true",
-                        help="only (a) and the half-load latency phase")
-    parser.add_argument("--no-baseline", action="store_true",
-                        help="skip the half-load phase's same-run baseline (no baton)")
-    parser.add_argument("--spans-out", type=Path, default=None,
-                        help="write the half-load phase's batch spans here (JSON lines; "
-                             "the baseline's to the same name + .baseline)")
+    parser.add_argument(
+        "--raw-sample",
+        type=int,
+        default=None,
+        help="records per store for the raw rates (default: N)",
+    )
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        help="local stack directory (default: a fresh temporary one)",
+    )
+    parser.add_argument(
+        "--latency-only", action="store_true", help="only (a) and the half-load latency phase"
+    )
+    parser.add_argument(
+        "--no-baseline",
+        action="store_true",
+        help="skip the half-load phase's same-run baseline (no baton)",
+    )
+    parser.add_argument(
+        "--spans-out",
+        type=Path,
+        default=None,
+        help="write the half-load phase's batch spans here (JSON lines; "
+        "the baseline's to the same name + .baseline)",
+    )
     args = parser.parse_args()
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="argo-bench-"))
     stack = LocalStack(Settings(_env_file=None, data_dir=data_dir))  # type: ignore[call-arg]
     print(f"local stack in {data_dir} …")
     endpoints = stack.up()
     # The sync matrix calls the vector store "vector"; the stack calls its server "chroma".
-    servers = {("vector" if s.name == "chroma" else s.name): s.pid
-               for s in stack.status() if s.pid}
+    servers = {("vector" if s.name == "chroma" else s.name): s.pid for s in stack.status() if s.pid}
     stores = open_stores(endpoints, stack.settings)
     run = uuid.uuid4().hex[:6]
     try:
@@ -292,26 +385,38 @@ def main() -> None:
         print(f"    at half that rate ({half:.0f}/s, {n_paced} events), publish → applied:")
         base = None
         if not args.no_baseline:  # first: the collection grows, so this favours the baseline
-            base = run_engine(stores, servers, knowledge(n_paced, run + "q"), args.workers, 5,
-                              data_dir, pace=half, prelude=NO_BATON)
+            base = run_engine(
+                stores,
+                servers,
+                knowledge(n_paced, run + "q"),
+                args.workers,
+                5,
+                data_dir,
+                pace=half,
+                prelude=NO_BATON,
+            )
             print_latency("baseline, workers without the baton", base, n_paced)
-        lat = run_engine(stores, servers, knowledge(n_paced, run + "p"), args.workers, 5,
-                         data_dir, pace=half)
+        lat = run_engine(
+            stores, servers, knowledge(n_paced, run + "p"), args.workers, 5, data_dir, pace=half
+        )
         print_latency("the engine as it is", lat, n_paced)
         if base and base.p95_ms and base.p50_ms and lat.p95_ms and lat.p50_ms:
-            print(f"    vs the baseline: p50 {lat.p50_ms / base.p50_ms:.2f}x, "
-                  f"p95 {lat.p95_ms / base.p95_ms:.2f}x")
+            print(
+                f"    vs the baseline: p50 {lat.p50_ms / base.p50_ms:.2f}x, "
+                f"p95 {lat.p95_ms / base.p95_ms:.2f}x"
+            )
         if args.spans_out:  # JSON lines, oldest batch first; the baseline's beside them
-            for path, phase in ((args.spans_out, lat), (args.spans_out.with_suffix(
-                    ".baseline" + args.spans_out.suffix), base)):
+            for path, phase in (
+                (args.spans_out, lat),
+                (args.spans_out.with_suffix(".baseline" + args.spans_out.suffix), base),
+            ):
                 if phase:
                     path.write_bytes(b"\n".join(b.encode() for b in reversed(phase.spans)))
         if args.latency_only:
             return
         print("(a′) the same without SIMILAR_TO edges")
         empty_collection(endpoints, "knowledge")
-        a0 = run_engine(stores, servers, knowledge(args.n, run + "x"), args.workers, 0,
-                        data_dir)
+        a0 = run_engine(stores, servers, knowledge(args.n, run + "x"), args.workers, 0, data_dir)
         a0.print(args.n)
         print(f"(b) {args.n} activity/metric events → warehouse")
         b = run_engine(stores, servers, activities(args.n, run), args.workers, 5, data_dir)
@@ -326,12 +431,18 @@ def main() -> None:
         ceiling = raw[slowest][0]
         print(f"naive store-by-store baseline ({args.naive_sample} events): {naive:.0f} events/s")
         print("ratios:")
-        print(f"    (a) / slowest raw store ({slowest}): {a.rate / ceiling:.0%} "
-              f"(target ≥ 80 %); (a′): {a0.rate / ceiling:.0%}")
-        print(f"    (a) / naive baseline: {a.rate / naive:.1f}x (target ≥ 10x); "
-              f"(a′): {a0.rate / naive:.1f}x")
-        print(f"    (b) / 5,000 events/s target: {b.rate / 5000:.0%}; "
-              f"(b) / raw bigquery: {b.rate / raw['bigquery'][0]:.0%}")
+        print(
+            f"    (a) / slowest raw store ({slowest}): {a.rate / ceiling:.0%} "
+            f"(target ≥ 80 %); (a′): {a0.rate / ceiling:.0%}"
+        )
+        print(
+            f"    (a) / naive baseline: {a.rate / naive:.1f}x (target ≥ 10x); "
+            f"(a′): {a0.rate / naive:.1f}x"
+        )
+        print(
+            f"    (b) / 5,000 events/s target: {b.rate / 5000:.0%}; "
+            f"(b) / raw bigquery: {b.rate / raw['bigquery'][0]:.0%}"
+        )
     finally:
         stores.close()
         if args.data_dir is None:

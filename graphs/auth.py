@@ -40,16 +40,22 @@ def parse_director_tokens(raw: SecretStr | str | None) -> dict[str, str]:
         parsed = json.loads(text)
     except json.JSONDecodeError as exc:
         # never echo the value: it holds secrets
-        raise ValueError(f"{TOKENS_ENV} is not valid JSON ({exc.msg} at position {exc.pos}); "
-                         f"expected {TOKENS_SHAPE}") from None
+        raise ValueError(
+            f"{TOKENS_ENV} is not valid JSON ({exc.msg} at position {exc.pos}); "
+            f"expected {TOKENS_SHAPE}"
+        ) from None
     if not isinstance(parsed, dict) or not parsed:
-        raise ValueError(f"{TOKENS_ENV} must be a non-empty JSON object {TOKENS_SHAPE}, "
-                         f"got {type(parsed).__name__}")
+        raise ValueError(
+            f"{TOKENS_ENV} must be a non-empty JSON object {TOKENS_SHAPE}, "
+            f"got {type(parsed).__name__}"
+        )
     tokens: dict[str, str] = {}
     for token, name in parsed.items():
         if not token.strip() or not isinstance(name, str) or not name.strip():
-            raise ValueError(f"{TOKENS_ENV}: every token and Director name must be a "
-                             f"non-empty string; expected {TOKENS_SHAPE}")
+            raise ValueError(
+                f"{TOKENS_ENV}: every token and Director name must be a "
+                f"non-empty string; expected {TOKENS_SHAPE}"
+            )
         tokens[token] = name.strip()
     return tokens
 
@@ -82,16 +88,26 @@ async def authenticate(authorization: str | None = None) -> Auth.types.MinimalUs
     """The Director behind the bearer token; anonymous when no tokens are configured."""
     tokens = director_tokens()
     if not tokens:
-        return {"identity": ANONYMOUS, "display_name": ANONYMOUS,
-                "is_authenticated": False, "permissions": []}
+        return {
+            "identity": ANONYMOUS,
+            "display_name": ANONYMOUS,
+            "is_authenticated": False,
+            "permissions": [],
+        }
     token = _bearer(authorization)
     name = _match(token, tokens) if token else None
     if name is None:
         raise Auth.exceptions.HTTPException(
-            status_code=401, detail="a valid Director bearer token is required",
-            headers={"WWW-Authenticate": "Bearer"})
-    return {"identity": name, "display_name": name, "is_authenticated": True,
-            "permissions": ["director"]}
+            status_code=401,
+            detail="a valid Director bearer token is required",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return {
+        "identity": name,
+        "display_name": name,
+        "is_authenticated": True,
+        "permissions": ["director"],
+    }
 
 
 # Fail at server start, not on the first request, when the tokens are malformed.

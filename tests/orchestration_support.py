@@ -30,11 +30,20 @@ class CountingAgents:
             self.calls[step["action"]] += 1
             if step["action"] in self.failing:
                 raise RuntimeError(f"{step['action']} broke")
-            return {"result": {
-                "step_id": step["id"], "agent_id": state["agent_id"], "agent_kind": kind,
-                "summary": f"{kind} did {step['action']} on {state['subject']}",
-                "findings": [f"finding of {step['action']}"], "artefacts": [],
-                "confidence": 0.8, "knowledge": [], "sources": [], "produced_by": "offline"}}
+            return {
+                "result": {
+                    "step_id": step["id"],
+                    "agent_id": state["agent_id"],
+                    "agent_kind": kind,
+                    "summary": f"{kind} did {step['action']} on {state['subject']}",
+                    "findings": [f"finding of {step['action']}"],
+                    "artefacts": [],
+                    "confidence": 0.8,
+                    "knowledge": [],
+                    "sources": [],
+                    "produced_by": "offline",
+                }
+            }
 
         builder = StateGraph(AgentState, input_schema=AgentInput, output_schema=AgentOutput)
         builder.add_node("produce_result", produce)

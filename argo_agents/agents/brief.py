@@ -15,11 +15,23 @@ from argo_agents.agents.models import AgentKind
 from argo_agents.agents.state import AgentState
 from argo_agents.planning.intents import extract_subject
 
-_SCORE_LABEL = {"knowledge": "match", "pattern": "success", "similar_case": "similarity",
-                "previous_step": "confidence", "history": "success", "past_goal": "match"}
-_TYPE_NAME = {"knowledge": "knowledge", "pattern": "pattern", "similar_case": "similar case",
-              "previous_step": "earlier result", "related": "linked node", "history": "history",
-              "past_goal": "past goal"}
+_SCORE_LABEL = {
+    "knowledge": "match",
+    "pattern": "success",
+    "similar_case": "similarity",
+    "previous_step": "confidence",
+    "history": "success",
+    "past_goal": "match",
+}
+_TYPE_NAME = {
+    "knowledge": "knowledge",
+    "pattern": "pattern",
+    "similar_case": "similar case",
+    "previous_step": "earlier result",
+    "related": "linked node",
+    "history": "history",
+    "past_goal": "past goal",
+}
 
 
 @dataclass(frozen=True)
@@ -71,8 +83,9 @@ class Brief:
         """
         items = [e for e in self.evidence if not types or e["type"] in types]
         ranked = sorted(items, key=lambda e: -(e["score"] if e["score"] is not None else 0))
-        firsts = [e for i, e in enumerate(ranked) if e["type"] not in
-                  {x["type"] for x in ranked[:i]}]
+        firsts = [
+            e for i, e in enumerate(ranked) if e["type"] not in {x["type"] for x in ranked[:i]}
+        ]
         chosen = (firsts + [e for e in ranked if e not in firsts])[:limit]
         return sorted(chosen, key=ranked.index)
 
@@ -98,10 +111,17 @@ def make_brief(state: AgentState, kind: AgentKind) -> Brief:
     step = dict(state["step"])
     _, target = extract_subject(state["goal"]) if state["goal"].strip() else ("", None)
     return Brief(
-        kind=kind, goal=state["goal"], goal_id=state["goal_id"], intent=state["intent"],
-        subject=state["subject"], target=target, step=step, agent_id=state["agent_id"],
+        kind=kind,
+        goal=state["goal"],
+        goal_id=state["goal_id"],
+        intent=state["intent"],
+        subject=state["subject"],
+        target=target,
+        step=step,
+        agent_id=state["agent_id"],
         upstream=dict(state.get("upstream") or {}),
-        evidence=list(context.get("evidence", [])), sources=list(context.get("sources", [])),
+        evidence=list(context.get("evidence", [])),
+        sources=list(context.get("sources", [])),
         context=context,
         lens=pick_lens(state["subject"], str(step.get("description", "")), state["goal"]),
     )

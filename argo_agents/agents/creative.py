@@ -32,10 +32,12 @@ def case_title(document: str, metadata: dict[str, Any]) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def _search(g: Gatherer, tools: AgentTools, collection: str, embedding: list[float],
-            goal_id: str) -> list[dict[str, Any]]:
-    hits = g.call(STORE, f"{collection} search", tools.stores.vectors.search, collection,
-                  embedding, k=K)
+def _search(
+    g: Gatherer, tools: AgentTools, collection: str, embedding: list[float], goal_id: str
+) -> list[dict[str, Any]]:
+    hits = g.call(
+        STORE, f"{collection} search", tools.stores.vectors.search, collection, embedding, k=K
+    )
     if hits is None:
         return []
     # This goal's own results reach the agent as upstream input, not as "similar cases".
@@ -44,11 +46,24 @@ def _search(g: Gatherer, tools: AgentTools, collection: str, embedding: list[flo
     cases = []
     for h in kept:
         title = case_title(h.document, h.metadata)
-        g.add("similar_case", h.id, title, store=STORE, score=h.similarity,
-              detail=f"{collection}: {' '.join(h.document.split())[:200]}")
-        cases.append({"collection": collection, "id": h.id, "title": title,
-                      "similarity": round(h.similarity, 3), "document": h.document,
-                      "metadata": h.metadata})
+        g.add(
+            "similar_case",
+            h.id,
+            title,
+            store=STORE,
+            score=h.similarity,
+            detail=f"{collection}: {' '.join(h.document.split())[:200]}",
+        )
+        cases.append(
+            {
+                "collection": collection,
+                "id": h.id,
+                "title": title,
+                "similarity": round(h.similarity, 3),
+                "document": h.document,
+                "metadata": h.metadata,
+            }
+        )
     best = f" (best {max(h.similarity for h in kept):.2f})" if kept else ""
     dropped = len(others) - len(kept)
     weak = f"; {dropped} below {MIN_SIMILARITY}" if dropped else ""

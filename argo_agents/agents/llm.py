@@ -57,8 +57,9 @@ class StepDraft(BaseModel):
 
 def _step_text(b: Brief) -> str:
     s = b.step
-    return (f"{b.step_id}: action {b.action}, category {s.get('category')}\n"
-            f"{s.get('description', '')}")
+    return (
+        f"{b.step_id}: action {b.action}, category {s.get('category')}\n{s.get('description', '')}"
+    )
 
 
 def _upstream_text(b: Brief) -> str:
@@ -67,7 +68,8 @@ def _upstream_text(b: Brief) -> str:
     return "\n".join(
         f"- {sid} ({r.get('agent_kind')}, confidence {r.get('confidence')}): {r.get('summary')}\n"
         + "\n".join(f"  - {f}" for f in r.get("findings", [])[:6])
-        for sid, r in b.upstream.items())
+        for sid, r in b.upstream.items()
+    )
 
 
 def _context_text(b: Brief) -> str:
@@ -81,8 +83,14 @@ def _context_text(b: Brief) -> str:
 def render_agent_prompt(b: Brief) -> str:
     """The system prompt of ``b.kind``'s agent for this step."""
     return render_prompt(
-        f"agent_{b.kind}", goal=b.goal, subject=b.subject, target=b.target or "none stated",
-        step=_step_text(b), upstream=_upstream_text(b), context=_context_text(b))
+        f"agent_{b.kind}",
+        goal=b.goal,
+        subject=b.subject,
+        target=b.target or "none stated",
+        step=_step_text(b),
+        upstream=_upstream_text(b),
+        context=_context_text(b),
+    )
 
 
 def model_name(model: BaseChatModel) -> str:
@@ -94,18 +102,32 @@ def model_name(model: BaseChatModel) -> str:
 
 
 def _to_result(b: Brief, draft: StepDraft, model: BaseChatModel) -> StepResult:
-    knowledge = [KnowledgeItem.for_step(b.goal_id, b.step_id, k.title, k.text,
-                                        k.tags or [b.kind, b.action]) for k in draft.knowledge[:2]]
+    knowledge = [
+        KnowledgeItem.for_step(b.goal_id, b.step_id, k.title, k.text, k.tags or [b.kind, b.action])
+        for k in draft.knowledge[:2]
+    ]
     if not knowledge:  # every result keeps at least its own outcome
-        knowledge = [KnowledgeItem.for_step(
-            b.goal_id, b.step_id, f"{b.action.replace('_', ' ').capitalize()}: {b.subject}",
-            draft.summary + "\n" + "\n".join(f"- {f}" for f in draft.findings[:4]),
-            [b.kind, b.action])]
+        knowledge = [
+            KnowledgeItem.for_step(
+                b.goal_id,
+                b.step_id,
+                f"{b.action.replace('_', ' ').capitalize()}: {b.subject}",
+                draft.summary + "\n" + "\n".join(f"- {f}" for f in draft.findings[:4]),
+                [b.kind, b.action],
+            )
+        ]
     return StepResult(
-        step_id=b.step_id, agent_id=b.agent_id, agent_kind=b.kind, summary=draft.summary,
-        findings=draft.findings, artefacts=[a.model_dump() for a in draft.artefacts],
-        confidence=min(1.0, max(0.0, draft.confidence)), knowledge=knowledge,
-        sources=[*b.sources, f"llm: {model_name(model)}"], produced_by="llm")
+        step_id=b.step_id,
+        agent_id=b.agent_id,
+        agent_kind=b.kind,
+        summary=draft.summary,
+        findings=draft.findings,
+        artefacts=[a.model_dump() for a in draft.artefacts],
+        confidence=min(1.0, max(0.0, draft.confidence)),
+        knowledge=knowledge,
+        sources=[*b.sources, f"llm: {model_name(model)}"],
+        produced_by="llm",
+    )
 
 
 def _errors(exc: ValidationError) -> str:
@@ -119,8 +141,10 @@ def _fallback(b: Brief, reason: str) -> StepResult:
 
 async def aproduce_with_llm(model: BaseChatModel, b: Brief) -> StepResult:
     """The model's result for the step; the offline result (reason in sources) on failure."""
-    messages = [SystemMessage(content=render_agent_prompt(b)),
-                HumanMessage(content=f"Carry out step {b.step_id} and report the result.")]
+    messages = [
+        SystemMessage(content=render_agent_prompt(b)),
+        HumanMessage(content=f"Carry out step {b.step_id} and report the result."),
+    ]
     try:
         raw: Any = await model.with_structured_output(StepDraft).ainvoke(messages)
     except ValidationError as exc:  # the tool-call parser validates the draft itself

@@ -37,18 +37,31 @@ def _title(action: str) -> str:
 
 def knowledge_for(b: Brief, draft: Draft) -> list[KnowledgeItem]:
     """The outcome itself, and the artefact when it holds a reusable list."""
-    tags = list(dict.fromkeys([b.kind, b.action, str(b.step.get("category", "")), b.lens.name,
-                               b.intent]))
+    tags = list(
+        dict.fromkeys([b.kind, b.action, str(b.step.get("category", "")), b.lens.name, b.intent])
+    )
     tags = [t for t in tags if t]
-    items = [KnowledgeItem.for_step(
-        b.goal_id, b.step_id, f"{_title(b.action)}: {b.subject}",
-        draft.summary + "\n" + "\n".join(f"- {f}" for f in draft.findings[:4]), tags)]
+    items = [
+        KnowledgeItem.for_step(
+            b.goal_id,
+            b.step_id,
+            f"{_title(b.action)}: {b.subject}",
+            draft.summary + "\n" + "\n".join(f"- {f}" for f in draft.findings[:4]),
+            tags,
+        )
+    ]
     content = str(draft.artefact.get("content", "")).strip()
     if content.count("\n") >= 1:
         name = str(draft.artefact["name"]).replace("_", " ")
-        items.append(KnowledgeItem.for_step(
-            b.goal_id, b.step_id, f"{name.capitalize()} for {b.subject}", content,
-            [*tags, str(draft.artefact.get("kind", ""))]))
+        items.append(
+            KnowledgeItem.for_step(
+                b.goal_id,
+                b.step_id,
+                f"{name.capitalize()} for {b.subject}",
+                content,
+                [*tags, str(draft.artefact.get("kind", ""))],
+            )
+        )
     return items
 
 

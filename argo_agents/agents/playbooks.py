@@ -57,10 +57,16 @@ def rank_suspects(b: Brief) -> list[tuple[Suspect, list[str]]]:
     scored = []
     for i, s in enumerate(b.lens.suspects):
         why = [f"the subject naming '{w}'" for w in s.words if mentions(b.subject, w)][:1]
-        why += [f"{e['type'].replace('_', ' ')} '{e['title']}'" for e in b.evidence
-                if e["type"] != "related" and supported(s, [f"{e['title']} {e['detail']}"])]
-        why += [f"{sid}'s findings" for sid, r in b.upstream.items()
-                if supported(s, [str(f) for f in r.get("findings", [])])]
+        why += [
+            f"{e['type'].replace('_', ' ')} '{e['title']}'"
+            for e in b.evidence
+            if e["type"] != "related" and supported(s, [f"{e['title']} {e['detail']}"])
+        ]
+        why += [
+            f"{sid}'s findings"
+            for sid, r in b.upstream.items()
+            if supported(s, [str(f) for f in r.get("findings", [])])
+        ]
         order = ranking.index(s.key) if s.key in ranking else len(ranking)
         scored.append((order, -len(why), i, s, why))
     scored.sort(key=lambda t: t[:3])
@@ -81,16 +87,24 @@ def measure(b: Brief) -> Draft:
     """Analysis steps: what to measure about the subject, and what is already known."""
     findings = [f"Baseline for {b.subject}: {m}." for m in b.lens.measures[:4]]
     if b.target:
-        findings.append(f"To show a {b.target} change, run each baseline measurement at least "
-                        "5 times and record the spread; a smaller gain than the noise is no gain.")
+        findings.append(
+            f"To show a {b.target} change, run each baseline measurement at least "
+            "5 times and record the spread; a smaller gain than the noise is no gain."
+        )
     if related := b.cited("related", limit=4):
         names = "; ".join(f"{e['title']} ({e['detail']})" for e in related)
-        findings.append(f"Scope: the goal graph links {b.subject} to {names} — measure these "
-                        "dependencies as part of the baseline.")
-    findings += [f"Reuse {cite(e)}: {e['detail']}." for e in
-                 b.cited("knowledge", "previous_step", "similar_case", "pattern", "past_goal")]
-    summary = (f"{_task(b)}: {len(b.lens.measures)} {b.lens.name} baseline metrics to record; "
-               f"{context_phrase(b.evidence)}.")
+        findings.append(
+            f"Scope: the goal graph links {b.subject} to {names} — measure these "
+            "dependencies as part of the baseline."
+        )
+    findings += [
+        f"Reuse {cite(e)}: {e['detail']}."
+        for e in b.cited("knowledge", "previous_step", "similar_case", "pattern", "past_goal")
+    ]
+    summary = (
+        f"{_task(b)}: {len(b.lens.measures)} {b.lens.name} baseline metrics to record; "
+        f"{context_phrase(b.evidence)}."
+    )
     plan = [f"- [ ] {m}" for m in b.lens.measures]
     return Draft(summary, findings, _artefact(f"{b.action}_measurement_plan", "checklist", plan))
 
@@ -100,15 +114,19 @@ def diagnose(b: Brief) -> Draft:
     ranked = rank_suspects(b)
     findings = []
     for i, (s, why) in enumerate(ranked[:3], 1):
-        support = ("supported by: " + "; ".join(why[:3]) if why
-                   else "not yet evidenced: confirm it in the profile")
+        support = (
+            "supported by: " + "; ".join(why[:3])
+            if why
+            else "not yet evidenced: confirm it in the profile"
+        )
         findings.append(f"Bottleneck #{i} in {b.subject}: {s.text} — {support}.")
     findings += [f"Input from {sid}: {f}" for sid, f in b.upstream_findings()[:2]]
-    findings += [f"Related: {cite(e)}." for e in b.cited("knowledge", "previous_step",
-                                                          "past_goal")]
+    findings += [f"Related: {cite(e)}." for e in b.cited("knowledge", "previous_step", "past_goal")]
     top = ranked[0][0].text
-    summary = (f"{_task(b)}: most likely {top}; ranked {len(ranked)} suspects from "
-               f"{len(b.upstream)} upstream result(s); {context_phrase(b.evidence)}.")
+    summary = (
+        f"{_task(b)}: most likely {top}; ranked {len(ranked)} suspects from "
+        f"{len(b.upstream)} upstream result(s); {context_phrase(b.evidence)}."
+    )
     lines = [f"{i}. {s.text} ({len(why)} supporting)" for i, (s, why) in enumerate(ranked, 1)]
     return Draft(summary, findings, _artefact("bottleneck_ranking", "ranking", lines))
 
@@ -124,19 +142,28 @@ def propose(b: Brief) -> Draft:
     findings, lines = [], []
     options = _option_rank(b)
     for (opt, suspect), letter in zip(options[:3], letters, strict=False):
-        findings.append(f"Option {letter} for {b.subject}: {opt.text} — addresses {suspect.text}; "
-                        f"trade-off: {opt.tradeoff}.")
+        findings.append(
+            f"Option {letter} for {b.subject}: {opt.text} — addresses {suspect.text}; "
+            f"trade-off: {opt.tradeoff}."
+        )
     cases = b.cited("similar_case", "pattern", limit=2)
-    for e, letter in zip(cases, letters[len(findings):], strict=False):
+    for e, letter in zip(cases, letters[len(findings) :], strict=False):
         findings.append(f"Option {letter}: adapt {cite(e)} to {b.subject}: {e['detail'][:160]}.")
     lines = [f.split(" — ")[0] for f in findings]
     if findings:
-        basis = (f"the bottleneck ranking of {', '.join(b.upstream)}" if b.upstream
-                 else f"the {b.lens.name} lens")
-        findings.append(f"Recommended first: Option A, because {basis} puts "
-                        f"'{options[0][1].text}' on top{_target(b)}.")
-    summary = (f"{_task(b)}: {len(lines)} options, led by: {options[0][0].text}; "
-               f"{context_phrase(b.evidence)}.")
+        basis = (
+            f"the bottleneck ranking of {', '.join(b.upstream)}"
+            if b.upstream
+            else f"the {b.lens.name} lens"
+        )
+        findings.append(
+            f"Recommended first: Option A, because {basis} puts "
+            f"'{options[0][1].text}' on top{_target(b)}."
+        )
+    summary = (
+        f"{_task(b)}: {len(lines)} options, led by: {options[0][0].text}; "
+        f"{context_phrase(b.evidence)}."
+    )
     return Draft(summary, findings, _artefact("solution_options", "options", lines))
 
 
@@ -147,24 +174,33 @@ def research(b: Brief) -> Draft:
         findings.append(
             f"Pattern '{p.get('name') or p['id']}' for {b.intent} tasks: "
             f"{p['success_rate']:.0%} success over {p['occurrences']} runs — "
-            + (" → ".join(p["step_sequence"]) or "no sequence recorded") + ".")
+            + (" → ".join(p["step_sequence"]) or "no sequence recorded")
+            + "."
+        )
     if not b.context.get("patterns"):
-        findings.append(f"No pattern with ≥ 70% success is recorded for {b.intent} tasks yet: "
-                        "this goal's outcome will seed one.")
+        findings.append(
+            f"No pattern with ≥ 70% success is recorded for {b.intent} tasks yet: "
+            "this goal's outcome will seed one."
+        )
     h = b.context.get("history") or {}
     if h.get("runs"):
-        findings.append(f"History: {h['runs']} past {b.action}/{b.intent} activities, "
-                        f"{h['success_rate']:.0%} succeeded, mean {h['mean_duration_s']} s; "
-                        f"predicted ≈ {h['predicted_s']} s for this step.")
+        findings.append(
+            f"History: {h['runs']} past {b.action}/{b.intent} activities, "
+            f"{h['success_rate']:.0%} succeeded, mean {h['mean_duration_s']} s; "
+            f"predicted ≈ {h['predicted_s']} s for this step."
+        )
     else:
         findings.append(f"History: no recorded {b.action} activity to compare with.")
     findings += _research_focus(b)
     findings += [f"See {cite(e)}." for e in b.cited("knowledge", "similar_case", "previous_step")]
     n_pat = len(b.context.get("patterns", []))
-    summary = (f"{_task(b)}: {n_pat} applicable pattern(s), {h.get('runs') or 0} historical "
-               f"run(s); {context_phrase(b.evidence)}.")
-    lines = ["source | item | score"] + [f"{e['store']} | {e['title']} | {e['score']}"
-                                         for e in b.evidence]
+    summary = (
+        f"{_task(b)}: {n_pat} applicable pattern(s), {h.get('runs') or 0} historical "
+        f"run(s); {context_phrase(b.evidence)}."
+    )
+    lines = ["source | item | score"] + [
+        f"{e['store']} | {e['title']} | {e['score']}" for e in b.evidence
+    ]
     return Draft(summary, findings, _artefact("evidence_table", "table", lines))
 
 
@@ -172,17 +208,23 @@ def _research_focus(b: Brief) -> list[str]:
     """What this kind of research step adds: questions, sources, data or a synthesis."""
     if b.action.startswith(("scope", "clarify", "frame")):
         found = [f"Question for {b.subject}: what is the current {m}?" for m in b.lens.measures]
-        return found + ([f"Success criterion: {acceptance_criterion(b.target, b.subject)}."]
-                        if b.target else [])
+        return found + (
+            [f"Success criterion: {acceptance_criterion(b.target, b.subject)}."] if b.target else []
+        )
     if b.action.startswith(("mine", "analy")):
-        return [f"Mine agent_activities and events for {b.subject}: {m} over the last 90 days."
-                for m in b.lens.measures[:2]]
+        return [
+            f"Mine agent_activities and events for {b.subject}: {m} over the last 90 days."
+            for m in b.lens.measures[:2]
+        ]
     if b.action.startswith(("synth", "compare")):
         return [f"From {sid}: {f}" for sid, f in b.upstream_findings()[:5]] or [
-            f"Nothing upstream to synthesise for {b.subject} yet."]
-    return [f"Review for {b.subject}: official documentation, published benchmarks and "
-            f"post-mortems on {s.text}." for s, _ in rank_suspects(b)[:2]] + [
-        f"From {sid}: {f}" for sid, f in b.upstream_findings()[:2]]
+            f"Nothing upstream to synthesise for {b.subject} yet."
+        ]
+    return [
+        f"Review for {b.subject}: official documentation, published benchmarks and "
+        f"post-mortems on {s.text}."
+        for s, _ in rank_suspects(b)[:2]
+    ] + [f"From {sid}: {f}" for sid, f in b.upstream_findings()[:2]]
 
 
 def _chosen_option(b: Brief) -> str:
@@ -201,33 +243,40 @@ def build(b: Brief) -> Draft:
     if b.action.startswith("backup"):
         return _backup(b)
     option = _chosen_option(b)
-    steps = [f"Implement for {b.subject}: {option}, rolled out {b.lens.rollout}.",
-             f"Add tests that check: {b.lens.checks[0]}.",
-             f"Compare against the baseline{_target(b)} before the full rollout.",
-             f"Rollback: {b.lens.rollback}."]
-    findings = steps + [f"Learned from {cite(e)}." for e in b.cited("previous_step",
-                                                                      "similar_case", "knowledge")]
+    steps = [
+        f"Implement for {b.subject}: {option}, rolled out {b.lens.rollout}.",
+        f"Add tests that check: {b.lens.checks[0]}.",
+        f"Compare against the baseline{_target(b)} before the full rollout.",
+        f"Rollback: {b.lens.rollback}.",
+    ]
+    findings = steps + [
+        f"Learned from {cite(e)}." for e in b.cited("previous_step", "similar_case", "knowledge")
+    ]
     src = ", ".join(b.upstream) or "the lens defaults"
-    summary = (f"{_task(b)}: change plan to {option} (chosen from {src}); "
-               f"{context_phrase(b.evidence)}.")
+    summary = (
+        f"{_task(b)}: change plan to {option} (chosen from {src}); {context_phrase(b.evidence)}."
+    )
     return Draft(summary, findings, _artefact("change_plan", "plan", steps))
 
 
 def _backup(b: Brief) -> Draft:
-    steps = [f"Snapshot {b.subject} with row counts and checksums per table.",
-             "Restore-test the snapshot on a scratch copy and compare its counts and checksums.",
-             "Record where the backup lives, who can restore it and how long it is kept.",
-             f"Gate: the next step starts only when the restore test of {b.subject} passed."]
+    steps = [
+        f"Snapshot {b.subject} with row counts and checksums per table.",
+        "Restore-test the snapshot on a scratch copy and compare its counts and checksums.",
+        "Record where the backup lives, who can restore it and how long it is kept.",
+        f"Gate: the next step starts only when the restore test of {b.subject} passed.",
+    ]
     steps += [f"Scope from {sid}: {f}" for sid, f in b.upstream_findings()[:2]]
-    summary = (f"{_task(b)}: a verified, restore-tested backup plan; "
-               f"{context_phrase(b.evidence)}.")
+    summary = f"{_task(b)}: a verified, restore-tested backup plan; {context_phrase(b.evidence)}."
     return Draft(summary, steps, _artefact("backup_plan", "plan", steps[:4]))
 
 
 def check(b: Brief) -> Draft:
     """Validation steps: upstream results checked against the goal's target and the lens."""
     criteria = ([acceptance_criterion(b.target, b.subject)] if b.target else []) + [
-        f"{_task(b)} — done, with its evidence attached", *b.lens.checks]
+        f"{_task(b)} — done, with its evidence attached",
+        *b.lens.checks,
+    ]
     findings = [f"Acceptance: {c}." for c in criteria[:3]]
     weak = []
     for sid, r in b.upstream.items():
@@ -235,26 +284,45 @@ def check(b: Brief) -> Draft:
         if conf < LOW_CONFIDENCE:
             weak.append(sid)
         named = b.target and any(mentions_target(str(f), b.target) for f in r.get("findings", []))
-        findings.append(f"{sid} ({r.get('agent_kind', '?')}, confidence {conf:.2f}): "
-                        + ("re-run before sign-off" if conf < LOW_CONFIDENCE else "usable")
-                        + (f"; addresses the {b.target} target." if named else "."))
+        findings.append(
+            f"{sid} ({r.get('agent_kind', '?')}, confidence {conf:.2f}): "
+            + ("re-run before sign-off" if conf < LOW_CONFIDENCE else "usable")
+            + (f"; addresses the {b.target} target." if named else ".")
+        )
     if not b.upstream:
         findings.append("No upstream results to validate yet.")
-    verdict = ("blocked: re-run " + ", ".join(weak) if weak else
-               "ready to measure" if b.upstream else "nothing to validate")
+    verdict = (
+        "blocked: re-run " + ", ".join(weak)
+        if weak
+        else "ready to measure"
+        if b.upstream
+        else "nothing to validate"
+    )
     findings += [f"Compare with {cite(e)}." for e in b.cited("previous_step", "history", limit=2)]
-    summary = (f"{_task(b)}: {verdict}; {len(b.upstream)} upstream result(s) checked against "
-               f"{len(criteria)} criteria.")
-    return Draft(summary, findings, _artefact("acceptance_checklist", "checklist",
-                                              [f"- [ ] {c}" for c in criteria]))
+    summary = (
+        f"{_task(b)}: {verdict}; {len(b.upstream)} upstream result(s) checked against "
+        f"{len(criteria)} criteria."
+    )
+    return Draft(
+        summary,
+        findings,
+        _artefact("acceptance_checklist", "checklist", [f"- [ ] {c}" for c in criteria]),
+    )
 
 
 def document(b: Brief) -> Draft:
     """Documentation steps: an outline built from what upstream steps found."""
-    sections = [f"## {sid.replace('_', ' ').capitalize()}: {str(r.get('summary', ''))[:100]}"
-                for sid, r in b.upstream.items()]
-    outline = [f"# {b.subject}", "## Context and goal" + _target(b), *sections,
-               "## Decisions and open questions", "## Runbook"]
+    sections = [
+        f"## {sid.replace('_', ' ').capitalize()}: {str(r.get('summary', ''))[:100]}"
+        for sid, r in b.upstream.items()
+    ]
+    outline = [
+        f"# {b.subject}",
+        "## Context and goal" + _target(b),
+        *sections,
+        "## Decisions and open questions",
+        "## Runbook",
+    ]
     findings = [f"Document {b.subject} in {len(outline) - 1} sections, one per upstream step."]
     findings += [f"Record from {sid}: {f}" for sid, f in b.upstream_findings()[:3]]
     findings += [f"Link {cite(e)}." for e in b.cited(limit=2)]
@@ -264,15 +332,21 @@ def document(b: Brief) -> Draft:
 
 def gate(b: Brief) -> Draft:
     """Approval-gated steps: preconditions from upstream, go/no-go checks, rollback."""
-    findings = [f"Precondition {sid}: confidence {float(r.get('confidence', 0)):.2f}"
-                + (" — too low, hold." if float(r.get("confidence", 0)) < LOW_CONFIDENCE else ".")
-                for sid, r in b.upstream.items()]
+    findings = [
+        f"Precondition {sid}: confidence {float(r.get('confidence', 0)):.2f}"
+        + (" — too low, hold." if float(r.get("confidence", 0)) < LOW_CONFIDENCE else ".")
+        for sid, r in b.upstream.items()
+    ]
     findings += [f"Go/no-go for {b.subject}: {c}." for c in b.lens.checks]
-    findings.append(f"Rollback for {b.subject}: stop at the first failed check and restore "
-                    "from the state recorded before this step.")
+    findings.append(
+        f"Rollback for {b.subject}: stop at the first failed check and restore "
+        "from the state recorded before this step."
+    )
     runbook = ["Confirm the Director's approval is recorded", *findings]
-    summary = (f"{_task(b)}: a {str(b.step.get('category', '')).replace('_', ' ')} runbook with "
-               f"{len(b.upstream)} precondition(s) and {len(b.lens.checks)} go/no-go checks.")
+    summary = (
+        f"{_task(b)}: a {str(b.step.get('category', '')).replace('_', ' ')} runbook with "
+        f"{len(b.upstream)} precondition(s) and {len(b.lens.checks)} go/no-go checks."
+    )
     return Draft(summary, findings, _artefact(f"{b.action}_runbook", "runbook", runbook))
 
 

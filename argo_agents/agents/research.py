@@ -37,8 +37,9 @@ def _patterns(g: Gatherer, tools: AgentTools, task_type: str) -> list[Pattern]:
         patterns = [Pattern.model_validate(p) for p in cached[key]]
         origin = "redis cache"
     else:
-        found = g.call("neo4j", "applicable patterns", applicable_patterns, tools.stores.graph,
-                       task_type)
+        found = g.call(
+            "neo4j", "applicable patterns", applicable_patterns, tools.stores.graph, task_type
+        )
         if found is None:
             return []
         patterns, origin = found, "neo4j"
@@ -49,16 +50,26 @@ def _patterns(g: Gatherer, tools: AgentTools, task_type: str) -> list[Pattern]:
             text = json.dumps(value, sort_keys=True, default=str)
             # A fresh version per refresh so the compare-version-and-set always accepts it.
             entry = CacheEntry(
-                key=key, value=value, version=int(time.time() * 1000),
-                hash=hashlib.sha256(text.encode()).hexdigest(), ttl_s=PATTERN_CACHE_TTL_S,
+                key=key,
+                value=value,
+                version=int(time.time() * 1000),
+                hash=hashlib.sha256(text.encode()).hexdigest(),
+                ttl_s=PATTERN_CACHE_TTL_S,
             )
             g.call("redis", "pattern cache write", tools.stores.cache.put_many, [entry])
     for p in patterns:
-        g.add("pattern", p.id, p.name or p.id, store="neo4j", score=p.success_rate,
-              detail=" → ".join(p.step_sequence))
+        g.add(
+            "pattern",
+            p.id,
+            p.name or p.id,
+            store="neo4j",
+            score=p.success_rate,
+            detail=" → ".join(p.step_sequence),
+        )
     best = f" (best {patterns[0].success_rate:.2f})" if patterns else ""
-    g.note(f"neo4j: {plural(len(patterns), 'applicable pattern')} for {task_type}{best}, "
-           f"via {origin}")
+    g.note(
+        f"neo4j: {plural(len(patterns), 'applicable pattern')} for {task_type}{best}, via {origin}"
+    )
     return patterns
 
 
@@ -78,17 +89,25 @@ def history_stats(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _history(g: Gatherer, tools: AgentTools, task_type: str, action: str) -> dict[str, Any]:
-    rows = g.call("bigquery", "task history", task_history, tools.stores.warehouse, task_type,
-                  action=action)
+    rows = g.call(
+        "bigquery", "task history", task_history, tools.stores.warehouse, task_type, action=action
+    )
     if rows is None:
         return history_stats([])
     stats = history_stats(rows)
     if rows:
-        g.add("history", f"history:{action}", f"{action} / {task_type} history", store="bigquery",
-              score=stats["success_rate"],
-              detail=f"{stats['runs']} runs, mean {stats['mean_duration_s']} s")
-        g.note(f"bigquery: {plural(stats['runs'], 'past activity')} of {action}/{task_type} "
-               f"({stats['success_rate']:.0%} success, mean {stats['mean_duration_s']} s)")
+        g.add(
+            "history",
+            f"history:{action}",
+            f"{action} / {task_type} history",
+            store="bigquery",
+            score=stats["success_rate"],
+            detail=f"{stats['runs']} runs, mean {stats['mean_duration_s']} s",
+        )
+        g.note(
+            f"bigquery: {plural(stats['runs'], 'past activity')} of {action}/{task_type} "
+            f"({stats['success_rate']:.0%} success, mean {stats['mean_duration_s']} s)"
+        )
     else:
         g.note(f"bigquery: no past activity of {action}/{task_type}")
     return stats

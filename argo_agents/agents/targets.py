@@ -10,8 +10,19 @@ import re
 
 from argo_agents.agents.lenses import mentions
 
-_HIGHER_IS_BETTER = ("throughput", "rps", "qps", "hit rate", "coverage", "conversion",
-                     "accuracy", "uptime", "availability", "revenue", "score")
+_HIGHER_IS_BETTER = (
+    "throughput",
+    "rps",
+    "qps",
+    "hit rate",
+    "coverage",
+    "conversion",
+    "accuracy",
+    "uptime",
+    "availability",
+    "revenue",
+    "score",
+)
 _NUMBER = re.compile(r"(\d+(?:[.,]\d+)?)\s*(%|(?:percent|x|times|ms|seconds?|s)\b)", re.I)
 
 
@@ -30,11 +41,15 @@ def acceptance_criterion(target: str, subject: str) -> str:
     if unit in ("%", "percent"):
         factor = 1 + value / 100 if up else 1 - value / 100
         relation = "≥" if up else "≤"
-        return (f"{subject} after the change {relation} {factor:.2f} × baseline "
-                f"(a {value:g}% {'increase' if up else 'reduction'}), same load profile")
+        return (
+            f"{subject} after the change {relation} {factor:.2f} × baseline "
+            f"(a {value:g}% {'increase' if up else 'reduction'}), same load profile"
+        )
     if unit in ("x", "times"):
-        return (f"{subject} after the change {'≥' if up else '≤'} "
-                f"{'' if up else '1/'}{value:g} × baseline, same load profile")
+        return (
+            f"{subject} after the change {'≥' if up else '≤'} "
+            f"{'' if up else '1/'}{value:g} × baseline, same load profile"
+        )
     limit = f"{value:g} ms" if unit == "ms" else f"{value:g} s"
     return f"p95 of {subject} ≤ {limit} under the agreed load profile"
 

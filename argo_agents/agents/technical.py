@@ -64,8 +64,14 @@ def _knowledge(g: Gatherer, tools: AgentTools, terms: list[str]) -> list[dict[st
     for row in rows:
         matched = list(row.get("matched") or [])
         score = len(matched) / len(terms)
-        g.add("knowledge", str(row["id"]), str(row.get("title") or row["id"]), store=STORE,
-              score=score, detail="mentions " + ", ".join(matched))
+        g.add(
+            "knowledge",
+            str(row["id"]),
+            str(row.get("title") or row["id"]),
+            store=STORE,
+            score=score,
+            detail="mentions " + ", ".join(matched),
+        )
     g.note(f"neo4j: {plural(len(rows), 'knowledge item')} mentioning " + ", ".join(terms))
     return rows
 
@@ -75,28 +81,46 @@ def _past_goals(
 ) -> list[dict[str, Any]]:
     if not terms:
         return []
-    rows = g.call(STORE, "past goals", goals_mentioning, tools.stores.graph, terms,
-                  exclude_goal_id=goal_id)
+    rows = g.call(
+        STORE, "past goals", goals_mentioning, tools.stores.graph, terms, exclude_goal_id=goal_id
+    )
     if rows is None:
         return []
     for row in rows:
         matched = list(row.get("matched") or [])
-        g.add("past_goal", str(row["id"]), str(row.get("text") or row["id"]), store=STORE,
-              score=len(matched) / len(terms),
-              detail=f"status {row.get('status') or 'unknown'}; mentions " + ", ".join(matched))
+        g.add(
+            "past_goal",
+            str(row["id"]),
+            str(row.get("text") or row["id"]),
+            store=STORE,
+            score=len(matched) / len(terms),
+            detail=f"status {row.get('status') or 'unknown'}; mentions " + ", ".join(matched),
+        )
     g.note(f"neo4j: {plural(len(rows), 'past goal')} mentioning " + ", ".join(terms))
     return rows
 
 
 def _previous(g: Gatherer, tools: AgentTools, action: str, goal_id: str) -> list[dict[str, Any]]:
-    rows = g.call(STORE, "previous results", previous_results, tools.stores.graph, action,
-                  exclude_goal_id=goal_id)
+    rows = g.call(
+        STORE,
+        "previous results",
+        previous_results,
+        tools.stores.graph,
+        action,
+        exclude_goal_id=goal_id,
+    )
     if rows is None:
         return []
     for row in rows:
         conf = row.get("confidence")
-        g.add("previous_step", str(row["id"]), str(row.get("summary") or row["id"]), store=STORE,
-              score=None if conf is None else float(conf), detail=f"goal {row.get('goal_id')}")
+        g.add(
+            "previous_step",
+            str(row["id"]),
+            str(row.get("summary") or row["id"]),
+            store=STORE,
+            score=None if conf is None else float(conf),
+            detail=f"goal {row.get('goal_id')}",
+        )
     g.note(f"neo4j: {plural(len(rows), 'earlier ' + action + ' result')} in other goals")
     return rows
 

@@ -34,7 +34,8 @@ def check_amount(name: str, value: object) -> float | None:
         raise BudgetValueError(f"{name} must be a number of US dollars, got {value!r}")
     if not math.isfinite(value) or value < 0:
         raise BudgetValueError(
-            f"{name} must be a finite, non-negative number of US dollars, got {value!r}")
+            f"{name} must be a finite, non-negative number of US dollars, got {value!r}"
+        )
     return float(value)
 
 
@@ -56,13 +57,19 @@ class SpendLimit(BaseModel):
     def reason(self, spend: float) -> str:
         """The interrupt's reason for a step asked because of the plan's spending."""
         if self.kind == "goal_budget":
-            return (f"the plan's steps total ${spend:.2f}, over the goal budget of "
-                    f"${self.usd:.2f}: approving needs \"allow_over_budget\": true")
-        return (f"the plan's steps total ${spend:.2f}, over the ${self.usd:.2f} per-goal "
-                "approval threshold")
+            return (
+                f"the plan's steps total ${spend:.2f}, over the goal budget of "
+                f'${self.usd:.2f}: approving needs "allow_over_budget": true'
+            )
+        return (
+            f"the plan's steps total ${spend:.2f}, over the ${self.usd:.2f} per-goal "
+            "approval threshold"
+        )
 
     def refusal(self, spend: float) -> str:
         """Why approvals that leave the plan over a goal budget are refused, and what to send."""
-        return (f"with these decisions the plan's steps total ${spend:.2f}, over the goal "
-                f"budget of ${self.usd:.2f}; reject steps, edit their estimated_cost_usd "
-                "down, or send \"allow_over_budget\": true to accept the overspend")
+        return (
+            f"with these decisions the plan's steps total ${spend:.2f}, over the goal "
+            f"budget of ${self.usd:.2f}; reject steps, edit their estimated_cost_usd "
+            'down, or send "allow_over_budget": true to accept the overspend'
+        )

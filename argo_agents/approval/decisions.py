@@ -168,8 +168,9 @@ def parse_resume(
         if field is not None and not isinstance(field, str):
             raise InvalidResumeError(f"'{name}' must be a string")
         if field is not None and len(field) > _MAX_TEXT[name]:
-            raise InvalidResumeError(f"'{name}' has {len(field)} characters; the limit is "
-                                     f"{_MAX_TEXT[name]}")
+            raise InvalidResumeError(
+                f"'{name}' has {len(field)} characters; the limit is {_MAX_TEXT[name]}"
+            )
     allows_over_budget(value)  # reject a malformed flag now, not at the budget check
     at = now or datetime.now(UTC)
     out = []

@@ -29,8 +29,9 @@ class ApprovalRequest(BaseModel):
 
     step_id: str
     action: str
-    category: str = Field(description="The strictest gated category the step touches, "
-                                      "else the planner's label.")
+    category: str = Field(
+        description="The strictest gated category the step touches, else the planner's label."
+    )
     reason: str = Field(description="Every reason approval is needed, joined with '; '.")
     estimated_cost_usd: float
     description: str = ""
@@ -55,31 +56,45 @@ class ApprovalPolicy(BaseModel):
     """Without a goal budget, the steps that take the plan's total past this need approval."""
     gated_categories: frozenset[str] = GATED_CATEGORIES
     autonomous_decisions: tuple[str, ...] = (
-        "technology_stack_selection", "implementation_methodology", "resource_allocation",
-        "task_prioritization")
+        "technology_stack_selection",
+        "implementation_methodology",
+        "resource_allocation",
+        "task_prioritization",
+    )
 
     @field_validator("gated_categories", mode="before")
     @classmethod
     def _valid_categories(cls, value: Iterable[str]) -> frozenset[str]:
         return _known_categories(value)
 
-    def tightened(self, *, budget_threshold_usd: float | None = None,
-                  plan_threshold_usd: float | None = None,
-                  extra_gated_categories: Collection[str] = ()) -> ApprovalPolicy:
+    def tightened(
+        self,
+        *,
+        budget_threshold_usd: float | None = None,
+        plan_threshold_usd: float | None = None,
+        extra_gated_categories: Collection[str] = (),
+    ) -> ApprovalPolicy:
         """This policy with per-run settings applied; they can only make it stricter."""
-        return ApprovalPolicy.model_validate({
-            "budget_threshold_usd": min(self.budget_threshold_usd,
-                                        _or(budget_threshold_usd, self.budget_threshold_usd)),
-            "plan_threshold_usd": min(self.plan_threshold_usd,
-                                      _or(plan_threshold_usd, self.plan_threshold_usd)),
-            "gated_categories": self.gated_categories | _known_categories(extra_gated_categories),
-        })
+        return ApprovalPolicy.model_validate(
+            {
+                "budget_threshold_usd": min(
+                    self.budget_threshold_usd, _or(budget_threshold_usd, self.budget_threshold_usd)
+                ),
+                "plan_threshold_usd": min(
+                    self.plan_threshold_usd, _or(plan_threshold_usd, self.plan_threshold_usd)
+                ),
+                "gated_categories": self.gated_categories
+                | _known_categories(extra_gated_categories),
+            }
+        )
 
     def strictest(self, other: ApprovalPolicy) -> ApprovalPolicy:
         """The stricter of two policies on every knob."""
-        return self.tightened(budget_threshold_usd=other.budget_threshold_usd,
-                              plan_threshold_usd=other.plan_threshold_usd,
-                              extra_gated_categories=other.gated_categories)
+        return self.tightened(
+            budget_threshold_usd=other.budget_threshold_usd,
+            plan_threshold_usd=other.plan_threshold_usd,
+            extra_gated_categories=other.gated_categories,
+        )
 
     def gated_by(self, step: PlanStep, findings: Iterable[Finding] = ()) -> list[str]:
         """The gated categories the step touches, strictest first (label and classification)."""
@@ -97,12 +112,15 @@ class ApprovalPolicy(BaseModel):
             if step.category == category and not evidence:
                 reasons.append(f"{label} always needs the Director's approval")
             else:
-                reasons.append(f"{label} always needs the Director's approval "
-                               f"({evidence or 'labelled so by the planner'})")
+                reasons.append(
+                    f"{label} always needs the Director's approval "
+                    f"({evidence or 'labelled so by the planner'})"
+                )
         if step.estimated_cost_usd > self.budget_threshold_usd:
             reasons.append(
                 f"estimated cost ${step.estimated_cost_usd:.2f} is over the "
-                f"${self.budget_threshold_usd:.2f} per-step approval threshold")
+                f"${self.budget_threshold_usd:.2f} per-step approval threshold"
+            )
         return reasons
 
     def spend_limit(self, goal_budget_usd: float | None) -> SpendLimit:
@@ -111,10 +129,16 @@ class ApprovalPolicy(BaseModel):
             return SpendLimit(usd=goal_budget_usd, kind="goal_budget")
         return SpendLimit(usd=self.plan_threshold_usd, kind="plan_threshold")
 
-    def requests(self, plan: ExecutionPlan, findings: Mapping[str, list[Finding]], *,
-                 goal_budget_usd: float | None = None, decided: Collection[str] = (),
-                 skip: Collection[str] = (),
-                 accepted_spend_usd: float | None = None) -> list[ApprovalRequest]:
+    def requests(
+        self,
+        plan: ExecutionPlan,
+        findings: Mapping[str, list[Finding]],
+        *,
+        goal_budget_usd: float | None = None,
+        decided: Collection[str] = (),
+        skip: Collection[str] = (),
+        accepted_spend_usd: float | None = None,
+    ) -> list[ApprovalRequest]:
         """What to ask the Director about now, in plan order.
 
         ``decided`` steps are never asked again; ``skip`` holds steps that will
@@ -141,10 +165,16 @@ class ApprovalPolicy(BaseModel):
                 reasons.append(limit.reason(spend))
             if reasons:
                 gated = self.gated_by(step, step_findings)
-                out.append(ApprovalRequest(
-                    step_id=step.id, action=step.action,
-                    category=gated[0] if gated else step.category, reason="; ".join(reasons),
-                    estimated_cost_usd=step.estimated_cost_usd, description=step.description))
+                out.append(
+                    ApprovalRequest(
+                        step_id=step.id,
+                        action=step.action,
+                        category=gated[0] if gated else step.category,
+                        reason="; ".join(reasons),
+                        estimated_cost_usd=step.estimated_cost_usd,
+                        description=step.description,
+                    )
+                )
         return out
 
 

@@ -68,12 +68,16 @@ class ResumeValue(BaseModel):
     """
 
     decisions: dict[str, Literal["approve", "reject"] | EditDecision] = Field(
-        description="A verdict per pending step id; steps left out stay pending.")
-    director: str | None = Field(None, description="Who decides (recorded as asserted unless "
-                                                   "the server authenticated the user).")
+        description="A verdict per pending step id; steps left out stay pending."
+    )
+    director: str | None = Field(
+        None,
+        description="Who decides (recorded as asserted unless the server authenticated the user).",
+    )
     reason: str = Field("", description="Why; recorded with every decision of this answer.")
-    allow_over_budget: bool = Field(False, description="Accept the plan's spending over the "
-                                                       "goal budget.")
+    allow_over_budget: bool = Field(
+        False, description="Accept the plan's spending over the goal budget."
+    )
 
 
 RESUME_SCHEMA: dict[str, Any] = ResumeValue.model_json_schema()
@@ -89,16 +93,28 @@ def assess(record: ApprovalRecord, policy: ApprovalPolicy) -> RoundView:
     skip = record.skipped
     return RoundView(
         requests=policy.requests(
-            record.plan, findings_of(record.plan, record.goal),
-            goal_budget_usd=record.budget_usd, decided=record.decided, skip=skip,
-            accepted_spend_usd=record.accepted_spend_usd),
+            record.plan,
+            findings_of(record.plan, record.goal),
+            goal_budget_usd=record.budget_usd,
+            decided=record.decided,
+            skip=skip,
+            accepted_spend_usd=record.accepted_spend_usd,
+        ),
         plan_spend_usd=plan_spend(record.plan, skip),
         spend_limit=policy.spend_limit(record.budget_usd),
-        accepted_spend_usd=record.accepted_spend_usd)
+        accepted_spend_usd=record.accepted_spend_usd,
+    )
 
 
-def answer(record: ApprovalRecord, value: Any, *, policy: ApprovalPolicy, round_id: str,
-           identity: DirectorIdentity, now: datetime | None = None) -> ApprovalRecord:
+def answer(
+    record: ApprovalRecord,
+    value: Any,
+    *,
+    policy: ApprovalPolicy,
+    round_id: str,
+    identity: DirectorIdentity,
+    now: datetime | None = None,
+) -> ApprovalRecord:
     """The record after the Director's answer to round ``round_id``; raise if it is refused.
 
     Nothing is applied when the answer is refused (an unknown step, a bad
@@ -121,26 +137,49 @@ def answer(record: ApprovalRecord, value: Any, *, policy: ApprovalPolicy, round_
         still = policy.step_reasons(step, findings.get(step.id, [])) if d.verdict == "edit" else []
         note = ""
         if d.verdict == "edit":
-            note = ("edited; asked again: " + "; ".join(still) if still
-                    else "edited; approved with these changes")
+            note = (
+                "edited; asked again: " + "; ".join(still)
+                if still
+                else "edited; approved with these changes"
+            )
         old = before[d.step_id].model_dump()
-        entries.append(LedgerEntry(
-            run_id=record.run_id, plan_id=plan.plan_id, goal_id=record.goal_id, round=round_id,
-            step_id=d.step_id, decision=d.verdict,
-            by=identity.name if identity.verified else d.by, by_verified=identity.verified,
-            at=d.at, reason=f"{d.reason} ({note})" if d.reason and note else d.reason or note,
-            estimated_cost_usd=step.estimated_cost_usd, edits=d.edits,
-            changes={k: {"before": old[k], "after": v} for k, v in (d.edits or {}).items()
-                     if old[k] != v},
-            requeued=bool(still), reasons_after_edit=still))
-    updated = record.model_copy(update={
-        "plan": plan, "ledger": [*record.ledger, *entries], "open_round": None,
-        "answered": {**record.answered, round_id: digest(value)}})
+        entries.append(
+            LedgerEntry(
+                run_id=record.run_id,
+                plan_id=plan.plan_id,
+                goal_id=record.goal_id,
+                round=round_id,
+                step_id=d.step_id,
+                decision=d.verdict,
+                by=identity.name if identity.verified else d.by,
+                by_verified=identity.verified,
+                at=d.at,
+                reason=f"{d.reason} ({note})" if d.reason and note else d.reason or note,
+                estimated_cost_usd=step.estimated_cost_usd,
+                edits=d.edits,
+                changes={
+                    k: {"before": old[k], "after": v}
+                    for k, v in (d.edits or {}).items()
+                    if old[k] != v
+                },
+                requeued=bool(still),
+                reasons_after_edit=still,
+            )
+        )
+    updated = record.model_copy(
+        update={
+            "plan": plan,
+            "ledger": [*record.ledger, *entries],
+            "open_round": None,
+            "answered": {**record.answered, round_id: digest(value)},
+        }
+    )
     return _within_budget(updated, entries, policy, allows_over_budget(value))
 
 
-def _within_budget(record: ApprovalRecord, entries: list[LedgerEntry], policy: ApprovalPolicy,
-                   allow: bool) -> ApprovalRecord:
+def _within_budget(
+    record: ApprovalRecord, entries: list[LedgerEntry], policy: ApprovalPolicy, allow: bool
+) -> ApprovalRecord:
     limit = policy.spend_limit(record.budget_usd)
     spend = plan_spend(record.plan, record.skipped)
     approves = any(e.decision != "reject" and e.settles for e in entries)

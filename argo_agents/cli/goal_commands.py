@@ -21,8 +21,9 @@ from argo_agents.orchestrator.errors import (
 )
 
 console = Console()
-SAMPLE_GOAL = ("Optimise the checkout service's query latency by 40% "
-               "and deploy the optimisation to production")
+SAMPLE_GOAL = (
+    "Optimise the checkout service's query latency by 40% and deploy the optimisation to production"
+)
 
 
 def _progress(node: str, update: dict[str, Any]) -> None:
@@ -42,18 +43,22 @@ def _decide(run: GoalRun, approve_all: bool, interactive: bool) -> dict[str, Any
         return {p["step_id"]: "approve" for p in run.pending_approvals}
     if not interactive:
         return None
-    return {p["step_id"]: ("approve" if typer.confirm(f"Approve {p['step_id']}?") else "reject")
-            for p in run.pending_approvals}
+    return {
+        p["step_id"]: ("approve" if typer.confirm(f"Approve {p['step_id']}?") else "reject")
+        for p in run.pending_approvals
+    }
 
 
-def _drive(argo: Argo, run: GoalRun, approve_all: bool, interactive: bool,
-           director: str | None) -> GoalRun:
+def _drive(
+    argo: Argo, run: GoalRun, approve_all: bool, interactive: bool, director: str | None
+) -> GoalRun:
     console.print(plan_table(run))
     while run.status == "awaiting_approval":
         decisions = _decide(run, approve_all, interactive)
         if decisions is None:
-            console.print(f"Paused. Decide with: [bold]argo approve {run.thread_id}[/bold] "
-                          "[--reject STEP]...")
+            console.print(
+                f"Paused. Decide with: [bold]argo approve {run.thread_id}[/bold] [--reject STEP]..."
+            )
             return run
         run = argo.resume(run.thread_id, decisions, director=director, progress=_progress)
     print_outcome(console, run)
@@ -69,16 +74,19 @@ def register(app: typer.Typer) -> None:
         budget: Annotated[float | None, typer.Option(help="Goal budget in USD.")] = None,
         director: Annotated[str | None, typer.Option(help="Who decides approvals.")] = None,
         approve_all: Annotated[bool, typer.Option(help="Approve every gated step.")] = False,
-        interactive: Annotated[bool | None, typer.Option(
-            help="Ask for each approval (default: when stdin is a terminal).")] = None,
+        interactive: Annotated[
+            bool | None,
+            typer.Option(help="Ask for each approval (default: when stdin is a terminal)."),
+        ] = None,
     ) -> None:
         """Plan a goal, assign agents, ask for approvals, run, and sync the outcome."""
         if interactive is None:
             interactive = sys.stdin is not None and sys.stdin.isatty()
         with Argo() as argo:
             try:
-                result = argo.submit_goal(goal, budget_usd=budget, director=director,
-                                          progress=_progress)
+                result = argo.submit_goal(
+                    goal, budget_usd=budget, director=director, progress=_progress
+                )
                 result = _drive(argo, result, approve_all, interactive, director)
             except InvalidGoalError as exc:
                 console.print(f"[red]invalid goal:[/red] {exc}")
@@ -97,12 +105,23 @@ def register(app: typer.Typer) -> None:
             try:
                 current = argo.get_run(thread)
                 rejected = set(reject or [])
-                decisions = {p["step_id"]: ("reject" if p["step_id"] in rejected else "approve")
-                             for p in current.pending_approvals}
-                result = argo.resume(thread, decisions, director=director,
-                                     allow_over_budget=allow_over_budget, progress=_progress)
-            except (RunNotFoundError, NotAwaitingApprovalError, InvalidResumeError,
-                    ConcurrentDecisionError) as exc:
+                decisions = {
+                    p["step_id"]: ("reject" if p["step_id"] in rejected else "approve")
+                    for p in current.pending_approvals
+                }
+                result = argo.resume(
+                    thread,
+                    decisions,
+                    director=director,
+                    allow_over_budget=allow_over_budget,
+                    progress=_progress,
+                )
+            except (
+                RunNotFoundError,
+                NotAwaitingApprovalError,
+                InvalidResumeError,
+                ConcurrentDecisionError,
+            ) as exc:
                 console.print(f"[red]cannot approve:[/red] {exc}")
                 raise typer.Exit(2) from exc
             _drive(argo, result, False, False, director)
@@ -134,8 +153,7 @@ def register(app: typer.Typer) -> None:
         print_outcome(console, current)
 
     @app.command()
-    def demo(goal: Annotated[str, typer.Argument()] = SAMPLE_GOAL,
-             budget: float = 1000.0) -> None:
+    def demo(goal: Annotated[str, typer.Argument()] = SAMPLE_GOAL, budget: float = 1000.0) -> None:
         """ARGO's main job on the local stack: a sample goal from plan to synced outcome."""
         started = time.monotonic()
         from argo_agents.cli.stack_commands import up
@@ -143,10 +161,13 @@ def register(app: typer.Typer) -> None:
         up()
         console.rule(f"Director's goal: {goal}")
         with Argo.local() as argo:
-            result = argo.submit_goal(goal, budget_usd=budget, director="demo-director",
-                                      progress=_progress)
+            result = argo.submit_goal(
+                goal, budget_usd=budget, director="demo-director", progress=_progress
+            )
             console.print("[dim]demo: the Director approves every gated step[/dim]")
             result = _drive(argo, result, True, False, "demo-director")
-        console.print(f"\nend to end in {time.monotonic() - started:.1f}s; stores stay up "
-                      "(`argo stack status`, `argo stack down`)")
+        console.print(
+            f"\nend to end in {time.monotonic() - started:.1f}s; stores stay up "
+            "(`argo stack status`, `argo stack down`)"
+        )
         raise typer.Exit(0 if result.status == "completed" else 1)

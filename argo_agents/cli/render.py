@@ -14,16 +14,23 @@ from argo_agents.api import GoalRun
 def plan_table(run: GoalRun) -> Table:
     """The plan with each step's agent, score and status."""
     plan = run.plan
-    table = Table(title=f"Plan {plan.get('plan_id', '')} — intent {plan.get('intent', '?')}, "
-                        f"source {plan.get('source', '?')}")
+    table = Table(
+        title=f"Plan {plan.get('plan_id', '')} — intent {plan.get('intent', '?')}, "
+        f"source {plan.get('source', '?')}"
+    )
     for col in ("step", "category", "depends on", "cost $", "agent", "score", "status"):
         table.add_column(col)
     for step in plan.get("steps", []):
         a = run.assignments.get(step["id"], {})
-        table.add_row(step["id"], step["category"], ", ".join(step["dependencies"]) or "-",
-                      f"{step['estimated_cost_usd']:.0f}", a.get("agent_id", "-"),
-                      f"{a.get('adjusted_score', 0):.2f}" if a else "-",
-                      run.step_status.get(step["id"], "pending"))
+        table.add_row(
+            step["id"],
+            step["category"],
+            ", ".join(step["dependencies"]) or "-",
+            f"{step['estimated_cost_usd']:.0f}",
+            a.get("agent_id", "-"),
+            f"{a.get('adjusted_score', 0):.2f}" if a else "-",
+            run.step_status.get(step["id"], "pending"),
+        )
     return table
 
 
@@ -34,8 +41,13 @@ def approvals_table(pending: list[dict[str, Any]]) -> Table:
         table.add_column(col)
     for p in pending:
         # plan text may come from an LLM: never let it render as markup
-        table.add_row(escape(p["step_id"]), escape(p.get("description") or p["action"]),
-                      p["category"], f"{p['estimated_cost_usd']:.2f}", escape(p["reason"]))
+        table.add_row(
+            escape(p["step_id"]),
+            escape(p.get("description") or p["action"]),
+            p["category"],
+            f"{p['estimated_cost_usd']:.2f}",
+            escape(p["reason"]),
+        )
     return table
 
 

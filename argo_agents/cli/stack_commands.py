@@ -10,8 +10,9 @@ from argo_agents.config import Settings
 from argo_agents.local_stack import LocalStack
 from argo_agents.local_stack.errors import StackError
 
-stack_app = typer.Typer(help="Start, stop and inspect the embedded local stack.",
-                        no_args_is_help=True)
+stack_app = typer.Typer(
+    help="Start, stop and inspect the embedded local stack.", no_args_is_help=True
+)
 console = Console()
 
 
@@ -50,7 +51,8 @@ def _print_status(stack: LocalStack) -> bool:
     for s in stack.status():
         all_ok &= s.healthy
         health = "[green]ok[/green]" if s.healthy else f"[red]{s.detail}[/red]"
-        table.add_row(s.name, s.address, "local" if s.managed else "external",
-                      str(s.pid or "-"), health)
+        table.add_row(
+            s.name, s.address, "local" if s.managed else "external", str(s.pid or "-"), health
+        )
     console.print(table)
     return all_ok

@@ -24,8 +24,10 @@ from argo_agents.stores.errors import StoreError
 from argo_agents.sync.engine import SyncEngine
 from argo_agents.sync.outbox import CountersLost
 
-sync_app = typer.Typer(help="The sync engine: workers, status, verification, dead letters, "
-                            "conflicts.", no_args_is_help=True)
+sync_app = typer.Typer(
+    help="The sync engine: workers, status, verification, dead letters, conflicts.",
+    no_args_is_help=True,
+)
 console = Console()
 
 
@@ -55,8 +57,9 @@ def _engine() -> Iterator[SyncEngine]:
 
 
 @sync_app.command()
-def worker(consumer: Annotated[str | None, typer.Option(help="Consumer name in the group.")]
-           = None) -> None:
+def worker(
+    consumer: Annotated[str | None, typer.Option(help="Consumer name in the group.")] = None,
+) -> None:
     """Run a sync worker until SIGTERM or Ctrl-C (start several: they share the group)."""
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -81,27 +84,33 @@ def status() -> None:
     """Outbox, throughput, latency, per-store state and warnings."""
     with _engine() as engine:
         s = engine.status()
-    table = Table(title=f"sync status: {s.outbox} in outbox ({s.in_flight} in flight), "
-                        f"{s.dead_letters} dead letters, {s.parked_conflicts} parked conflicts")
+    table = Table(
+        title=f"sync status: {s.outbox} in outbox ({s.in_flight} in flight), "
+        f"{s.dead_letters} dead letters, {s.parked_conflicts} parked conflicts"
+    )
     for col in ("store", "applied", "p95 ms", "lag s", "last error"):
         table.add_column(col)
     for name, st in s.stores.items():
-        table.add_row(name, str(st.applied), _ms(st.p95_ms), f"{st.lag_s:.1f}",
-                      st.last_error[:60] or "-")
+        table.add_row(
+            name, str(st.applied), _ms(st.p95_ms), f"{st.lag_s:.1f}", st.last_error[:60] or "-"
+        )
     console.print(table)
-    console.print(f"processed {s.processed}, retries {s.retries}, conflicts {s.conflicts}, "
-                  f"dead-lettered {s.dead_lettered}; {s.throughput:.0f} events/s, error rate "
-                  f"{s.error_rate:.1%}, latency p50 {_ms(s.p50_ms)} ms, p95 {_ms(s.p95_ms)} ms")
+    console.print(
+        f"processed {s.processed}, retries {s.retries}, conflicts {s.conflicts}, "
+        f"dead-lettered {s.dead_lettered}; {s.throughput:.0f} events/s, error rate "
+        f"{s.error_rate:.1%}, latency p50 {_ms(s.p50_ms)} ms, p95 {_ms(s.p95_ms)} ms"
+    )
     for w in s.warnings:
         console.print(f"[yellow]warning:[/yellow] {w}")
 
 
 @sync_app.command()
-def verify(entity_type: Annotated[str | None, typer.Option("--entity-type", "-t",
-                                                             help="Only this entity type.")]
-           = None,
-           repair: Annotated[bool, typer.Option(help="Re-publish divergent entities.")]
-           = False) -> None:
+def verify(
+    entity_type: Annotated[
+        str | None, typer.Option("--entity-type", "-t", help="Only this entity type.")
+    ] = None,
+    repair: Annotated[bool, typer.Option(help="Re-publish divergent entities.")] = False,
+) -> None:
     """Compare version and hash of every entity across its stores; exit 1 on divergence."""
     with _engine() as engine:
         try:
@@ -110,15 +119,21 @@ def verify(entity_type: Annotated[str | None, typer.Option("--entity-type", "-t"
             console.print(f"[red]unknown entity type {entity_type!r}[/red]")
             raise typer.Exit(2) from exc
         pending = engine.status().outbox
-    console.print(f"checked {r.checked} entities ({r.comparisons} store comparisons): "
-                  f"{r.missing} missing, {r.stale} stale, {r.divergent} divergent, "
-                  f"{r.expired} expired from the cache, {r.parked} parked conflicts")
+    console.print(
+        f"checked {r.checked} entities ({r.comparisons} store comparisons): "
+        f"{r.missing} missing, {r.stale} stale, {r.divergent} divergent, "
+        f"{r.expired} expired from the cache, {r.parked} parked conflicts"
+    )
     for p in r.problems[:20]:
-        console.print(f"  {p.kind:10} {p.store:9} {p.entity_type}:{p.entity_id} "
-                      f"(expected v{p.expected_version}, stored {p.stored_version})")
+        console.print(
+            f"  {p.kind:10} {p.store:9} {p.entity_type}:{p.entity_id} "
+            f"(expected v{p.expected_version}, stored {p.stored_version})"
+        )
     if pending:
-        console.print(f"[yellow]{pending} events are still in the outbox: run a worker and "
-                      f"verify again[/yellow]")
+        console.print(
+            f"[yellow]{pending} events are still in the outbox: run a worker and "
+            f"verify again[/yellow]"
+        )
     if repair:
         console.print(f"repaired {r.repaired}; unrepairable: {', '.join(r.unrepairable) or '-'}")
     if r.divergence and not repair:
@@ -133,25 +148,40 @@ def recover() -> None:
     gone (Redis flushed, replaced or restarted without AOF). It reads every store, so it
     takes a while on large ones; it never lowers a counter, so running it again is safe.
     """
-    with _engine() as engine, Progress(SpinnerColumn(), TextColumn("{task.description}"),
-                                       TimeElapsedColumn(), console=console,
-                                       transient=True) as bar:
+    with (
+        _engine() as engine,
+        Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        ) as bar,
+    ):
         task = bar.add_task("reading the stores", total=None)
         try:
-            report = engine.recover(lambda what, n: bar.update(
-                task, description=f"reading {what}: {n:,} entity versions read"))
+            report = engine.recover(
+                lambda what, n: bar.update(
+                    task, description=f"reading {what}: {n:,} entity versions read"
+                )
+            )
         except StoreError as exc:
-            console.print(f"[red]recovery stopped; run it again once the store answers:[/red] "
-                          f"{exc}")
+            console.print(
+                f"[red]recovery stopped; run it again once the store answers:[/red] {exc}"
+            )
             raise typer.Exit(1) from exc
     read = ", ".join(f"{store} {n:,}" for store, n in report.read.items() if n)
     state = "were lost" if report.lost else "were intact"
-    console.print(f"recovered namespace {engine.config.namespace!r} in {report.seconds:.1f}s: "
-                  f"the counters {state}; {report.entities:,} entities found "
-                  f"({read or 'none'}), {report.raised:,} counters raised; new epoch "
-                  f"{report.epoch[:8]}. Publishing is open again.")
-    console.print("Check the stores with `argo sync verify` (`--repair` refills a store that "
-                  "lost entities, such as a flushed Redis cache).")
+    console.print(
+        f"recovered namespace {engine.config.namespace!r} in {report.seconds:.1f}s: "
+        f"the counters {state}; {report.entities:,} entities found "
+        f"({read or 'none'}), {report.raised:,} counters raised; new epoch "
+        f"{report.epoch[:8]}. Publishing is open again."
+    )
+    console.print(
+        "Check the stores with `argo sync verify` (`--repair` refills a store that "
+        "lost entities, such as a flushed Redis cache)."
+    )
 
 
 @sync_app.command()
@@ -165,16 +195,22 @@ def dlq(limit: Annotated[int, typer.Option(help="How many to list.")] = 50) -> N
     for d in letters:
         ev = d.event
         entity = f"{ev.entity_type}:{ev.entity_id} v{ev.version}" if ev else "(unreadable)"
-        table.add_row(d.id, entity, d.store, str(d.attempts),
-                      datetime.fromtimestamp(d.failed_at, UTC).strftime("%Y-%m-%d %H:%M:%S"),
-                      d.error[:80])
+        table.add_row(
+            d.id,
+            entity,
+            d.store,
+            str(d.attempts),
+            datetime.fromtimestamp(d.failed_at, UTC).strftime("%Y-%m-%d %H:%M:%S"),
+            d.error[:80],
+        )
     console.print(table)
 
 
 @sync_app.command()
-def replay(ids: Annotated[list[str] | None, typer.Argument(help="Dead-letter ids.")] = None,
-           all_: Annotated[bool, typer.Option("--all", help="Replay every dead letter.")]
-           = False) -> None:
+def replay(
+    ids: Annotated[list[str] | None, typer.Argument(help="Dead-letter ids.")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Replay every dead letter.")] = False,
+) -> None:
     """Re-publish dead letters (fix their cause first); workers then apply them."""
     if not ids and not all_:
         console.print("[red]name dead-letter ids or pass --all[/red] (see `argo sync dlq`)")
@@ -185,10 +221,11 @@ def replay(ids: Annotated[list[str] | None, typer.Argument(help="Dead-letter ids
 
 
 @sync_app.command()
-def conflicts(show: Annotated[str | None, typer.Option(help="Show one conflict's diff.")] = None,
-              resolve: Annotated[str | None, typer.Option(help="Resolve this conflict.")] = None,
-              take: Annotated[str | None, typer.Option(help="incoming | stored | merged")]
-              = None) -> None:
+def conflicts(
+    show: Annotated[str | None, typer.Option(help="Show one conflict's diff.")] = None,
+    resolve: Annotated[str | None, typer.Option(help="Resolve this conflict.")] = None,
+    take: Annotated[str | None, typer.Option(help="incoming | stored | merged")] = None,
+) -> None:
     """List parked conflicts; --show ID for a diff; --resolve ID --take CHOICE to settle one."""
     with _engine() as engine:
         if resolve:
@@ -216,8 +253,9 @@ def conflicts(show: Annotated[str | None, typer.Option(help="Show one conflict's
         table.add_column(col)
     for c in parked:
         stored = ", ".join(f"{s} v{v['version']}" for s, v in c.stored.items())
-        table.add_row(c.id[:16], f"{c.event.entity_type}:{c.event.entity_id}",
-                      f"v{c.event.version}", stored)
+        table.add_row(
+            c.id[:16], f"{c.event.entity_type}:{c.event.entity_id}", f"v{c.event.version}", stored
+        )
     console.print(table)
 
 

@@ -86,20 +86,32 @@ class Settings(BaseSettings):
     cache_ttl: CacheTTL = Field(default_factory=CacheTTL)
 
     approval_budget_threshold_usd: float = Field(
-        100.0, description="A step costing more than this needs the Director's approval.")
+        100.0, description="A step costing more than this needs the Director's approval."
+    )
     approval_gated_categories: list[str] = Field(
-        default_factory=lambda: ["external_integration", "production_deployment",
-                                 "data_deletion", "data_migration"],
-        description="Step categories that always need the Director's approval.")
+        default_factory=lambda: [
+            "external_integration",
+            "production_deployment",
+            "data_deletion",
+            "data_migration",
+        ],
+        description="Step categories that always need the Director's approval.",
+    )
     approval_plan_threshold_usd: float = Field(
-        500.0, description="Without a goal budget, a plan whose steps total more than this "
-                           "needs the Director's approval even when each step is cheap.")
+        500.0,
+        description="Without a goal budget, a plan whose steps total more than this "
+        "needs the Director's approval even when each step is cheap.",
+    )
     director_tokens: SecretStr | None = Field(
-        None, description='LangGraph server auth: JSON {"<bearer token>": "<director name>"}; '
-                          "unset = no auth, and a Director's name is recorded as asserted.")
+        None,
+        description='LangGraph server auth: JSON {"<bearer token>": "<director name>"}; '
+        "unset = no auth, and a Director's name is recorded as asserted.",
+    )
     agents: list[dict[str, Any]] | None = Field(
-        None, description="Agent registry as JSON: [{agent_id, kind, capabilities, ...}]; "
-                          "unset = one Technical, one Research and one Creative agent.")
+        None,
+        description="Agent registry as JSON: [{agent_id, kind, capabilities, ...}]; "
+        "unset = one Technical, one Research and one Creative agent.",
+    )
 
     @property
     def llm_configured(self) -> bool:

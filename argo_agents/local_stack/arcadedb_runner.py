@@ -52,8 +52,9 @@ def main(argv: list[str] | None = None) -> int:
     server.start()
     try:
         server.create_database(args.database)
-        print(f"arcadedb ready: bolt 127.0.0.1:{args.bolt_port} database {args.database}",
-              flush=True)
+        print(
+            f"arcadedb ready: bolt 127.0.0.1:{args.bolt_port} database {args.database}", flush=True
+        )
         while not stop.wait(0.5):
             pass
     finally:

@@ -39,7 +39,8 @@ def install_extensions() -> list[str]:
 
     con = duckdb.connect()
     installed = {
-        row[0] for row in con.execute(
+        row[0]
+        for row in con.execute(
             "SELECT extension_name FROM duckdb_extensions() WHERE installed"
         ).fetchall()
     }

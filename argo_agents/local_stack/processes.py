@@ -37,8 +37,6 @@ def pid_alive(pid: int | None) -> bool:
         return True
 
 
-
-
 def terminate(pid: int | None, grace_s: float = 10.0) -> None:
     """SIGTERM the process group, then SIGKILL what is left after ``grace_s``."""
     if not pid or not pid_alive(pid):

@@ -64,34 +64,52 @@ def redis_server_binary() -> str:
 def redis_spec(root: Path, port: int, password: str) -> ServerSpec:
     """Redis with AOF on: it holds the sync outbox, which must survive a restart."""
     data = root / "redis"
-    conf = "\n".join([
-        "bind 127.0.0.1",
-        f"port {port}",
-        f"dir {data.resolve()}",
-        "appendonly yes",
-        "appendfsync everysec",
-        'save ""',
-        "protected-mode yes",
-        f"requirepass {password}",
-        "maxmemory-policy noeviction",
-        "",
-    ])
+    conf = "\n".join(
+        [
+            "bind 127.0.0.1",
+            f"port {port}",
+            f"dir {data.resolve()}",
+            "appendonly yes",
+            "appendfsync everysec",
+            'save ""',
+            "protected-mode yes",
+            f"requirepass {password}",
+            "maxmemory-policy noeviction",
+            "",
+        ]
+    )
     return ServerSpec(
-        "redis", {"main": port}, [redis_server_binary(), str((data / "redis.conf").resolve())],
-        data, files={"redis.conf": conf},
+        "redis",
+        {"main": port},
+        [redis_server_binary(), str((data / "redis.conf").resolve())],
+        data,
+        files={"redis.conf": conf},
     )
 
 
-def arcadedb_spec(root: Path, bolt_port: int, http_port: int, database: str,
-                  secrets: Path) -> ServerSpec:
+def arcadedb_spec(
+    root: Path, bolt_port: int, http_port: int, database: str, secrets: Path
+) -> ServerSpec:
     """ArcadeDB with the Bolt plugin, in a child Python process holding the JVM."""
     data = root / "arcadedb"
     return ServerSpec(
-        "neo4j", {"main": bolt_port, "http": http_port},
-        [sys.executable, "-m", "argo_agents.local_stack.arcadedb_runner",
-         "--root", str(data.resolve()), "--secrets", str(secrets.resolve()),
-         "--http-port", str(http_port), "--bolt-port", str(bolt_port),
-         "--database", database],
+        "neo4j",
+        {"main": bolt_port, "http": http_port},
+        [
+            sys.executable,
+            "-m",
+            "argo_agents.local_stack.arcadedb_runner",
+            "--root",
+            str(data.resolve()),
+            "--secrets",
+            str(secrets.resolve()),
+            "--http-port",
+            str(http_port),
+            "--bolt-port",
+            str(bolt_port),
+            "--database",
+            database,
+        ],
         data,
     )
 
@@ -100,12 +118,31 @@ def bqemulator_spec(root: Path, rest_port: int, grpc_port: int, project: str) ->
     """bqemulator, persistent under the stack directory (through `bqemulator_runner`)."""
     data = root / "bigquery"
     return ServerSpec(
-        "bigquery", {"main": rest_port, "grpc": grpc_port},
-        [sys.executable, "-m", "argo_agents.local_stack.bqemulator_runner", "start",
-         "--rest-host", "127.0.0.1", "--rest-port", str(rest_port),
-         "--grpc-host", "127.0.0.1", "--grpc-port", str(grpc_port), "--persistent",
-         "--data-dir", str(data.resolve()), "--project", project, "--log-level", "warning",
-         "--log-format", "console"],
+        "bigquery",
+        {"main": rest_port, "grpc": grpc_port},
+        [
+            sys.executable,
+            "-m",
+            "argo_agents.local_stack.bqemulator_runner",
+            "start",
+            "--rest-host",
+            "127.0.0.1",
+            "--rest-port",
+            str(rest_port),
+            "--grpc-host",
+            "127.0.0.1",
+            "--grpc-port",
+            str(grpc_port),
+            "--persistent",
+            "--data-dir",
+            str(data.resolve()),
+            "--project",
+            project,
+            "--log-level",
+            "warning",
+            "--log-format",
+            "console",
+        ],
         data,
     )
 
@@ -114,8 +151,17 @@ def chroma_spec(root: Path, port: int) -> ServerSpec:
     """A Chroma server on a persistent directory, shared by every ARGO process."""
     data = root / "chroma"
     return ServerSpec(
-        "chroma", {"main": port},
-        [_bin("chroma"), "run", "--path", str(data.resolve()), "--host", "127.0.0.1",
-         "--port", str(port)],
+        "chroma",
+        {"main": port},
+        [
+            _bin("chroma"),
+            "run",
+            "--path",
+            str(data.resolve()),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
         data,
     )

@@ -109,20 +109,29 @@ class LocalStack:
         prev_ports = previous.get("ports", {})
         if name == "redis":
             return servers.redis_spec(
-                self.root, self._port(s.stack_redis_port, prev_ports.get("main")),
-                sec["redis_password"])
+                self.root,
+                self._port(s.stack_redis_port, prev_ports.get("main")),
+                sec["redis_password"],
+            )
         if name == "neo4j":
             return servers.arcadedb_spec(
-                self.root, self._port(s.stack_bolt_port, prev_ports.get("main")),
+                self.root,
+                self._port(s.stack_bolt_port, prev_ports.get("main")),
                 self._port(s.stack_arcadedb_http_port, prev_ports.get("http")),
-                s.neo4j_database, self.secrets_path)
+                s.neo4j_database,
+                self.secrets_path,
+            )
         if name == "bigquery":
             return servers.bqemulator_spec(
-                self.root, self._port(s.stack_bigquery_port, prev_ports.get("main")),
-                self._port(0, prev_ports.get("grpc")), s.bigquery_project)
+                self.root,
+                self._port(s.stack_bigquery_port, prev_ports.get("main")),
+                self._port(0, prev_ports.get("grpc")),
+                s.bigquery_project,
+            )
         if name == "chroma":
             return servers.chroma_spec(
-                self.root, self._port(s.stack_chroma_port, prev_ports.get("main")))
+                self.root, self._port(s.stack_chroma_port, prev_ports.get("main"))
+            )
         raise StackError(f"unknown server {name!r}; choose from {servers.SERVER_NAMES}")
 
     # ---- endpoints -----------------------------------------------------------------
@@ -141,7 +150,8 @@ class LocalStack:
                     return 0
                 raise StackError(
                     f"the local {name} server is not running: run `argo stack up` "
-                    f"(or set its ARGO_* variable to an external service)")
+                    f"(or set its ARGO_* variable to an external service)"
+                )
             return int(state[name]["ports"]["main"])
 
         if s.redis_url:
@@ -159,16 +169,25 @@ class LocalStack:
         chroma_host = s.chroma_host or "127.0.0.1"
         chroma_port = s.chroma_port if s.chroma_host else port("chroma")
         return Endpoints(
-            redis_url=redis_url, neo4j_uri=neo4j_uri, neo4j_user=user, neo4j_password=pw,
-            neo4j_database=s.neo4j_database, bigquery_project=s.bigquery_project,
-            bigquery_dataset=s.bigquery_dataset, bigquery_location=s.bigquery_location,
-            bigquery_endpoint=bq_endpoint, chroma_host=chroma_host, chroma_port=chroma_port,
-            chroma_ssl=s.chroma_ssl, timeout_s=s.store_timeout_s,
+            redis_url=redis_url,
+            neo4j_uri=neo4j_uri,
+            neo4j_user=user,
+            neo4j_password=pw,
+            neo4j_database=s.neo4j_database,
+            bigquery_project=s.bigquery_project,
+            bigquery_dataset=s.bigquery_dataset,
+            bigquery_location=s.bigquery_location,
+            bigquery_endpoint=bq_endpoint,
+            chroma_host=chroma_host,
+            chroma_port=chroma_port,
+            chroma_ssl=s.chroma_ssl,
+            timeout_s=s.store_timeout_s,
         )
 
     # ---- up / down / status ---------------------------------------------------------
-    def up(self, only: Iterable[str] | None = None,
-           progress: Callable[[str], None] | None = None) -> Endpoints:
+    def up(
+        self, only: Iterable[str] | None = None, progress: Callable[[str], None] | None = None
+    ) -> Endpoints:
         """Start every managed server that is not already healthy; return endpoints."""
         say = progress or (lambda msg: log.info(msg))
         names = [n for n in self.managed_names() if only is None or n in set(only)]
@@ -184,7 +203,8 @@ class LocalStack:
                 if port_in_use(port):
                     raise PortBusyError(
                         f"{name}: port {port} on 127.0.0.1 is busy; free it or choose another "
-                        f"with ARGO_STACK_*_PORT (0 picks a free one)")
+                        f"with ARGO_STACK_*_PORT (0 picks a free one)"
+                    )
             to_start.append(spec)
         if any(s.name == "bigquery" for s in to_start):
             from argo_agents.local_stack.duckdb_extensions import install_extensions
@@ -195,13 +215,17 @@ class LocalStack:
         try:
             for spec in to_start:
                 started[spec.name] = self._launch(spec)
-                state[spec.name] = {"pid": started[spec.name].pid, "ports": spec.ports,
-                                    "log": str(self._log_path(spec.name))}
+                state[spec.name] = {
+                    "pid": started[spec.name].pid,
+                    "ports": spec.ports,
+                    "log": str(self._log_path(spec.name)),
+                }
             self._write_state(state)
             endpoints = self.endpoints(strict=only is None)
             with ThreadPoolExecutor(max(1, len(to_start))) as pool:
-                list(pool.map(lambda s: self._wait_healthy(s, started[s.name], endpoints),
-                              to_start))
+                list(
+                    pool.map(lambda s: self._wait_healthy(s, started[s.name], endpoints), to_start)
+                )
         except BaseException:
             for name, proc in started.items():
                 terminate(proc.pid)
@@ -209,8 +233,7 @@ class LocalStack:
             self._write_state(state)
             raise
         if to_start:
-            say(f"started {', '.join(s.name for s in to_start)} in "
-                f"{time.monotonic() - t0:.1f}s")
+            say(f"started {', '.join(s.name for s in to_start)} in {time.monotonic() - t0:.1f}s")
         return self.endpoints(strict=only is None)
 
     def _log_path(self, name: str) -> Path:
@@ -227,14 +250,19 @@ class LocalStack:
         logfile.parent.mkdir(parents=True, exist_ok=True)
         with open(logfile, "ab") as out:
             proc = subprocess.Popen(
-                spec.argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                cwd=spec.data_dir, start_new_session=True,  # its own group: `down` kills all
+                spec.argv,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                cwd=spec.data_dir,
+                start_new_session=True,  # its own group: `down` kills all
             )
         (self.root / f"{spec.name}.pid").write_text(str(proc.pid))
         return proc
 
-    def _wait_healthy(self, spec: servers.ServerSpec, proc: subprocess.Popen,
-                      endpoints: Endpoints) -> None:
+    def _wait_healthy(
+        self, spec: servers.ServerSpec, proc: subprocess.Popen, endpoints: Endpoints
+    ) -> None:
         from argo_agents.stores.factory import check_health
 
         deadline = time.monotonic() + START_TIMEOUT_S
@@ -243,7 +271,8 @@ class LocalStack:
             if proc.poll() is not None:
                 raise ServerStartError(
                     f"{spec.name} exited with code {proc.returncode} while starting; "
-                    f"see {self._log_path(spec.name)}:\n{_tail(self._log_path(spec.name))}")
+                    f"see {self._log_path(spec.name)}:\n{_tail(self._log_path(spec.name))}"
+                )
             if port_in_use(spec.port):
                 try:
                     check_health(spec.name, endpoints)
@@ -253,7 +282,8 @@ class LocalStack:
             time.sleep(0.2)
         raise ServerStartError(
             f"{spec.name} not healthy after {START_TIMEOUT_S:.0f}s ({last}); "
-            f"see {self._log_path(spec.name)}")
+            f"see {self._log_path(spec.name)}"
+        )
 
     def down(self) -> list[str]:
         """Stop the servers this stack started; return their names."""
@@ -285,8 +315,11 @@ class LocalStack:
                 result.append(ServerStatus(name, "-", True, None, False, "not started"))
                 continue
             if managed and not pid_alive(pid):
-                result.append(ServerStatus(name, address, True, pid, False,
-                                           "process not running: run `argo stack up`"))
+                result.append(
+                    ServerStatus(
+                        name, address, True, pid, False, "process not running: run `argo stack up`"
+                    )
+                )
                 continue
             try:
                 assert endpoints is not None

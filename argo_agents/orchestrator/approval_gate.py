@@ -62,9 +62,11 @@ def effective_policy(policy: ApprovalPolicy, context: Context | None) -> Approva
     """The server's policy, tightened (never loosened) by the run's context."""
     if context is None:
         return policy
-    return policy.tightened(budget_threshold_usd=context.budget_threshold_usd,
-                            plan_threshold_usd=context.plan_threshold_usd,
-                            extra_gated_categories=context.extra_gated_categories)
+    return policy.tightened(
+        budget_threshold_usd=context.budget_threshold_usd,
+        plan_threshold_usd=context.plan_threshold_usd,
+        extra_gated_categories=context.extra_gated_categories,
+    )
 
 
 class ApprovalGate:
@@ -89,12 +91,18 @@ class ApprovalGate:
         if round_id not in record.answered and record.open_round != round_id:
             record = self._save(services, record.model_copy(update={"open_round": round_id}))
         payload = ApprovalInterrupt(
-            run_id=record.run_id, goal=record.goal, approvals=view.requests,
-            budget_usd=record.budget_usd, plan_spend_usd=view.plan_spend_usd,
-            spend_limit=view.spend_limit, accepted_spend_usd=view.accepted_spend_usd,
-            error=state.get("approval_error"))
-        value = interrupt(payload.model_dump(mode="json", exclude_none=True),
-                          response_schema=RESUME_SCHEMA)
+            run_id=record.run_id,
+            goal=record.goal,
+            approvals=view.requests,
+            budget_usd=record.budget_usd,
+            plan_spend_usd=view.plan_spend_usd,
+            spend_limit=view.spend_limit,
+            accepted_spend_usd=view.accepted_spend_usd,
+            error=state.get("approval_error"),
+        )
+        value = interrupt(
+            payload.model_dump(mode="json", exclude_none=True), response_schema=RESUME_SCHEMA
+        )
         # --- resumed with the Director's answer
         latest = self._load(services, record.run_id)
         if round_id in latest.answered or latest.open_round != round_id:
@@ -106,7 +114,8 @@ class ApprovalGate:
             raise ConcurrentDecisionError(
                 f"this approval round of run {record.run_id} was already answered by another "
                 "resume; nothing was applied. Look at the run again (`argo status "
-                f"{thread_of(config)}`) and decide what is still pending")
+                f"{thread_of(config)}`) and decide what is still pending"
+            )
         identity = director_of(config, state.get("director"))
         try:
             decided = answer(latest, value, policy=policy, round_id=round_id, identity=identity)
@@ -114,17 +123,20 @@ class ApprovalGate:
             log.info("approval refused for run %s: %s", record.run_id, exc.problem)
             return self._ask_again(latest, exc.problem)
         saved = self._save(services, decided)
-        new = saved.ledger[len(latest.ledger):]
+        new = saved.ledger[len(latest.ledger) :]
         published = services.engine.publish(decision_events(saved, new))  # audited when made
         return self._ask_again(saved, None, published)
 
     # ---- the record ----------------------------------------------------------------
-    def _record(self, services: Services, state: State, thread_id: str,
-                policy: ApprovalPolicy) -> ApprovalRecord:
+    def _record(
+        self, services: Services, state: State, thread_id: str, policy: ApprovalPolicy
+    ) -> ApprovalRecord:
         run_id = state.get("run_id")
         if not run_id:
-            raise ApprovalRecordError("this run has no run id (it was started by an older "
-                                      "ARGO, or its state was edited): submit the goal again")
+            raise ApprovalRecordError(
+                "this run has no run id (it was started by an older "
+                "ARGO, or its state was edited): submit the goal again"
+            )
         record = load_record(services.stores.records, run_id)
         if record is None:
             try:
@@ -132,27 +144,36 @@ class ApprovalGate:
             except BudgetValueError as exc:
                 raise InvalidGoalError(str(exc)) from exc
             record = ApprovalRecord(
-                run_id=run_id, thread_id=thread_id, goal=state["goal"],
-                goal_id=state["goal_id"], plan=ExecutionPlan.model_validate(state["plan"]),
-                policy=policy, budget_usd=budget)
+                run_id=run_id,
+                thread_id=thread_id,
+                goal=state["goal"],
+                goal_id=state["goal_id"],
+                plan=ExecutionPlan.model_validate(state["plan"]),
+                policy=policy,
+                budget_usd=budget,
+            )
             try:
                 return save_record(services.stores.records, record)
             except RecordConflict:
                 return self._load(services, run_id)  # a twin task opened it first
         if record.thread_id != thread_id:
-            raise ApprovalRecordError(f"run {run_id} belongs to another thread; submit the "
-                                      "goal again on this one")
+            raise ApprovalRecordError(
+                f"run {run_id} belongs to another thread; submit the goal again on this one"
+            )
         if record.status == "closed":
-            raise ApprovalRecordError(f"run {run_id} is over; submit the goal again to run it "
-                                      "again")
+            raise ApprovalRecordError(
+                f"run {run_id} is over; submit the goal again to run it again"
+            )
         _warn_on_foreign_state(state, record)
         return record
 
     def _load(self, services: Services, run_id: str) -> ApprovalRecord:
         record = load_record(services.stores.records, run_id)
         if record is None:
-            raise ApprovalRecordError(f"the approval record of run {run_id} is gone (was Redis "
-                                      "flushed?); submit the goal again")
+            raise ApprovalRecordError(
+                f"the approval record of run {run_id} is gone (was Redis "
+                "flushed?); submit the goal again"
+            )
         return record
 
     def _save(self, services: Services, record: ApprovalRecord) -> ApprovalRecord:
@@ -161,37 +182,58 @@ class ApprovalGate:
         except RecordConflict as exc:
             raise ConcurrentDecisionError(
                 f"{exc}: another resume of this run is deciding; nothing was applied. Look "
-                "at the run again and decide what is still pending") from exc
+                "at the run again and decide what is still pending"
+            ) from exc
 
     def _clear(self, services: Services, record: ApprovalRecord) -> ApprovalRecord:
-        return self._save(services, record.model_copy(update={
-            "status": "cleared", "cleared": record.clearance(), "open_round": None}))
+        return self._save(
+            services,
+            record.model_copy(
+                update={"status": "cleared", "cleared": record.clearance(), "open_round": None}
+            ),
+        )
 
     # ---- routing -------------------------------------------------------------------
-    def _ask_again(self, record: ApprovalRecord, error: str | None,
-                   published: list[str] | None = None) -> Command[GateRoute]:
-        return Command(update={"approval_error": error, "published": published or [],
-                               **_mirror(record)}, goto="await_approval")
+    def _ask_again(
+        self, record: ApprovalRecord, error: str | None, published: list[str] | None = None
+    ) -> Command[GateRoute]:
+        return Command(
+            update={"approval_error": error, "published": published or [], **_mirror(record)},
+            goto="await_approval",
+        )
 
     def _proceed(self, state: State, record: ApprovalRecord) -> Command[GateRoute]:
         skipped = record.skipped
         update: dict[str, Any] = {
-            **_mirror(record), "approval_error": None, "pending_approvals": [],
+            **_mirror(record),
+            "approval_error": None,
+            "pending_approvals": [],
             "step_status": {sid: "skipped" for sid in skipped},
-            "errors": {sid: ("rejected by the Director" if sid in record.rejected
-                             else "depends on a step the Director rejected") for sid in skipped},
-            "status": "running"}
-        after: State = {**state, **update,  # type: ignore[typeddict-item]
-                        "step_status": {**(state.get("step_status") or {}),
-                                        **update["step_status"]}}
+            "errors": {
+                sid: (
+                    "rejected by the Director"
+                    if sid in record.rejected
+                    else "depends on a step the Director rejected"
+                )
+                for sid in skipped
+            },
+            "status": "running",
+        }
+        after: State = {
+            **state,
+            **update,  # type: ignore[typeddict-item]
+            "step_status": {**(state.get("step_status") or {}), **update["step_status"]},
+        }
         route = route_ready_steps(after)
         return Command(update=update, goto=route if isinstance(route, list) else [route])
 
 
 def _mirror(record: ApprovalRecord) -> dict[str, Any]:
     """The record's plan and decisions as graph state (a copy for readers, never trusted)."""
-    return {"plan": record.plan.model_dump(mode="json"),
-            "approval_ledger": [e.model_dump(mode="json") for e in record.ledger]}
+    return {
+        "plan": record.plan.model_dump(mode="json"),
+        "approval_ledger": [e.model_dump(mode="json") for e in record.ledger],
+    }
 
 
 def _warn_on_foreign_state(state: State, record: ApprovalRecord) -> None:
@@ -199,9 +241,16 @@ def _warn_on_foreign_state(state: State, record: ApprovalRecord) -> None:
     own = {digest(e.model_dump(mode="json")) for e in record.ledger}
     foreign = [e for e in state.get("approval_ledger") or [] if digest(e) not in own]
     if foreign:
-        log.warning("run %s: ignored %d approval-ledger entr%s the gate did not record "
-                    "(a client wrote them into the state)", record.run_id, len(foreign),
-                    "y" if len(foreign) == 1 else "ies")
+        log.warning(
+            "run %s: ignored %d approval-ledger entr%s the gate did not record "
+            "(a client wrote them into the state)",
+            record.run_id,
+            len(foreign),
+            "y" if len(foreign) == 1 else "ies",
+        )
     if state.get("plan") and state["plan"] != record.plan.model_dump(mode="json"):
-        log.warning("run %s: the plan in the state differs from the gate's record; the "
-                    "record's plan is used", record.run_id)
+        log.warning(
+            "run %s: the plan in the state differs from the gate's record; the "
+            "record's plan is used",
+            record.run_id,
+        )

@@ -30,27 +30,39 @@ class Context:
     """Step categories this run also gates (never ungates one)."""
 
     def __post_init__(self) -> None:
-        if isinstance(self.max_step_attempts, bool) or not isinstance(
-                self.max_step_attempts, int) or not 1 <= self.max_step_attempts <= 10:
+        if (
+            isinstance(self.max_step_attempts, bool)
+            or not isinstance(self.max_step_attempts, int)
+            or not 1 <= self.max_step_attempts <= 10
+        ):
             raise InvalidContextError(
-                f"max_step_attempts must be an integer from 1 to 10, got "
-                f"{self.max_step_attempts!r}")
+                f"max_step_attempts must be an integer from 1 to 10, got {self.max_step_attempts!r}"
+            )
         _check_number("sync_timeout_s", self.sync_timeout_s, unit="seconds", positive=True)
         _check_number("budget_threshold_usd", self.budget_threshold_usd)
         _check_number("plan_threshold_usd", self.plan_threshold_usd)
         if not isinstance(self.extra_gated_categories, list | tuple) or (
-                set(self.extra_gated_categories) - set(CATEGORIES)):
+            set(self.extra_gated_categories) - set(CATEGORIES)
+        ):
             raise InvalidContextError(
                 f"extra_gated_categories must be a list of {', '.join(CATEGORIES)}; "
-                f"got {self.extra_gated_categories!r}")
+                f"got {self.extra_gated_categories!r}"
+            )
 
 
-def _check_number(name: str, value: object, *, unit: str = "US dollars",
-             positive: bool = False) -> None:
+def _check_number(
+    name: str, value: object, *, unit: str = "US dollars", positive: bool = False
+) -> None:
     if value is None and not positive:
         return
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(
-            value) or value < 0 or (positive and value == 0):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or value < 0
+        or (positive and value == 0)
+    ):
         kind = "positive" if positive else "non-negative"
-        raise InvalidContextError(f"{name} must be a finite, {kind} number of {unit}; "
-                                  f"got {value!r}")
+        raise InvalidContextError(
+            f"{name} must be a finite, {kind} number of {unit}; got {value!r}"
+        )

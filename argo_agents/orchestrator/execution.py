@@ -44,12 +44,21 @@ def route_ready_steps(state: State) -> list[Send] | Literal["integrate_results"]
         return "integrate_results"
     results = state.get("results") or {}
     return [
-        Send("run_agent_step", StepTask(
-            goal=state["goal"], goal_id=state["goal_id"], run_id=state["run_id"],
-            started_at=state["started_at"], intent=plan.intent, plan=state["plan"],
-            subject=plan.subject, step=step.model_dump(mode="json"),
-            assignment=state["assignments"][step.id],
-            upstream={d: results[d] for d in step.dependencies if d in results}))
+        Send(
+            "run_agent_step",
+            StepTask(
+                goal=state["goal"],
+                goal_id=state["goal_id"],
+                run_id=state["run_id"],
+                started_at=state["started_at"],
+                intent=plan.intent,
+                plan=state["plan"],
+                subject=plan.subject,
+                step=step.model_dump(mode="json"),
+                assignment=state["assignments"][step.id],
+                upstream={d: results[d] for d in step.dependencies if d in results},
+            ),
+        )
         for step in ready
     ]
 
@@ -63,8 +72,10 @@ def _not_cleared(services: Services, task: StepTask) -> str | None:
     record = load_record(services.stores.records, task["run_id"])
     step = PlanStep.model_validate(task["step"])
     if record is None or not record.may_run(step):
-        return ("not cleared by the approval gate for this run (the step was changed after "
-                "approval, the run is over, or it never passed the gate); nothing was run")
+        return (
+            "not cleared by the approval gate for this run (the step was changed after "
+            "approval, the run is over, or it never passed the gate); nothing was run"
+        )
     return None
 
 
@@ -80,17 +91,29 @@ class ExecutionNodes:
         update = await self._run(services, task, runtime)
         step_id = task["step"]["id"]
         result = (update.get("results") or {}).get(step_id) or {
-            "step_id": step_id, "agent_id": task["assignment"]["agent_id"], "failed": True}
-        run: State = {"goal_id": task["goal_id"], "plan": task["plan"],  # type: ignore[typeddict-unknown-key]
-                      "assignments": {step_id: task["assignment"]},
-                      "started_at": task["started_at"]}
-        events = step_events(run, step_id, result, update["step_status"][step_id],
-                             (update.get("errors") or {}).get(step_id))
+            "step_id": step_id,
+            "agent_id": task["assignment"]["agent_id"],
+            "failed": True,
+        }
+        run: State = {
+            "goal_id": task["goal_id"],
+            "plan": task["plan"],  # type: ignore[typeddict-unknown-key]
+            "assignments": {step_id: task["assignment"]},
+            "started_at": task["started_at"],
+        }
+        events = step_events(
+            run,
+            step_id,
+            result,
+            update["step_status"][step_id],
+            (update.get("errors") or {}).get(step_id),
+        )
         published = await asyncio.to_thread(services.engine.publish, events)
         return {**update, "published": published}
 
-    async def _run(self, services: Services, task: StepTask,
-                   runtime: Runtime[Context]) -> dict[str, Any]:
+    async def _run(
+        self, services: Services, task: StepTask, runtime: Runtime[Context]
+    ) -> dict[str, Any]:
         step_id, agent = task["step"]["id"], task["assignment"]
         if refusal := await asyncio.to_thread(_not_cleared, services, task):
             log.error("run %s: refused to run step %s: %s", task["run_id"], step_id, refusal)
@@ -104,27 +127,49 @@ class ExecutionNodes:
         try:
             for attempt in range(1, attempts + 1):
                 try:
-                    out = await graph.ainvoke({
-                        "goal": task["goal"], "goal_id": task["goal_id"],
-                        "intent": task["intent"], "subject": task["subject"],
-                        "step": task["step"], "agent_id": agent["agent_id"],
-                        "upstream": task["upstream"]})
-                    result = {**out["result"], "attempts": attempt,
-                              "duration_s": round(time.monotonic() - started, 3)}
-                    return {"results": {step_id: result}, "step_status": {step_id: "done"},
-                            "attempts": {step_id: attempt}}
+                    out = await graph.ainvoke(
+                        {
+                            "goal": task["goal"],
+                            "goal_id": task["goal_id"],
+                            "intent": task["intent"],
+                            "subject": task["subject"],
+                            "step": task["step"],
+                            "agent_id": agent["agent_id"],
+                            "upstream": task["upstream"],
+                        }
+                    )
+                    result = {
+                        **out["result"],
+                        "attempts": attempt,
+                        "duration_s": round(time.monotonic() - started, 3),
+                    }
+                    return {
+                        "results": {step_id: result},
+                        "step_status": {step_id: "done"},
+                        "attempts": {step_id: attempt},
+                    }
                 except Exception as exc:  # an agent may fail in any way; the policy retries
                     error = f"{type(exc).__name__}: {exc}"
-                    log.warning("step %s attempt %d/%d failed: %s", step_id, attempt,
-                                attempts, error)
+                    log.warning(
+                        "step %s attempt %d/%d failed: %s", step_id, attempt, attempts, error
+                    )
         finally:
             await asyncio.to_thread(cache.add_workload, agent["agent_id"], -1)
-        return {"step_status": {step_id: "failed"}, "attempts": {step_id: attempts},
-                "errors": {step_id: f"failed after {attempts} attempt(s): {error}"},
-                "results": {step_id: {"step_id": step_id, "agent_id": agent["agent_id"],
-                                      "agent_kind": agent["agent_kind"], "failed": True,
-                                      "error": error,
-                                      "duration_s": round(time.monotonic() - started, 3)}}}
+        return {
+            "step_status": {step_id: "failed"},
+            "attempts": {step_id: attempts},
+            "errors": {step_id: f"failed after {attempts} attempt(s): {error}"},
+            "results": {
+                step_id: {
+                    "step_id": step_id,
+                    "agent_id": agent["agent_id"],
+                    "agent_kind": agent["agent_kind"],
+                    "failed": True,
+                    "error": error,
+                    "duration_s": round(time.monotonic() - started, 3),
+                }
+            },
+        }
 
     def collect_results(self, state: State) -> dict[str, Any]:
         """Skip the dependents of failed steps; the router then sends what is ready."""

@@ -28,14 +28,18 @@ def build_orchestrator(
     execution = ExecutionNodes(services)
     outcome = OutcomeNodes(services)
 
-    builder = StateGraph(State, context_schema=Context, input_schema=InputState,
-                         output_schema=OutputState)
+    builder = StateGraph(
+        State, context_schema=Context, input_schema=InputState, output_schema=OutputState
+    )
     builder.add_node("interpret_goal", planning.interpret_goal)
     builder.add_node("decompose_goal", planning.decompose_goal)
     builder.add_node("assign_agents", planning.assign_agents)
     # the gate routes itself (Command): back to itself while decisions are pending
-    builder.add_node("await_approval", gate.await_approval,
-                     destinations=("await_approval", "run_agent_step", "integrate_results"))
+    builder.add_node(
+        "await_approval",
+        gate.await_approval,
+        destinations=("await_approval", "run_agent_step", "integrate_results"),
+    )
     # its input is a `Send` payload (StepTask), not the graph state
     builder.add_node("run_agent_step", execution.run_agent_step)  # type: ignore[arg-type]
     builder.add_node("collect_results", execution.collect_results)
@@ -47,8 +51,9 @@ def build_orchestrator(
     builder.add_edge("decompose_goal", "assign_agents")
     builder.add_edge("assign_agents", "await_approval")
     builder.add_edge("run_agent_step", "collect_results")
-    builder.add_conditional_edges("collect_results", route_ready_steps,
-                                  ["run_agent_step", "integrate_results"])
+    builder.add_conditional_edges(
+        "collect_results", route_ready_steps, ["run_agent_step", "integrate_results"]
+    )
     builder.add_edge("integrate_results", "sync_to_stores")
     builder.add_edge("sync_to_stores", END)
     return builder

@@ -35,8 +35,9 @@ def integrate(state: State) -> dict[str, Any]:
     by_agent: dict[str, list[str]] = {}
     for sid, r in results.items():
         by_agent.setdefault(r.get("agent_id", "?"), []).append(sid)
-    rejected = [e["step_id"] for e in state.get("approval_ledger") or []
-                if e["decision"] == "reject"]
+    rejected = [
+        e["step_id"] for e in state.get("approval_ledger") or [] if e["decision"] == "reject"
+    ]
     failed = [sid for sid, s in status.items() if s == "failed"]
     final = "failed" if failed else "rejected" if rejected else "completed"
     done = [s.id for s in plan.steps if status.get(s.id) == "done"]
@@ -45,8 +46,11 @@ def integrate(state: State) -> dict[str, Any]:
         "steps_done": done,
         "steps_failed": failed,
         "steps_skipped": [sid for sid, s in status.items() if s == "skipped"],
-        "by_step": {sid: results[sid].get("summary", results[sid].get("error", ""))
-                    for sid in plan.step_ids() if sid in results},
+        "by_step": {
+            sid: results[sid].get("summary", results[sid].get("error", ""))
+            for sid in plan.step_ids()
+            if sid in results
+        },
         "by_agent": {a: sorted(sids) for a, sids in sorted(by_agent.items())},
         "success_rate": round(len(done) / len(plan.steps), 3) if plan.steps else 0.0,
         "duration_s": round(sum(float(r.get("duration_s", 0)) for r in results.values()), 3),
@@ -54,8 +58,9 @@ def integrate(state: State) -> dict[str, Any]:
     }
 
 
-def learn_pattern(plan: ExecutionPlan, status: Mapping[str, str],
-                  results: dict[str, dict[str, Any]]) -> dict[str, Any]:
+def learn_pattern(
+    plan: ExecutionPlan, status: Mapping[str, str], results: dict[str, dict[str, Any]]
+) -> dict[str, Any]:
     """The run's execution pattern (what later plans learn from; docs/store-model.md)."""
     sequence = [s.action for s in plan.steps]
     ran = [s for s in plan.steps if status.get(s.id) in ("done", "failed")]
@@ -75,8 +80,7 @@ def learn_pattern(plan: ExecutionPlan, status: Mapping[str, str],
 def with_stats(learned: dict[str, Any], occurrences: int, successes: int) -> dict[str, Any]:
     """The learned pattern as a record, with the counts of every run that followed it."""
     rate = round(successes / occurrences, 4) if occurrences else 0.0
-    return {**learned, "occurrences": occurrences, "success_rate": rate,
-            "text": learned["name"]}
+    return {**learned, "occurrences": occurrences, "success_rate": rate, "text": learned["name"]}
 
 
 class Phase(IntEnum):
@@ -113,37 +117,70 @@ class _Events(list[SyncEvent]):
         self.version = version
 
     def add(self, entity_type: str, entity_id: str, data: dict[str, Any], **kw: Any) -> None:
-        self.append(SyncEvent(entity_type=entity_type, entity_id=entity_id, data=data,
-                              version=self.version, **kw))
+        self.append(
+            SyncEvent(
+                entity_type=entity_type, entity_id=entity_id, data=data, version=self.version, **kw
+            )
+        )
 
 
-def _step_record(state: State, plan: ExecutionPlan, step_id: str, status: str,
-                 error: str | None) -> dict[str, Any]:
+def _step_record(
+    state: State, plan: ExecutionPlan, step_id: str, status: str, error: str | None
+) -> dict[str, Any]:
     step = plan.step(step_id)
     a = (state.get("assignments") or {}).get(step.id, {})
-    rel = [{"type": "DEPENDS_ON", "label": "Step", "id": step_entity_id(plan.goal_id, d)}
-           for d in step.dependencies]
+    rel = [
+        {"type": "DEPENDS_ON", "label": "Step", "id": step_entity_id(plan.goal_id, d)}
+        for d in step.dependencies
+    ]
     if a:
         rel.append({"type": "ASSIGNED_TO", "label": "Agent", "id": a["agent_id"]})
-    return {"text": step.description, "action": step.action, "category": step.category,
-            "status": status, "goal_id": state["goal_id"],
-            "estimated_cost_usd": step.estimated_cost_usd, "agent_id": a.get("agent_id"),
-            "assignment_reason": a.get("reason"), "error": error, "relations": rel}
+    return {
+        "text": step.description,
+        "action": step.action,
+        "category": step.category,
+        "status": status,
+        "goal_id": state["goal_id"],
+        "estimated_cost_usd": step.estimated_cost_usd,
+        "agent_id": a.get("agent_id"),
+        "assignment_reason": a.get("reason"),
+        "error": error,
+        "relations": rel,
+    }
 
 
 def _goal_and_plan(ev: _Events, state: State, plan: ExecutionPlan, status: str) -> None:
     goal_id = state["goal_id"]
-    ev.add("goal", goal_id, {
-        "text": state["goal"], "director": state.get("director") or "director",
-        "budget_usd": state.get("budget_usd"), "intent": plan.intent, "subject": plan.subject,
-        "status": status, "run_id": state.get("run_id"),
-        "relations": [{"type": "HAS_PLAN", "label": "Plan", "id": plan.plan_id}]})
-    ev.add("plan", plan.plan_id, {
-        "text": " ".join(plan.rationale) or plan.goal, "goal_id": goal_id,
-        "source": plan.source, "steps": plan.step_ids(),
-        "estimated_duration_s": plan.estimated_duration_s, "repair_notes": plan.repair_notes,
-        "relations": [{"type": "HAS_STEP", "label": "Step", "id": step_entity_id(goal_id, s.id)}
-                      for s in plan.steps]})
+    ev.add(
+        "goal",
+        goal_id,
+        {
+            "text": state["goal"],
+            "director": state.get("director") or "director",
+            "budget_usd": state.get("budget_usd"),
+            "intent": plan.intent,
+            "subject": plan.subject,
+            "status": status,
+            "run_id": state.get("run_id"),
+            "relations": [{"type": "HAS_PLAN", "label": "Plan", "id": plan.plan_id}],
+        },
+    )
+    ev.add(
+        "plan",
+        plan.plan_id,
+        {
+            "text": " ".join(plan.rationale) or plan.goal,
+            "goal_id": goal_id,
+            "source": plan.source,
+            "steps": plan.step_ids(),
+            "estimated_duration_s": plan.estimated_duration_s,
+            "repair_notes": plan.repair_notes,
+            "relations": [
+                {"type": "HAS_STEP", "label": "Step", "id": step_entity_id(goal_id, s.id)}
+                for s in plan.steps
+            ],
+        },
+    )
 
 
 def planned_events(state: State) -> list[SyncEvent]:
@@ -152,13 +189,17 @@ def planned_events(state: State) -> list[SyncEvent]:
     ev = _Events(run_version(state["started_at"], Phase.PLANNED))
     _goal_and_plan(ev, state, plan, "planned")
     for step in plan.steps:
-        ev.add("step", step_entity_id(state["goal_id"], step.id),
-               _step_record(state, plan, step.id, "pending", None))
+        ev.add(
+            "step",
+            step_entity_id(state["goal_id"], step.id),
+            _step_record(state, plan, step.id, "pending", None),
+        )
     return ev
 
 
-def step_events(state: State, step_id: str, result: dict[str, Any], status: str,
-                error: str | None) -> list[SyncEvent]:
+def step_events(
+    state: State, step_id: str, result: dict[str, Any], status: str, error: str | None
+) -> list[SyncEvent]:
     """What one finished step produced: its status, result, knowledge and the activity."""
     plan = ExecutionPlan.model_validate(state["plan"])
     goal_id = state["goal_id"]
@@ -167,23 +208,48 @@ def step_events(state: State, step_id: str, result: dict[str, Any], status: str,
     ev.add("step", sid, _step_record(state, plan, step_id, status, error))
     if not result.get("failed"):
         confidence = float(result.get("confidence", 0.5))
-        ev.add("step_result", sid + "-result", {
-            "text": result["summary"] + "\n" + "\n".join(result.get("findings", [])),
-            "summary": result["summary"], "findings": result.get("findings", []),
-            "confidence": confidence, "agent_id": result["agent_id"], "step_id": step_id,
-            "goal_id": goal_id,
-            "relations": [{"type": "RESULT_OF", "label": "Step", "id": sid}]},
-            confidence=confidence)
+        ev.add(
+            "step_result",
+            sid + "-result",
+            {
+                "text": result["summary"] + "\n" + "\n".join(result.get("findings", [])),
+                "summary": result["summary"],
+                "findings": result.get("findings", []),
+                "confidence": confidence,
+                "agent_id": result["agent_id"],
+                "step_id": step_id,
+                "goal_id": goal_id,
+                "relations": [{"type": "RESULT_OF", "label": "Step", "id": sid}],
+            },
+            confidence=confidence,
+        )
         for k in result.get("knowledge", []):
-            ev.add("knowledge", k["id"], {
-                "text": k["text"], "title": k["title"], "tags": k.get("tags", []),
-                "goal_id": goal_id, "relations": [
-                    {"type": "DERIVED_FROM", "label": "StepResult", "id": sid + "-result"}]},
-                confidence=confidence)
-    ev.add("agent_activity", sid + "-activity", {
-        "agent_id": result.get("agent_id"), "task_id": goal_id, "task_type": plan.intent,
-        "activity_type": plan.step(step_id).action, "success": not result.get("failed"),
-        "duration_s": float(result.get("duration_s", 0))})
+            ev.add(
+                "knowledge",
+                k["id"],
+                {
+                    "text": k["text"],
+                    "title": k["title"],
+                    "tags": k.get("tags", []),
+                    "goal_id": goal_id,
+                    "relations": [
+                        {"type": "DERIVED_FROM", "label": "StepResult", "id": sid + "-result"}
+                    ],
+                },
+                confidence=confidence,
+            )
+    ev.add(
+        "agent_activity",
+        sid + "-activity",
+        {
+            "agent_id": result.get("agent_id"),
+            "task_id": goal_id,
+            "task_type": plan.intent,
+            "activity_type": plan.step(step_id).action,
+            "success": not result.get("failed"),
+            "duration_s": float(result.get("duration_s", 0)),
+        },
+    )
     return ev
 
 
@@ -198,23 +264,59 @@ def outcome_events(state: State, pattern: dict[str, Any]) -> list[SyncEvent]:
     ev = _Events(run_version(state["started_at"], Phase.FINAL))
     _goal_and_plan(ev, state, plan, integ["status"])
     for step in plan.steps:
-        ev.add("step", step_entity_id(goal_id, step.id), _step_record(
-            state, plan, step.id, status.get(step.id, "pending"),
-            (state.get("errors") or {}).get(step.id)))
+        ev.add(
+            "step",
+            step_entity_id(goal_id, step.id),
+            _step_record(
+                state,
+                plan,
+                step.id,
+                status.get(step.id, "pending"),
+                (state.get("errors") or {}).get(step.id),
+            ),
+        )
     for agent_id, sids in integ["by_agent"].items():
         kind = next((results[s].get("agent_kind") for s in sids if s in results), None)
-        ev.add("agent", agent_id, {"text": f"{kind} agent {agent_id}", "kind": kind,
-                                   "last_goal_id": goal_id, "steps_in_last_goal": len(sids)})
+        ev.add(
+            "agent",
+            agent_id,
+            {
+                "text": f"{kind} agent {agent_id}",
+                "kind": kind,
+                "last_goal_id": goal_id,
+                "steps_in_last_goal": len(sids),
+            },
+        )
     ev.add("pattern", pattern["id"], pattern, confidence=pattern["success_rate"])
     for first, second in _collaborations(plan, assignments, status):
-        ev.add("collaboration", f"collab-{_id(goal_id, first, second)}", {
-            "agent_id": first, "partner_id": second, "task_id": goal_id,
-            "task_type": plan.intent, "success": integ["status"] == "completed"})
-    ev.add("metric", f"metric-{goal_id}-duration", {
-        "name": "goal_duration_s", "value": integ["duration_s"], "goal_id": goal_id})
-    ev.add("event", f"goal-completion-{goal_id}", {
-        "event_type": "goal_completion", "goal_id": goal_id, "status": integ["status"],
-        "by_step": integ["by_step"], "by_agent": integ["by_agent"]}, priority=Priority.HIGH)
+        ev.add(
+            "collaboration",
+            f"collab-{_id(goal_id, first, second)}",
+            {
+                "agent_id": first,
+                "partner_id": second,
+                "task_id": goal_id,
+                "task_type": plan.intent,
+                "success": integ["status"] == "completed",
+            },
+        )
+    ev.add(
+        "metric",
+        f"metric-{goal_id}-duration",
+        {"name": "goal_duration_s", "value": integ["duration_s"], "goal_id": goal_id},
+    )
+    ev.add(
+        "event",
+        f"goal-completion-{goal_id}",
+        {
+            "event_type": "goal_completion",
+            "goal_id": goal_id,
+            "status": integ["status"],
+            "by_step": integ["by_step"],
+            "by_agent": integ["by_agent"],
+        },
+        priority=Priority.HIGH,
+    )
     return ev
 
 
@@ -224,20 +326,35 @@ def decision_events(record: ApprovalRecord, entries: list[LedgerEntry]) -> list[
     Ids are deterministic per run, round and step, so a gate that runs again
     after a crash republishes the same records rather than new ones.
     """
-    return [SyncEvent(
-        entity_type="audit", entity_id=f"audit-{_id(e.run_id, e.round, e.step_id)}",
-        version=int(e.at.timestamp() * 1000) * 1000 + Phase.DECIDED,
-        priority=Priority.HIGH, data={
-            "actor": e.by or "director", "actor_verified": e.by_verified, "action": e.decision,
-            "step_id": e.step_id, "goal_id": record.goal_id, "run_id": e.run_id,
-            "plan_id": e.plan_id, "reason": e.reason, "at": e.at.isoformat(),
-            "estimated_cost_usd": e.estimated_cost_usd, "changes": e.changes,
-            "requeued": e.requeued, "reasons_after_edit": e.reasons_after_edit})
-        for e in entries]
+    return [
+        SyncEvent(
+            entity_type="audit",
+            entity_id=f"audit-{_id(e.run_id, e.round, e.step_id)}",
+            version=int(e.at.timestamp() * 1000) * 1000 + Phase.DECIDED,
+            priority=Priority.HIGH,
+            data={
+                "actor": e.by or "director",
+                "actor_verified": e.by_verified,
+                "action": e.decision,
+                "step_id": e.step_id,
+                "goal_id": record.goal_id,
+                "run_id": e.run_id,
+                "plan_id": e.plan_id,
+                "reason": e.reason,
+                "at": e.at.isoformat(),
+                "estimated_cost_usd": e.estimated_cost_usd,
+                "changes": e.changes,
+                "requeued": e.requeued,
+                "reasons_after_edit": e.reasons_after_edit,
+            },
+        )
+        for e in entries
+    ]
 
 
-def _collaborations(plan: ExecutionPlan, assignments: dict[str, dict[str, Any]],
-                    status: Mapping[str, str]) -> list[tuple[str, str]]:
+def _collaborations(
+    plan: ExecutionPlan, assignments: dict[str, dict[str, Any]], status: Mapping[str, str]
+) -> list[tuple[str, str]]:
     """Agent pairs where one's finished step fed another agent's step."""
     pairs = set()
     for step in plan.steps:

@@ -19,8 +19,13 @@ KEEP_RUNS = 500
 _TRIES = 20
 
 
-def count_run(records: RecordPort, pattern_id: str, run_id: str, success: bool,
-              stored: Callable[[], dict[str, Any] | None]) -> tuple[int, int]:
+def count_run(
+    records: RecordPort,
+    pattern_id: str,
+    run_id: str,
+    success: bool,
+    stored: Callable[[], dict[str, Any] | None],
+) -> tuple[int, int]:
     """Count ``run_id`` once for the pattern; return (occurrences, successes) after it."""
     key = f"pattern-stats:{pattern_id}"
     doc: dict[str, Any]
@@ -29,16 +34,25 @@ def count_run(records: RecordPort, pattern_id: str, run_id: str, success: bool,
         if found is None:
             seed = stored() or {}
             n = int(seed.get("occurrences") or 0)
-            rev, doc = 0, {"occurrences": n, "runs": [],
-                           "successes": round(float(seed.get("success_rate") or 0.0) * n)}
+            rev, doc = (
+                0,
+                {
+                    "occurrences": n,
+                    "runs": [],
+                    "successes": round(float(seed.get("success_rate") or 0.0) * n),
+                },
+            )
         else:
             rev, doc = found
         if run_id in doc["runs"]:
             return int(doc["occurrences"]), int(doc["successes"])
         occurrences = int(doc["occurrences"]) + 1
         successes = int(doc["successes"]) + int(success)
-        doc = {"occurrences": occurrences, "successes": successes,
-               "runs": [*doc["runs"], run_id][-KEEP_RUNS:]}
+        doc = {
+            "occurrences": occurrences,
+            "successes": successes,
+            "runs": [*doc["runs"], run_id][-KEEP_RUNS:],
+        }
         if records.compare_and_set(key, rev, doc):
             return occurrences, successes
     raise RecordConflict(f"pattern {pattern_id}: too many concurrent updates of its counts")

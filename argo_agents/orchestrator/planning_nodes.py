@@ -33,26 +33,40 @@ def fresh_run() -> dict[str, Any]:
     (decisions, statuses, results) carries over. Reducer channels need Overwrite.
     """
     return {
-        "plan": None, "assignments": {}, "approval_ledger": [], "pending_approvals": [],
-        "approval_error": None, "integration": {}, "sync_receipt": {},
-        "step_status": Overwrite({}), "results": Overwrite({}), "errors": Overwrite({}),
-        "attempts": Overwrite({}), "published": Overwrite([]),
+        "plan": None,
+        "assignments": {},
+        "approval_ledger": [],
+        "pending_approvals": [],
+        "approval_error": None,
+        "integration": {},
+        "sync_receipt": {},
+        "step_status": Overwrite({}),
+        "results": Overwrite({}),
+        "errors": Overwrite({}),
+        "attempts": Overwrite({}),
+        "published": Overwrite([]),
     }
 
 
 def validate_goal_input(goal: Any, budget_usd: Any, director: Any = None) -> str:
     """The goal text, stripped; raises `InvalidGoalError` saying what is wrong."""
     if not isinstance(goal, str) or not goal.strip():
-        raise InvalidGoalError("the goal is empty: describe what you want done, e.g. "
-                               "'optimise the checkout service's query latency by 40%'")
+        raise InvalidGoalError(
+            "the goal is empty: describe what you want done, e.g. "
+            "'optimise the checkout service's query latency by 40%'"
+        )
     if len(goal) > MAX_GOAL_CHARS:
-        raise InvalidGoalError(f"the goal has {len(goal)} characters; the limit is "
-                               f"{MAX_GOAL_CHARS}: summarise it and attach details later")
+        raise InvalidGoalError(
+            f"the goal has {len(goal)} characters; the limit is "
+            f"{MAX_GOAL_CHARS}: summarise it and attach details later"
+        )
     try:
         goal.encode("utf-8")
     except UnicodeEncodeError as exc:
-        raise InvalidGoalError("the goal is not valid text (it holds a lone surrogate, e.g. "
-                               "from a terminal in another encoding): retype it") from exc
+        raise InvalidGoalError(
+            "the goal is not valid text (it holds a lone surrogate, e.g. "
+            "from a terminal in another encoding): retype it"
+        ) from exc
     try:
         check_amount("budget_usd", budget_usd)
     except BudgetValueError as exc:
@@ -90,14 +104,14 @@ class PlanningNodes:
 
     async def interpret_goal(self, state: State, config: RunnableConfig) -> dict[str, Any]:
         """Check the goal, give it an id, and recall what the stores know about it."""
-        goal = validate_goal_input(state.get("goal"), state.get("budget_usd"),
-                                   state.get("director"))
+        goal = validate_goal_input(
+            state.get("goal"), state.get("budget_usd"), state.get("director")
+        )
         goal_id = make_goal_id(goal, salt=_thread_id(config))
         services = await asyncio.to_thread(self._services)
         intent = parse_goal(goal).intent
         patterns = await asyncio.to_thread(recall_patterns, services, intent)
-        similar = await asyncio.to_thread(recall_similar_goals, services, goal,
-                                          exclude_id=goal_id)
+        similar = await asyncio.to_thread(recall_similar_goals, services, goal, exclude_id=goal_id)
         return {
             **fresh_run(),
             "goal": goal,
@@ -113,8 +127,8 @@ class PlanningNodes:
         services = await asyncio.to_thread(self._services)
         context = PlanningContext.model_validate(state.get("planning_context") or {})
         plan = await asyncio.to_thread(
-            make_plan, state["goal"], model=services.model, context=context,
-            salt=_thread_id(config))
+            make_plan, state["goal"], model=services.model, context=context, salt=_thread_id(config)
+        )
         return {
             "plan": plan.model_dump(mode="json"),
             "step_status": {s.id: "pending" for s in plan.steps},
@@ -125,8 +139,9 @@ class PlanningNodes:
         services = await asyncio.to_thread(self._services)
         plan = ExecutionPlan.model_validate(state["plan"])
         registry = services.registry
-        workloads = dict(await asyncio.to_thread(
-            services.stores.cache.workloads, registry.agent_ids()))
+        workloads = dict(
+            await asyncio.to_thread(services.stores.cache.workloads, registry.agent_ids())
+        )
         assignments: dict[str, dict[str, Any]] = {}
         for group in generations(plan):
             steps = [plan.step(sid) for sid in group]

@@ -18,29 +18,34 @@ from argo_agents.stores.errors import StoreError
 log = logging.getLogger(__name__)
 
 
-def recall_patterns(services: Services, task_type: str,
-                    min_rate: float = STRONG_PATTERN) -> list[dict[str, Any]]:
+def recall_patterns(
+    services: Services, task_type: str, min_rate: float = STRONG_PATTERN
+) -> list[dict[str, Any]]:
     """Learned execution patterns for a task type, best first, as dicts for the run's state."""
     try:
-        patterns = applicable_patterns(services.stores.graph, task_type,
-                                       min_success_rate=min_rate)
+        patterns = applicable_patterns(services.stores.graph, task_type, min_success_rate=min_rate)
     except StoreError as exc:
         log.warning("pattern recall skipped: %s", exc)
         return []
     return [p.model_dump() for p in patterns]
 
 
-def recall_similar_goals(services: Services, goal: str, *, exclude_id: str,
-                         k: int = 3) -> list[dict[str, Any]]:
+def recall_similar_goals(
+    services: Services, goal: str, *, exclude_id: str, k: int = 3
+) -> list[dict[str, Any]]:
     """The past goals nearest to ``goal`` in the vector store."""
     try:
-        hits = services.stores.vectors.search(
-            "goal", services.embedder.embed_query(goal), k=k + 1)
+        hits = services.stores.vectors.search("goal", services.embedder.embed_query(goal), k=k + 1)
     except StoreError as exc:
         log.warning("similar-goal recall skipped: %s", exc)
         return []
     return [
-        {"goal": h.document, "similarity": round(h.similarity, 3), "id": h.id,
-         "outcome": h.metadata.get("status")}
-        for h in hits if h.id != exclude_id and h.similarity > 0.2
+        {
+            "goal": h.document,
+            "similarity": round(h.similarity, 3),
+            "id": h.id,
+            "outcome": h.metadata.get("status"),
+        }
+        for h in hits
+        if h.id != exclude_id and h.similarity > 0.2
     ][:k]

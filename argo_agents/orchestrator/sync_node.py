@@ -62,8 +62,13 @@ class OutcomeNodes:
         timeout = runtime.context.sync_timeout_s if runtime.context else 120.0
         learned = state["integration"]["learned_pattern"]
         counts = await asyncio.to_thread(
-            count_run, services.stores.records, learned["id"], state["run_id"],
-            learned["success"], lambda: _stored_pattern(services, learned["id"]))
+            count_run,
+            services.stores.records,
+            learned["id"],
+            state["run_id"],
+            learned["success"],
+            lambda: _stored_pattern(services, learned["id"]),
+        )
         events = outcome_events(state, with_stats(learned, *counts))
 
         def publish_and_apply() -> dict[str, Any]:

@@ -62,7 +62,7 @@ class HashingEmbedder:
         feats += [f"b:{a} {b}" for a, b in zip(words, words[1:], strict=False)]
         for w in words:
             padded = f"<{w}>"
-            feats += [f"c:{padded[i:i + 3]}" for i in range(len(padded) - 2)]
+            feats += [f"c:{padded[i : i + 3]}" for i in range(len(padded) - 2)]
         return feats
 
     def _vector(self, text: str) -> list[float]:
@@ -94,8 +94,14 @@ class HashingEmbedder:
 class OpenAIEmbedder:
     """OpenAI (or any compatible endpoint) embeddings through langchain-openai."""
 
-    def __init__(self, model: str, *, api_key: str | None = None, base_url: str | None = None,
-                 dimensions: int | None = None) -> None:
+    def __init__(
+        self,
+        model: str,
+        *,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        dimensions: int | None = None,
+    ) -> None:
         from langchain_openai import OpenAIEmbeddings
 
         kwargs: dict[str, Any] = {"model": model}
@@ -130,7 +136,8 @@ class SentenceTransformerEmbedder:
             raise ImportError(
                 "the sentence-transformers embedder needs the `sentence-transformers` package: "
                 "run `pip install sentence-transformers` in ARGO's environment, or set "
-                "ARGO_EMBEDDING_PROVIDER=hashing") from exc
+                "ARGO_EMBEDDING_PROVIDER=hashing"
+            ) from exc
         self._model = SentenceTransformer(path)
         dim = self._model.get_sentence_embedding_dimension()
         self.dim = int(dim or 0)
@@ -158,13 +165,18 @@ def make_embedder(settings: Settings, provider: str | None = None) -> Embedder:
     if choice == "hashing":
         return HashingEmbedder(settings.embedding_dim)
     if choice == "openai":
-        return OpenAIEmbedder(settings.embedding_model, api_key=key,
-                              base_url=settings.openai_base_url,
-                              dimensions=settings.embedding_dim)
+        return OpenAIEmbedder(
+            settings.embedding_model,
+            api_key=key,
+            base_url=settings.openai_base_url,
+            dimensions=settings.embedding_dim,
+        )
     if choice == "sentence-transformers":
         if not settings.embedding_model_path:
-            raise ValueError("ARGO_EMBEDDING_MODEL_PATH must name a local model directory "
-                             "for the sentence-transformers embedder")
+            raise ValueError(
+                "ARGO_EMBEDDING_MODEL_PATH must name a local model directory "
+                "for the sentence-transformers embedder"
+            )
         return SentenceTransformerEmbedder(settings.embedding_model_path)
     raise ValueError(f"unknown embedding provider {choice!r}; choose from {', '.join(PROVIDERS)}")
 

@@ -101,8 +101,12 @@ class Stores:
 
     def all(self) -> dict[str, Store]:
         """Adapters by store name."""
-        return {"redis": self.cache, "neo4j": self.graph, "bigquery": self.warehouse,
-                "chroma": self.vectors}
+        return {
+            "redis": self.cache,
+            "neo4j": self.graph,
+            "bigquery": self.warehouse,
+            "chroma": self.vectors,
+        }
 
     def health(self) -> dict[str, StoreError | None]:
         """Per store: None when healthy, else the error (never raises)."""

@@ -77,15 +77,21 @@ RETURN count(src) AS deleted
 # Client error codes that say "not now" all the same, with what to do about them.
 _TIMED_OUT = "the server was too slow (load or lock waits); the write will be retried"
 _UNAVAILABLE_CODES = {
-    "Neo.ClientError.Database.DatabaseNotFound":
-        "create it, or wait for the local stack to finish starting",
+    "Neo.ClientError.Database.DatabaseNotFound": (
+        "create it, or wait for the local stack to finish starting"
+    ),
     "Neo.ClientError.Transaction.TransactionTimedOut": _TIMED_OUT,  # ArcadeDB: TIMEOUT category
     "Neo.ClientError.Transaction.TransactionTimedOutClientConfiguration": _TIMED_OUT,
 }
 # Every failure to reach or keep a server: not connected, session expired, pool exhausted
 # (`ConnectionAcquisitionTimeoutError`); all are `DriverError`s except socket errors.
-_UNREACHABLE = (nx.ServiceUnavailable, nx.SessionExpired, nx.ConnectionAcquisitionTimeoutError,
-                nx.DriverError, OSError)
+_UNREACHABLE = (
+    nx.ServiceUnavailable,
+    nx.SessionExpired,
+    nx.ConnectionAcquisitionTimeoutError,
+    nx.DriverError,
+    OSError,
+)
 
 _RELATED = """
 MATCH p = (s:{label} {{id: $id}})-[*1..{depth}]-(m)
@@ -131,42 +137,69 @@ class Neo4jGraph:
             # incl. DatabaseUnavailable, NotALeader, ForbiddenOnReadOnlyDatabase
             if (exc.code or "").startswith("Neo.TransientError.Transaction."):
                 # Deadlocks and ArcadeDB's optimistic-concurrency conflicts between writers
-                raise StoreBusy(self.name, self.address, _message(exc),
-                                hint="concurrent writers collided; retry the write") from exc
+                raise StoreBusy(
+                    self.name,
+                    self.address,
+                    _message(exc),
+                    hint="concurrent writers collided; retry the write",
+                ) from exc
             raise self._unavailable(exc) from exc
         except nx.DatabaseError as exc:
             # The server failed, not the query (ArcadeDB: any error it does not classify)
-            raise self._unavailable(exc, hint="the server failed to run the query; "
-                                              "the write will be retried") from exc
+            raise self._unavailable(
+                exc, hint="the server failed to run the query; the write will be retried"
+            ) from exc
         except nx.AuthError as exc:
-            raise StoreUnavailable(self.name, self.address, "authentication failed",
-                                   hint="check ARGO_NEO4J_USER / ARGO_NEO4J_PASSWORD") from exc
+            raise StoreUnavailable(
+                self.name,
+                self.address,
+                "authentication failed",
+                hint="check ARGO_NEO4J_USER / ARGO_NEO4J_PASSWORD",
+            ) from exc
         except nx.Neo4jError as exc:
             if exc.code in _UNAVAILABLE_CODES:
-                raise StoreUnavailable(self.name, self.address,
-                                       f"database {self.database!r}: {_message(exc)}",
-                                       hint=_UNAVAILABLE_CODES[exc.code]) from exc
+                raise StoreUnavailable(
+                    self.name,
+                    self.address,
+                    f"database {self.database!r}: {_message(exc)}",
+                    hint=_UNAVAILABLE_CODES[exc.code],
+                ) from exc
             # ClientError: syntax, constraint, type, semantic, ...
-            raise StoreRejected(self.name, self.address, _message(exc),
-                                hint="the query or data was refused; see the message") from exc
+            raise StoreRejected(
+                self.name,
+                self.address,
+                _message(exc),
+                hint="the query or data was refused; see the message",
+            ) from exc
         except _UNREACHABLE as exc:
             raise self._unavailable(exc) from exc
         except (OverflowError, TypeError, ValueError) as exc:
             # the driver cannot encode a value (an int beyond 64 bits, an odd type)
-            raise StoreRejected(self.name, self.address, f"{type(exc).__name__}: {exc}",
-                                hint="the data cannot be stored in the graph; fix the "
-                                     "value") from exc
+            raise StoreRejected(
+                self.name,
+                self.address,
+                f"{type(exc).__name__}: {exc}",
+                hint="the data cannot be stored in the graph; fix the value",
+            ) from exc
 
     def _unavailable(self, exc: BaseException, hint: str = "") -> StoreUnavailable:
-        return StoreUnavailable(self.name, self.address, f"{type(exc).__name__}: {exc}",
-                                hint=hint or unavailable_hint(self.name))
+        return StoreUnavailable(
+            self.name,
+            self.address,
+            f"{type(exc).__name__}: {exc}",
+            hint=hint or unavailable_hint(self.name),
+        )
 
-    def _run(self, cypher: str, params: Mapping[str, Any] | None = None, *,
-             write: bool = True) -> list[dict[str, Any]]:
+    def _run(
+        self, cypher: str, params: Mapping[str, Any] | None = None, *, write: bool = True
+    ) -> list[dict[str, Any]]:
         with self._errors():
             result = self._driver.execute_query(
-                cypher, dict(params or {}), database_=self.database,
-                routing_=RoutingControl.WRITE if write else RoutingControl.READ)
+                cypher,
+                dict(params or {}),
+                database_=self.database,
+                routing_=RoutingControl.WRITE if write else RoutingControl.READ,
+            )
         return [record.data() for record in result.records]
 
     def _label(self, label: str) -> str:
@@ -194,8 +227,9 @@ class Neo4jGraph:
         """A uniqueness constraint on ``id`` per label (same syntax on Neo4j 5 and ArcadeDB)."""
         for label in labels:
             self._label(label)
-            self._run(f"CREATE CONSTRAINT {label}_id IF NOT EXISTS "
-                      f"FOR (n:{label}) REQUIRE n.id IS UNIQUE")
+            self._run(
+                f"CREATE CONSTRAINT {label}_id IF NOT EXISTS FOR (n:{label}) REQUIRE n.id IS UNIQUE"
+            )
 
     # ---- writes --------------------------------------------------------------------
     def upsert_nodes(self, nodes: Sequence[NodeRecord]) -> WriteResult:
@@ -207,10 +241,18 @@ class Neo4jGraph:
                 by_label[n.label][n.id] = n
         result = WriteResult()
         for label, group in by_label.items():
-            rows = [{"id": n.id, "version": int(n.version), "hash": n.hash,
-                     "props": graph_props(n.props)} for n in group.values()]
-            applied = {r["id"] for r in self._run(_UPSERT_NODES.format(label=label),
-                                                  {"rows": rows})}
+            rows = [
+                {
+                    "id": n.id,
+                    "version": int(n.version),
+                    "hash": n.hash,
+                    "props": graph_props(n.props),
+                }
+                for n in group.values()
+            ]
+            applied = {
+                r["id"] for r in self._run(_UPSERT_NODES.format(label=label), {"rows": rows})
+            }
             result.applied.extend(i for i in group if i in applied)
         applied_all = set(result.applied)
         result.stale.extend(n.id for n in nodes if n.id not in applied_all)
@@ -219,29 +261,42 @@ class Neo4jGraph:
     def upsert_edges(self, edges: Sequence[EdgeRecord]) -> None:
         """MERGE each relationship once between its (merged) end nodes."""
         groups: dict[tuple[str, str, str], dict[str, list[dict[str, Any]]]] = defaultdict(
-            lambda: defaultdict(list))
+            lambda: defaultdict(list)
+        )
         for e in edges:
-            key = (check_identifier("relationship type", e.type, store=self.name,
-                                    address=self.address),
-                   self._label(e.src_label), self._label(e.dst_label))
+            key = (
+                check_identifier(
+                    "relationship type", e.type, store=self.name, address=self.address
+                ),
+                self._label(e.src_label),
+                self._label(e.dst_label),
+            )
             groups[key][e.src_id].append({"dst": e.dst_id, "props": graph_props(e.props)})
         for (rel, src, dst), by_src in groups.items():
-            self._run(_UPSERT_EDGES.format(type=rel, src=src, dst=dst),
-                      {"rows": [{"src": i, "out": out} for i, out in by_src.items()]})
+            self._run(
+                _UPSERT_EDGES.format(type=rel, src=src, dst=dst),
+                {"rows": [{"src": i, "out": out} for i, out in by_src.items()]},
+            )
 
     def delete_edges(self, edges: Sequence[EdgeRecord]) -> int:
         """Delete each relationship ``(src)-[type]->(dst)`` (``props`` are ignored); return how
         many were deleted. Labels and types are checked as in `upsert_edges`."""
         groups: dict[tuple[str, str, str], set[tuple[str, str]]] = defaultdict(set)
         for e in edges:
-            key = (check_identifier("relationship type", e.type, store=self.name,
-                                    address=self.address),
-                   self._label(e.src_label), self._label(e.dst_label))
+            key = (
+                check_identifier(
+                    "relationship type", e.type, store=self.name, address=self.address
+                ),
+                self._label(e.src_label),
+                self._label(e.dst_label),
+            )
             groups[key].add((e.src_id, e.dst_id))  # a pair given twice is deleted once
         deleted = 0
         for (rel, src, dst), pairs in groups.items():
-            rows = self._run(_DELETE_EDGES.format(type=rel, src=src, dst=dst),
-                             {"rows": [{"src": s, "dst": d} for s, d in sorted(pairs)]})
+            rows = self._run(
+                _DELETE_EDGES.format(type=rel, src=src, dst=dst),
+                {"rows": [{"src": s, "dst": d} for s, d in sorted(pairs)]},
+            )
             deleted += int(rows[0]["deleted"]) if rows else 0
         return deleted
 
@@ -254,11 +309,13 @@ class Neo4jGraph:
             f"UNWIND $rows AS row MATCH (a:{self._label(label)} {{id: row.id}})-[r]->() "
             "WHERE r.src_version IS NOT NULL AND r.src_version < row.version "
             "WITH r, row.id AS id DELETE r RETURN count(id) AS deleted",
-            {"rows": [{"id": i, "version": v} for i, v in versions.items()]})
+            {"rows": [{"id": i, "version": v} for i, v in versions.items()]},
+        )
         return int(rows[0]["deleted"]) if rows else 0
 
-    def delete_nodes(self, label: str, ids: Sequence[str], *,
-                     versions: Mapping[str, int] | None = None) -> int:
+    def delete_nodes(
+        self, label: str, ids: Sequence[str], *, versions: Mapping[str, int] | None = None
+    ) -> int:
         """DETACH DELETE by id; return the number deleted.
 
         With ``versions`` (id -> the delete's version) a node is deleted only if its
@@ -270,37 +327,55 @@ class Neo4jGraph:
             f"UNWIND $rows AS row MATCH (n:{self._label(label)} {{id: row.id}}) "
             "WHERE row.version IS NULL OR coalesce(n.version, -1) <= row.version "
             "WITH n, n.id AS id DETACH DELETE n RETURN count(id) AS deleted",
-            {"rows": [{"id": i, "version": fence.get(i)} for i in ids]})
+            {"rows": [{"id": i, "version": fence.get(i)} for i in ids]},
+        )
         return int(rows[0]["deleted"]) if rows else 0
 
     # ---- reads ---------------------------------------------------------------------
     def get_nodes(self, label: str, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
         """All properties of the nodes that exist (including id, version, hash)."""
-        rows = self._run(f"MATCH (n:{self._label(label)}) WHERE n.id IN $ids "
-                         "RETURN n.id AS id, properties(n) AS props",
-                         {"ids": list(ids)}, write=False)
+        rows = self._run(
+            f"MATCH (n:{self._label(label)}) WHERE n.id IN $ids "
+            "RETURN n.id AS id, properties(n) AS props",
+            {"ids": list(ids)},
+            write=False,
+        )
         return {r["id"]: r["props"] for r in rows}
 
     def versions(self, label: str, ids: Sequence[str]) -> dict[str, StoredVersion]:
         """Version and hash of written nodes (edge-end placeholders are left out)."""
-        rows = self._run(f"MATCH (n:{self._label(label)}) WHERE n.id IN $ids AND n.version >= 0 "
-                         "RETURN n.id AS id, n.version AS version, n.hash AS hash",
-                         {"ids": list(ids)}, write=False)
+        rows = self._run(
+            f"MATCH (n:{self._label(label)}) WHERE n.id IN $ids AND n.version >= 0 "
+            "RETURN n.id AS id, n.version AS version, n.hash AS hash",
+            {"ids": list(ids)},
+            write=False,
+        )
         return {r["id"]: StoredVersion(r["id"], int(r["version"]), r["hash"] or "") for r in rows}
 
     def query(self, cypher: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
         """Run a parameterized query in a read transaction (Neo4j refuses writes there)."""
         return self._run(cypher, params, write=False)
 
-    def related(self, label: str, node_id: str, *, max_depth: int = 3,
-                limit: int = 50) -> list[tuple[str, str, int]]:
+    def related(
+        self, label: str, node_id: str, *, max_depth: int = 3, limit: int = 50
+    ) -> list[tuple[str, str, int]]:
         """Nodes within ``max_depth`` hops in either direction, with their shortest distance."""
-        if isinstance(max_depth, bool) or not isinstance(max_depth, int) \
-                or not 1 <= max_depth <= MAX_DEPTH:
-            raise StoreRejected(self.name, self.address, f"max_depth {max_depth!r} out of range",
-                                hint=f"use an integer from 1 to {MAX_DEPTH}")
-        rows = self._run(_RELATED.format(label=self._label(label), depth=max_depth),
-                         {"id": node_id, "limit": int(limit)}, write=False)
+        if (
+            isinstance(max_depth, bool)
+            or not isinstance(max_depth, int)
+            or not 1 <= max_depth <= MAX_DEPTH
+        ):
+            raise StoreRejected(
+                self.name,
+                self.address,
+                f"max_depth {max_depth!r} out of range",
+                hint=f"use an integer from 1 to {MAX_DEPTH}",
+            )
+        rows = self._run(
+            _RELATED.format(label=self._label(label), depth=max_depth),
+            {"id": node_id, "limit": int(limit)},
+            write=False,
+        )
         return [(r["label"], r["id"], int(r["distance"])) for r in rows]
 
 

@@ -21,13 +21,17 @@ IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,62}")
 SCALARS = (str, int, float, bool)
 
 
-def check_identifier(kind: str, value: str, *, store: str, address: str,
-                     pattern: re.Pattern[str] = IDENTIFIER) -> str:
+def check_identifier(
+    kind: str, value: str, *, store: str, address: str, pattern: re.Pattern[str] = IDENTIFIER
+) -> str:
     """Return ``value`` when it fully matches ``pattern``; raise `StoreRejected` otherwise."""
     if not isinstance(value, str) or not pattern.fullmatch(value):
         raise StoreRejected(
-            store, address, f"invalid {kind} {value!r}",
-            hint=f"use letters, digits and underscores only (pattern {pattern.pattern})")
+            store,
+            address,
+            f"invalid {kind} {value!r}",
+            hint=f"use letters, digits and underscores only (pattern {pattern.pattern})",
+        )
     return value
 
 

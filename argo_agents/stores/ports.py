@@ -69,8 +69,9 @@ class RecordPort(Protocol):
     def get(self, key: str) -> tuple[int, dict[str, Any]] | None:
         """The record's revision and document, or None when there is none."""
 
-    def compare_and_set(self, key: str, expected_rev: int, doc: dict[str, Any], *,
-                        ttl_s: int = 0) -> bool:
+    def compare_and_set(
+        self, key: str, expected_rev: int, doc: dict[str, Any], *, ttl_s: int = 0
+    ) -> bool:
         """Write ``doc`` if the stored revision is ``expected_rev`` (0 = none yet)."""
 
 
@@ -102,8 +103,9 @@ class GraphPort(Store, Protocol):
     def prune_edges(self, label: str, versions: Mapping[str, int]) -> int:
         """Delete outgoing edges an earlier version of each node wrote."""
 
-    def delete_nodes(self, label: str, ids: Sequence[str], *,
-                     versions: Mapping[str, int] | None = None) -> int:
+    def delete_nodes(
+        self, label: str, ids: Sequence[str], *, versions: Mapping[str, int] | None = None
+    ) -> int:
         """DETACH DELETE nodes by id (not newer than ``versions``); return how many."""
 
     def get_nodes(self, label: str, ids: Sequence[str]) -> dict[str, dict[str, Any]]:

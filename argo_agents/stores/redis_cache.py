@@ -92,14 +92,20 @@ class RedisCache:
         try:
             yield
         except (redis.ConnectionError, redis.TimeoutError) as exc:
-            raise StoreUnavailable(self.name, self.address, _clean(exc),
-                                   hint=unavailable_hint(self.name)) from exc
+            raise StoreUnavailable(
+                self.name, self.address, _clean(exc), hint=unavailable_hint(self.name)
+            ) from exc
         except redis.ResponseError as exc:
             if transient_reply(exc):  # out of memory, failover, loading, busy script, ...
-                raise StoreUnavailable(self.name, self.address, _clean(exc),
-                                       hint=BUSY_HINT) from exc
-            raise StoreRejected(self.name, self.address, _clean(exc),
-                                hint="the command was refused; check the value and key") from exc
+                raise StoreUnavailable(
+                    self.name, self.address, _clean(exc), hint=BUSY_HINT
+                ) from exc
+            raise StoreRejected(
+                self.name,
+                self.address,
+                _clean(exc),
+                hint="the command was refused; check the value and key",
+            ) from exc
 
     # ---- Store ---------------------------------------------------------------------
     def health(self) -> None:
@@ -120,8 +126,11 @@ class RedisCache:
             pipe = self._client.pipeline(transaction=False)
             for e in entries:
                 ttl = "" if e.ttl_s is None else str(int(e.ttl_s))
-                self._put(keys=[KEY_PREFIX + e.key],
-                          args=[int(e.version), e.hash, to_json(e.value), ttl], client=pipe)
+                self._put(
+                    keys=[KEY_PREFIX + e.key],
+                    args=[int(e.version), e.hash, to_json(e.value), ttl],
+                    client=pipe,
+                )
             flags = pipe.execute()
         result = WriteResult()
         for e, flag in zip(entries, flags, strict=True):
@@ -148,8 +157,11 @@ class RedisCache:
             for k in keys:
                 pipe.hmget(KEY_PREFIX + k, ["v", "h"])
             raw = pipe.execute()
-        return {k: StoredVersion(k, int(v), h.decode()) for k, (v, h) in
-                zip(keys, raw, strict=True) if v is not None}
+        return {
+            k: StoredVersion(k, int(v), h.decode())
+            for k, (v, h) in zip(keys, raw, strict=True)
+            if v is not None
+        }
 
     def ttl_of(self, key: str) -> int | None:
         """Seconds left for ``key``; None when it has no TTL or does not exist."""

@@ -24,11 +24,26 @@ from argo_agents.stores.errors import StoreRejected, StoreUnavailable, unavailab
 # OOM (maxmemory reached), READONLY (a replica, e.g. mid-failover), LOADING (still reading
 # its data set), BUSY (a long script runs), TRYAGAIN (resharding), CLUSTERDOWN/MASTERDOWN,
 # NOREPLICAS (min-replicas-to-write unmet), MISCONF (cannot persist, e.g. disk full).
-TRANSIENT_REPLIES = frozenset({"OOM", "READONLY", "LOADING", "BUSY", "TRYAGAIN", "CLUSTERDOWN",
-                               "MASTERDOWN", "NOREPLICAS", "MISCONF"})
+TRANSIENT_REPLIES = frozenset(
+    {
+        "OOM",
+        "READONLY",
+        "LOADING",
+        "BUSY",
+        "TRYAGAIN",
+        "CLUSTERDOWN",
+        "MASTERDOWN",
+        "NOREPLICAS",
+        "MISCONF",
+    }
+)
 # redis-py's classes for some of them (LOADING's BusyLoadingError is a ConnectionError).
-_TRANSIENT_REPLY_CLASSES = (rx.OutOfMemoryError, rx.ReadOnlyError, rx.TryAgainError,
-                            rx.ClusterDownError)  # ClusterDownError includes MasterDownError
+_TRANSIENT_REPLY_CLASSES = (
+    rx.OutOfMemoryError,
+    rx.ReadOnlyError,
+    rx.TryAgainError,
+    rx.ClusterDownError,
+)  # ClusterDownError includes MasterDownError
 BUSY_HINT = "the server refuses commands for now (memory, failover, loading or a busy script)"
 _PIPELINE_ERROR = " of pipeline caused error: "
 # Redis < 7 wraps the error of a call inside a script: "ERR Error running script (call to
@@ -74,12 +89,14 @@ class RedisKeyspace:
         try:
             yield
         except (redis.ConnectionError, redis.TimeoutError) as exc:
-            raise StoreUnavailable("redis", self.address, f"outbox unreachable ({exc})",
-                                   hint=unavailable_hint("redis")) from exc
+            raise StoreUnavailable(
+                "redis", self.address, f"outbox unreachable ({exc})", hint=unavailable_hint("redis")
+            ) from exc
         except redis.ResponseError as exc:
             if transient_reply(exc):
-                raise StoreUnavailable("redis", self.address, f"command refused for now ({exc})",
-                                       hint=BUSY_HINT) from exc
+                raise StoreUnavailable(
+                    "redis", self.address, f"command refused for now ({exc})", hint=BUSY_HINT
+                ) from exc
             raise StoreRejected("redis", self.address, f"command refused ({exc})") from exc
 
     # ---- hashes, strings, lists ------------------------------------------------------
@@ -93,8 +110,12 @@ class RedisKeyspace:
                 pipe.hgetall(k)
             return [{as_str(a): as_str(b) for a, b in h.items()} for h in pipe.execute()]
 
-    def hset_many(self, values: Mapping[str, Mapping[str, Any]], ttl_s: int | None = None,
-                  incr: Mapping[str, Mapping[str, int]] | None = None) -> None:
+    def hset_many(
+        self,
+        values: Mapping[str, Mapping[str, Any]],
+        ttl_s: int | None = None,
+        incr: Mapping[str, Mapping[str, int]] | None = None,
+    ) -> None:
         """HSET (and HINCRBY) fields of several hashes, refreshing their TTL."""
         with self._errors():
             pipe = self.client.pipeline(transaction=False)

@@ -44,10 +44,15 @@ class RedisRecords(RedisKeyspace):
             return None
         return int(rev), orjson.loads(doc)
 
-    def compare_and_set(self, key: str, expected_rev: int, doc: dict[str, Any], *,
-                        ttl_s: int = 0) -> bool:
+    def compare_and_set(
+        self, key: str, expected_rev: int, doc: dict[str, Any], *, ttl_s: int = 0
+    ) -> bool:
         """Write ``doc`` as revision ``expected_rev + 1`` if the stored revision is
         ``expected_rev`` (0 = no record yet); False when another writer came first."""
         with self._errors():
-            return bool(self._cas(keys=[self.prefix + key], args=[
-                str(expected_rev), str(expected_rev + 1), orjson.dumps(doc), ttl_s]))
+            return bool(
+                self._cas(
+                    keys=[self.prefix + key],
+                    args=[str(expected_rev), str(expected_rev + 1), orjson.dumps(doc), ttl_s],
+                )
+            )

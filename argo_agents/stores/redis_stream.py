@@ -197,8 +197,9 @@ class RedisStreams(RedisKeyspace):
     @classmethod
     def from_url(cls, url: str, *, timeout_s: float = 5.0) -> RedisStreams:
         """A client of its own (e.g. a worker process that has no cache adapter)."""
-        client = redis.Redis.from_url(url, socket_timeout=timeout_s,
-                                      socket_connect_timeout=timeout_s)
+        client = redis.Redis.from_url(
+            url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s
+        )
         host = url.rsplit("@", 1)[-1]
         return cls(client, f"redis://{host}")
 
@@ -213,8 +214,9 @@ class RedisStreams(RedisKeyspace):
                     if "BUSYGROUP" not in str(exc):
                         raise
 
-    def append(self, counter_key: str, items: Sequence[AppendItem], *,
-               guard_key: str) -> list[tuple[int, str]]:
+    def append(
+        self, counter_key: str, items: Sequence[AppendItem], *, guard_key: str
+    ) -> list[tuple[int, str]]:
         """Assign versions, update the ledger and XADD, atomically; (version, entry id).
 
         Raises `MissingGuard` (and appends nothing) when ``guard_key`` (see
@@ -229,49 +231,77 @@ class RedisStreams(RedisKeyspace):
             keys.append(name)
         args: list[Any] = []
         for i in items:
-            args += [i.entity_field, i.ledger_field, "=" if i.exact_version else "+", i.version,
-                     i.hash, i.operation, i.ts_ms, index[i.stream], index[i.ledger_key],
-                     "1" if i.replay else "0", i.payload]
+            args += [
+                i.entity_field,
+                i.ledger_field,
+                "=" if i.exact_version else "+",
+                i.version,
+                i.hash,
+                i.operation,
+                i.ts_ms,
+                index[i.stream],
+                index[i.ledger_key],
+                "1" if i.replay else "0",
+                i.payload,
+            ]
         assert len(args) == _STRIDE * len(items)
         with self._errors():
             out = self._append(keys=keys, args=args)
         if len(out) == 1 and as_str(out[0]) == _NO_GUARD:
-            raise MissingGuard(self.name, self.address,
-                               f"{counter_key} lost, or its guard {guard_key}")
+            raise MissingGuard(
+                self.name, self.address, f"{counter_key} lost, or its guard {guard_key}"
+            )
         return [(int(out[k]), as_str(out[k + 1])) for k in range(0, len(out), 2)]
 
-    def read_group(self, group: str, consumer: str, streams: Sequence[str], count: int,
-                   block_ms: int | None = None) -> list[StreamEntry]:
+    def read_group(
+        self,
+        group: str,
+        consumer: str,
+        streams: Sequence[str],
+        count: int,
+        block_ms: int | None = None,
+    ) -> list[StreamEntry]:
         """New entries for ``consumer``, taking streams in the given order until ``count``."""
         with self._errors():
             found = self._read_in_order(group, consumer, streams, count, ">")
             if not found and block_ms:
                 # Nothing anywhere: wait on every stream at once for the first arrival.
-                reply = self.client.xreadgroup(group, consumer, {s: ">" for s in streams},
-                                               count=count, block=block_ms)
+                reply = self.client.xreadgroup(
+                    group, consumer, {s: ">" for s in streams}, count=count, block=block_ms
+                )
                 found += self._entries(reply)
         return found
 
-    def read_own_pending(self, group: str, consumer: str, streams: Sequence[str],
-                         count: int) -> list[StreamEntry]:
+    def read_own_pending(
+        self, group: str, consumer: str, streams: Sequence[str], count: int
+    ) -> list[StreamEntry]:
         """Entries delivered to ``consumer`` and not yet acknowledged, oldest first."""
         with self._errors():
             return self._read_in_order(group, consumer, streams, count, "0")
 
-    def _read_in_order(self, group: str, consumer: str, streams: Sequence[str], count: int,
-                       start: str) -> list[StreamEntry]:
+    def _read_in_order(
+        self, group: str, consumer: str, streams: Sequence[str], count: int, start: str
+    ) -> list[StreamEntry]:
         """XREADGROUP stream by stream from ``start`` (">" new, "0" own pending)."""
         found: list[StreamEntry] = []
         for stream in streams:
             if len(found) >= count:
                 break
-            reply = self.client.xreadgroup(group, consumer, {stream: start},
-                                           count=count - len(found))
+            reply = self.client.xreadgroup(
+                group, consumer, {stream: start}, count=count - len(found)
+            )
             found += self._entries(reply)
         return found
 
-    def claim_idle(self, stream: str, group: str, consumer: str, min_idle_ms: int,
-                   count: int, start: str = "0-0") -> tuple[list[StreamEntry], str]:
+    def claim_idle(
+        self,
+        stream: str,
+        group: str,
+        consumer: str,
+        min_idle_ms: int,
+        count: int,
+        start: str = "0-0",
+    ) -> tuple[list[StreamEntry], str]:
         """XAUTOCLAIM entries idle longer than ``min_idle_ms`` (their worker died or failed).
 
         Scans the pending list from ``start``; returns the entries and the cursor
@@ -280,21 +310,29 @@ class RedisStreams(RedisKeyspace):
         started at "0-0" would never reach entries behind many live ones.
         """
         with self._errors():
-            reply = self.client.xautoclaim(stream, group, consumer, min_idle_ms,
-                                           start_id=start, count=count)
-        entries = [StreamEntry(stream, as_str(i), {as_str(k): v for k, v in f.items()})
-                   for i, f in reply[1] if f is not None]
+            reply = self.client.xautoclaim(
+                stream, group, consumer, min_idle_ms, start_id=start, count=count
+            )
+        entries = [
+            StreamEntry(stream, as_str(i), {as_str(k): v for k, v in f.items()})
+            for i, f in reply[1]
+            if f is not None
+        ]
         return entries, as_str(reply[0])
 
-    def renew(self, group: str, consumer: str, ids_by_stream: Mapping[str, Sequence[str]]
-              ) -> list[str]:
+    def renew(
+        self, group: str, consumer: str, ids_by_stream: Mapping[str, Sequence[str]]
+    ) -> list[str]:
         """Reset the idle time of ``consumer``'s pending entries (no delivery is counted).
 
         Entries no longer pending are skipped; returns the ids another consumer
         holds now (claimed while this one still worked on them).
         """
-        calls = [(s, list(ids[k:k + RENEW_CHUNK])) for s, ids in ids_by_stream.items()
-                 for k in range(0, len(ids), RENEW_CHUNK)]
+        calls = [
+            (s, list(ids[k : k + RENEW_CHUNK]))
+            for s, ids in ids_by_stream.items()
+            for k in range(0, len(ids), RENEW_CHUNK)
+        ]
         if not calls:
             return []
         with self._errors():
@@ -304,8 +342,9 @@ class RedisStreams(RedisKeyspace):
             replies = pipe.execute()
         return [as_str(i) for reply in replies for i in reply]
 
-    def drop_idle_consumers(self, stream: str, group: str, min_idle_ms: int, *,
-                            only: str = "", keep: str = "") -> list[str]:
+    def drop_idle_consumers(
+        self, stream: str, group: str, min_idle_ms: int, *, only: str = "", keep: str = ""
+    ) -> list[str]:
         """XGROUP DELCONSUMER every consumer with nothing pending, idle ``min_idle_ms``.
 
         ``only`` limits it to one consumer, ``keep`` spares one; returns the
@@ -315,8 +354,12 @@ class RedisStreams(RedisKeyspace):
             gone = self._drop(keys=[stream], args=[group, int(min_idle_ms), only, keep])
         return [as_str(n) for n in gone]
 
-    def ack_delete(self, group: str, ids_by_stream: Mapping[str, Sequence[str]],
-                   delete_keys: Sequence[str] = ()) -> None:
+    def ack_delete(
+        self,
+        group: str,
+        ids_by_stream: Mapping[str, Sequence[str]],
+        delete_keys: Sequence[str] = (),
+    ) -> None:
         """XACK and XDEL entries (the stream holds only unfinished work) and drop keys."""
         with self._errors():
             pipe = self.client.pipeline(transaction=True)
@@ -329,8 +372,9 @@ class RedisStreams(RedisKeyspace):
             pipe.execute()
 
     # ---- counters, guard field, keys, server settings ------------------------------------
-    def raise_versions(self, counter_key: str, ledger_key: str,
-                       items: Sequence[tuple[str, int, str, str]]) -> int:
+    def raise_versions(
+        self, counter_key: str, ledger_key: str, items: Sequence[tuple[str, int, str, str]]
+    ) -> int:
         """Raise counters and ledger entries to at least each item's version, atomically.
 
         Items: (counter field, version, ledger field, ledger value). Nothing is
@@ -344,16 +388,20 @@ class RedisStreams(RedisKeyspace):
         with self._errors():
             return int(self._raise(keys=[counter_key, ledger_key], args=args))
 
-    def set_guard(self, guard_key: str, counter_key: str, value: str, *,
-                  only_if_missing: bool) -> str:
+    def set_guard(
+        self, guard_key: str, counter_key: str, value: str, *, only_if_missing: bool
+    ) -> str:
         """Vouch for ``counter_key`` with guard id ``value``; return the guard's id now.
 
         With ``only_if_missing`` an existing guard is kept (concurrent first
         starts agree on the one that came first).
         """
         with self._errors():
-            return as_str(self._guard(keys=[guard_key, counter_key],
-                                      args=[value, "1" if only_if_missing else "0"]))
+            return as_str(
+                self._guard(
+                    keys=[guard_key, counter_key], args=[value, "1" if only_if_missing else "0"]
+                )
+            )
 
     def guard(self, guard_key: str) -> str | None:
         """The guard's id (None when there is no guard)."""
@@ -383,8 +431,9 @@ class RedisStreams(RedisKeyspace):
         try:
             with self._errors():
                 for name in names:
-                    found.update({as_str(k): as_str(v)
-                                  for k, v in self.client.config_get(name).items()})
+                    found.update(
+                        {as_str(k): as_str(v) for k, v in self.client.config_get(name).items()}
+                    )
         except StoreRejected:
             return None
         return found
@@ -424,8 +473,9 @@ class RedisStreams(RedisKeyspace):
         with self._errors():
             return as_str(self._xadd_once(keys=[stream, index], args=[member, *flat]))
 
-    def xdel_indexed(self, stream: str, index: str, ids: Sequence[str],
-                     members: Sequence[str]) -> int:
+    def xdel_indexed(
+        self, stream: str, index: str, ids: Sequence[str], members: Sequence[str]
+    ) -> int:
         """Delete entries by id and their ``index`` members, in one transaction."""
         if not ids:
             return 0
@@ -440,8 +490,10 @@ class RedisStreams(RedisKeyspace):
         """Entries of a stream, oldest first."""
         with self._errors():
             reply = self.client.xrange(stream, min=start, max="+", count=count) or []
-        return [StreamEntry(stream, as_str(i), {as_str(k): v for k, v in (f or {}).items()})
-                for i, f in reply]
+        return [
+            StreamEntry(stream, as_str(i), {as_str(k): v for k, v in (f or {}).items()})
+            for i, f in reply
+        ]
 
     def xdel(self, stream: str, ids: Sequence[str]) -> int:
         """Delete entries by id."""
@@ -456,6 +508,11 @@ class RedisStreams(RedisKeyspace):
         for stream, items in reply or []:
             for entry_id, fields in items:
                 if fields is not None:  # an entry deleted while pending
-                    out.append(StreamEntry(as_str(stream), as_str(entry_id),
-                                           {as_str(k): v for k, v in fields.items()}))
+                    out.append(
+                        StreamEntry(
+                            as_str(stream),
+                            as_str(entry_id),
+                            {as_str(k): v for k, v in fields.items()},
+                        )
+                    )
         return out

@@ -72,8 +72,11 @@ class ChromaVectors:
             # bounded heartbeat first turns a hung server into a prompt error.
             httpx.get(f"{address}/api/v2/heartbeat", timeout=timeout).raise_for_status()
             client = chromadb.HttpClient(
-                host=endpoints.chroma_host, port=endpoints.chroma_port,
-                ssl=endpoints.chroma_ssl, settings=ChromaSettings(anonymized_telemetry=False))
+                host=endpoints.chroma_host,
+                port=endpoints.chroma_port,
+                ssl=endpoints.chroma_ssl,
+                settings=ChromaSettings(anonymized_telemetry=False),
+            )
         session = getattr(getattr(client, "_server", None), "_session", None)
         if isinstance(session, httpx.Client):
             # chromadb 1.5 builds its httpx session with timeout=None and offers no
@@ -81,17 +84,21 @@ class ChromaVectors:
             session.timeout = timeout
             # A 429/5xx must reach `_ErrorMapper` with its status (see the hook).
             hooks = session.event_hooks
-            session.event_hooks = {**hooks,
-                                   "response": [*hooks["response"], _raise_transient_status]}
+            session.event_hooks = {
+                **hooks,
+                "response": [*hooks["response"], _raise_transient_status],
+            }
         return cls(client, address)
 
     def _collection(self, logical: str) -> Collection:
-        name = PREFIX + check_identifier("collection", logical, store=self.name,
-                                         address=self.address, pattern=_NAME)
+        name = PREFIX + check_identifier(
+            "collection", logical, store=self.name, address=self.address, pattern=_NAME
+        )
         if name not in self._collections:
             with self._errors():
                 self._collections[name] = self._client.get_or_create_collection(
-                    name, embedding_function=None, configuration={"hnsw": {"space": "cosine"}})
+                    name, embedding_function=None, configuration={"hnsw": {"space": "cosine"}}
+                )
         return self._collections[name]
 
     # ---- Store ---------------------------------------------------------------------
@@ -111,9 +118,12 @@ class ChromaVectors:
         """Upsert records whose stored ``_version`` is older or absent, per collection."""
         if empty := [r.id for r in records if not r.embedding]:
             # chromadb itself fails on these with an IndexError, not a clear refusal
-            raise StoreRejected(self.name, self.address,
-                                f"records {empty[:5]} have an empty embedding",
-                                hint="give every record a non-empty embedding")
+            raise StoreRejected(
+                self.name,
+                self.address,
+                f"records {empty[:5]} have an empty embedding",
+                hint="give every record a non-empty embedding",
+            )
         groups: dict[str, dict[str, VectorRecord]] = defaultdict(dict)
         for r in records:
             kept = groups[r.collection].get(r.id)
@@ -124,17 +134,21 @@ class ChromaVectors:
             col = self._collection(logical)
             batch = list(by_id.values())
             for start in range(0, len(batch), CHUNK):
-                chunk = batch[start:start + CHUNK]
+                chunk = batch[start : start + CHUNK]
                 stored = self._stored_versions(col, [r.id for r in chunk])
                 fresh = [r for r in chunk if stored.get(r.id, (-1, ""))[0] < r.version]
                 if fresh:
                     with self._errors():
                         # Chroma's stubs ask for numpy arrays; lists are accepted at run time
-                        col.upsert(ids=[r.id for r in fresh],
-                                   embeddings=[list(map(float, r.embedding))  # type: ignore[arg-type]
-                                               for r in fresh],
-                                   documents=[r.document for r in fresh],
-                                   metadatas=[vector_metadata(r) for r in fresh])
+                        col.upsert(
+                            ids=[r.id for r in fresh],
+                            embeddings=[
+                                list(map(float, r.embedding))  # type: ignore[arg-type]
+                                for r in fresh
+                            ],
+                            documents=[r.document for r in fresh],
+                            metadatas=[vector_metadata(r) for r in fresh],
+                        )
                 result.applied.extend(r.id for r in fresh)
         applied = set(result.applied)
         result.stale.extend(r.id for r in records if r.id not in applied)
@@ -147,14 +161,26 @@ class ChromaVectors:
                 self._collection(collection).delete(ids=list(ids))
 
     # ---- reads ---------------------------------------------------------------------
-    def search(self, collection: str, embedding: Sequence[float], *, k: int = 5,
-               where: Mapping[str, Any] | None = None) -> list[VectorHit]:
+    def search(
+        self,
+        collection: str,
+        embedding: Sequence[float],
+        *,
+        k: int = 5,
+        where: Mapping[str, Any] | None = None,
+    ) -> list[VectorHit]:
         """Nearest ``k`` by cosine similarity; ``where`` is a Chroma metadata filter dict."""
         return self.search_many(collection, [embedding], k=k, where=where)[0]
 
-    def search_many(self, collection: str, embeddings: Sequence[Sequence[float]], *,
-                    k: int = 5, where: Mapping[str, Any] | None = None,
-                    content: bool = True) -> list[list[VectorHit]]:
+    def search_many(
+        self,
+        collection: str,
+        embeddings: Sequence[Sequence[float]],
+        *,
+        k: int = 5,
+        where: Mapping[str, Any] | None = None,
+        content: bool = True,
+    ) -> list[list[VectorHit]]:
         """`search` for many vectors in one request per `CHUNK` (one round trip, not N).
 
         ``content=False``: ids and similarities only (measured ~20 % less Chroma CPU).
@@ -165,10 +191,14 @@ class ChromaVectors:
         for start in range(0, len(embeddings), CHUNK):
             with self._errors():
                 res = col.query(
-                    query_embeddings=[list(map(float, e))  # type: ignore[arg-type]
-                                      for e in embeddings[start:start + CHUNK]],
-                    n_results=int(k), where=dict(where) if where else None,
-                    include=include)
+                    query_embeddings=[
+                        list(map(float, e))  # type: ignore[arg-type]
+                        for e in embeddings[start : start + CHUNK]
+                    ],
+                    n_results=int(k),
+                    where=dict(where) if where else None,
+                    include=include,
+                )
             found += [_hits(res, row) for row in range(len(res["ids"]))]
         return found
 
@@ -177,7 +207,7 @@ class ChromaVectors:
         col = self._collection(collection)
         found: dict[str, StoredVersion] = {}
         for start in range(0, len(ids), CHUNK):
-            for i, (v, h) in self._stored_versions(col, list(ids[start:start + CHUNK])).items():
+            for i, (v, h) in self._stored_versions(col, list(ids[start : start + CHUNK])).items():
                 found[i] = StoredVersion(i, v, h)
         return found
 
@@ -186,9 +216,13 @@ class ChromaVectors:
             return {}
         with self._errors():
             got = col.get(ids=ids, include=["metadatas"])
-        return {i: (int((m or {}).get(VERSION_KEY, -1)),  # type: ignore[arg-type]
-                    str((m or {}).get(HASH_KEY, "")))
-                for i, m in zip(got["ids"], got["metadatas"] or [], strict=False)}
+        return {
+            i: (
+                int((m or {}).get(VERSION_KEY, -1)),  # type: ignore[arg-type]
+                str((m or {}).get(HASH_KEY, "")),
+            )
+            for i, m in zip(got["ids"], got["metadatas"] or [], strict=False)
+        }
 
 
 def _hits(res: Any, row: int) -> list[VectorHit]:
@@ -196,8 +230,10 @@ def _hits(res: Any, row: int) -> list[VectorHit]:
     ids, dists = res["ids"][row], (res["distances"] or [])[row]
     docs = res["documents"][row] if res["documents"] else [None] * len(ids)
     metas = res["metadatas"][row] if res["metadatas"] else [None] * len(ids)
-    return [VectorHit(i, 1.0 - float(d), doc or "", dict(m or {}))
-            for i, d, doc, m in zip(ids, dists, docs, metas, strict=True)]
+    return [
+        VectorHit(i, 1.0 - float(d), doc or "", dict(m or {}))
+        for i, d, doc, m in zip(ids, dists, docs, metas, strict=True)
+    ]
 
 
 def vector_metadata(record: VectorRecord) -> dict[str, Any]:
@@ -242,8 +278,12 @@ class _ErrorMapper:
         try:
             yield
         except _TRANSPORT as exc:
-            raise StoreUnavailable(self.store, self.address, f"{type(exc).__name__}: {exc}",
-                                   hint=unavailable_hint(self.store)) from exc
+            raise StoreUnavailable(
+                self.store,
+                self.address,
+                f"{type(exc).__name__}: {exc}",
+                hint=unavailable_hint(self.store),
+            ) from exc
         except (httpx.HTTPStatusError, ChromaError, ValueError, TypeError) as exc:
             raise self.classify(exc) from exc
         except Exception as exc:
@@ -257,8 +297,9 @@ class _ErrorMapper:
         chromadb's own checks of the request; a bare Exception without a status is a server
         answer chromadb could not read, retried like any unknown server failure."""
         chain = _chain(exc)
-        status = next((c.response.status_code for c in chain
-                       if isinstance(c, httpx.HTTPStatusError)), None)
+        status = next(
+            (c.response.status_code for c in chain if isinstance(c, httpx.HTTPStatusError)), None
+        )
         if any(isinstance(c, _TRANSPORT) for c in chain):
             transient, hint = True, unavailable_hint(self.store)
         elif status is not None:
@@ -273,8 +314,9 @@ class _ErrorMapper:
             message = f"{type(exc).__name__}: {exc}" + (f" (HTTP {status})" if status else "")
         if transient:
             return StoreUnavailable(self.store, self.address, message, hint=hint)
-        return StoreRejected(self.store, self.address, message,
-                             hint="the request was refused; see the message")
+        return StoreRejected(
+            self.store, self.address, message, hint="the request was refused; see the message"
+        )
 
 
 def _body(exc: httpx.HTTPStatusError) -> str:

@@ -46,16 +46,22 @@ INSERT_CHUNK = 2000
 QUERY_WAIT_S = 120.0  # a query may run long; each HTTP call still has `timeout_s`
 _BUSY_HINT = "BigQuery is rate- or quota-limited, overloaded or failing; the write will be retried"
 # Failures that mean "not now" rather than "not this request"; the sync engine retries them.
-_TRANSIENT = (gx.TooManyRequests,  # 429
-              gx.ServerError,  # every 5xx: InternalServerError, BadGateway, ServiceUnavailable,
-                               # GatewayTimeout, ...
-              gx.RetryError,  # our retry deadline ran out on one of these
-              auth_exceptions.TransportError,  # no network while fetching a token
-              requests.ConnectionError, requests.Timeout, ConnectionError, TimeoutError)
+_TRANSIENT = (
+    gx.TooManyRequests,  # 429
+    gx.ServerError,  # every 5xx: InternalServerError, BadGateway, ServiceUnavailable,
+    # GatewayTimeout, ...
+    gx.RetryError,  # our retry deadline ran out on one of these
+    auth_exceptions.TransportError,  # no network while fetching a token
+    requests.ConnectionError,
+    requests.Timeout,
+    ConnectionError,
+    TimeoutError,
+)
 # Error reasons meaning the same whatever the HTTP status (the reasons BigQuery's own retry
 # predicate retries, plus timeouts and quota limits), for requests and insertAll rows alike.
-TRANSIENT_REASONS = frozenset({"backendError", "internalError", "badGateway", "timeout",
-                               "rateLimitExceeded", "quotaExceeded"})
+TRANSIENT_REASONS = frozenset(
+    {"backendError", "internalError", "badGateway", "timeout", "rateLimitExceeded", "quotaExceeded"}
+)
 # insertAll's reason for a good row left out because another row of the request failed.
 STOPPED = "stopped"
 
@@ -66,11 +72,19 @@ class BigQueryWarehouse:
     name = "bigquery"
     tables: tuple[str, ...] = TABLES
 
-    def __init__(self, client: bigquery.Client, project: str, dataset: str, location: str,
-                 address: str, timeout_s: float) -> None:
+    def __init__(
+        self,
+        client: bigquery.Client,
+        project: str,
+        dataset: str,
+        location: str,
+        address: str,
+        timeout_s: float,
+    ) -> None:
         self._client = client
-        self.project = check_identifier("project", project, store=self.name, address=address,
-                                        pattern=_PROJECT)
+        self.project = check_identifier(
+            "project", project, store=self.name, address=address, pattern=_PROJECT
+        )
         self.dataset = check_identifier("dataset", dataset, store=self.name, address=address)
         self.location = location
         self.address = address
@@ -84,32 +98,49 @@ class BigQueryWarehouse:
         """Anonymous credentials for an emulator endpoint, default credentials otherwise."""
         if endpoints.bigquery_endpoint:
             client = bigquery.Client(
-                project=endpoints.bigquery_project, credentials=AnonymousCredentials(),
+                project=endpoints.bigquery_project,
+                credentials=AnonymousCredentials(),
                 location=endpoints.bigquery_location,
-                client_options={"api_endpoint": endpoints.bigquery_endpoint})
+                client_options={"api_endpoint": endpoints.bigquery_endpoint},
+            )
             address = endpoints.bigquery_endpoint
         else:
-            client = bigquery.Client(project=endpoints.bigquery_project,
-                                     location=endpoints.bigquery_location)
+            client = bigquery.Client(
+                project=endpoints.bigquery_project, location=endpoints.bigquery_location
+            )
             address = "bigquery.googleapis.com"
-        return cls(client, endpoints.bigquery_project, endpoints.bigquery_dataset,
-                   endpoints.bigquery_location, address, endpoints.timeout_s)
+        return cls(
+            client,
+            endpoints.bigquery_project,
+            endpoints.bigquery_dataset,
+            endpoints.bigquery_location,
+            address,
+            endpoints.timeout_s,
+        )
 
     @contextmanager
     def _errors(self) -> Iterator[None]:
         try:
             yield
         except _TRANSIENT as exc:
-            hint = (_BUSY_HINT if isinstance(exc, gx.GoogleAPICallError)
-                    else unavailable_hint(self.name))
+            hint = (
+                _BUSY_HINT
+                if isinstance(exc, gx.GoogleAPICallError)
+                else unavailable_hint(self.name)
+            )
             raise StoreUnavailable(self.name, self.address, _short(exc), hint=hint) from exc
         except gx.GoogleAPICallError as exc:
             if (exc.code or 0) >= 500 or transient_reasons(_call_reasons(exc)):
                 # a 5xx api-core has no class for, or a 403 rate/quota limit
-                raise StoreUnavailable(self.name, self.address, _short(exc),
-                                       hint=_BUSY_HINT) from exc
-            raise StoreRejected(self.name, self.address, _short(exc),
-                                hint="the request was refused; see the message") from exc
+                raise StoreUnavailable(
+                    self.name, self.address, _short(exc), hint=_BUSY_HINT
+                ) from exc
+            raise StoreRejected(
+                self.name,
+                self.address,
+                _short(exc),
+                hint="the request was refused; see the message",
+            ) from exc
 
     @property
     def dataset_ref(self) -> str:
@@ -118,16 +149,21 @@ class BigQueryWarehouse:
 
     def _schema(self, table: str) -> _TableSchema:
         if table not in SCHEMAS:
-            raise StoreRejected(self.name, self.address, f"unknown table {table!r}",
-                                hint=f"choose one of {', '.join(TABLES)}")
+            raise StoreRejected(
+                self.name,
+                self.address,
+                f"unknown table {table!r}",
+                hint=f"choose one of {', '.join(TABLES)}",
+            )
         return SCHEMAS[table]
 
     # ---- Store ---------------------------------------------------------------------
     def health(self) -> None:
         """List at most one dataset: proves the API answers without needing `setup`."""
         with self._errors():
-            list(self._client.list_datasets(max_results=1, retry=self._retry,
-                                            timeout=self.timeout_s))
+            list(
+                self._client.list_datasets(max_results=1, retry=self._retry, timeout=self.timeout_s)
+            )
 
     def close(self) -> None:
         """Close the HTTP session."""
@@ -136,23 +172,28 @@ class BigQueryWarehouse:
     # ---- schema --------------------------------------------------------------------
     def setup(self) -> None:
         """Create the dataset, the tables and their ``*_latest`` views (idempotent)."""
-        kw: dict[str, Any] = {"exists_ok": True, "retry": self._retry,
-                              "timeout": self.timeout_s}
+        kw: dict[str, Any] = {"exists_ok": True, "retry": self._retry, "timeout": self.timeout_s}
         with self._errors():
             ds = bigquery.Dataset(f"{self.project}.{self.dataset}")
             ds.location = self.location
             self._client.create_dataset(ds, **kw)
             for name, spec in SCHEMAS.items():
-                table = bigquery.Table(f"{self.project}.{self.dataset}.{name}", schema=[
-                    bigquery.SchemaField(c.name, c.type, mode=c.mode) for c in spec.columns])
+                table = bigquery.Table(
+                    f"{self.project}.{self.dataset}.{name}",
+                    schema=[
+                        bigquery.SchemaField(c.name, c.type, mode=c.mode) for c in spec.columns
+                    ],
+                )
                 if spec.partition_field:
                     table.time_partitioning = bigquery.TimePartitioning(
-                        type_=bigquery.TimePartitioningType.DAY, field=spec.partition_field)
+                        type_=bigquery.TimePartitioningType.DAY, field=spec.partition_field
+                    )
                 self._client.create_table(table, **kw)
                 view = bigquery.Table(f"{self.project}.{self.dataset}.{name}{LATEST_SUFFIX}")
                 view.view_query = (
                     f"SELECT * FROM `{self.project}.{self.dataset}.{name}` WHERE TRUE "
-                    "QUALIFY ROW_NUMBER() OVER (PARTITION BY id ORDER BY version DESC) = 1")
+                    "QUALIFY ROW_NUMBER() OVER (PARTITION BY id ORDER BY version DESC) = 1"
+                )
                 self._client.create_table(view, **kw)
 
     # ---- writes --------------------------------------------------------------------
@@ -170,13 +211,18 @@ class BigQueryWarehouse:
                 chunk = slice(start, start + INSERT_CHUNK)
                 with self._errors():
                     errors = self._client.insert_rows_json(
-                        ref, encoded[chunk], row_ids=[r.row_id for r in group[chunk]],
-                        retry=self._retry, timeout=self.timeout_s)
+                        ref,
+                        encoded[chunk],
+                        row_ids=[r.row_id for r in group[chunk]],
+                        retry=self._retry,
+                        timeout=self.timeout_s,
+                    )
                 if errors:
                     raise self._refused_rows(table, errors)
 
-    def _refused_rows(self, table: str, errors: Sequence[Mapping[str, Any]]
-                      ) -> StoreUnavailable | StoreRejected:
+    def _refused_rows(
+        self, table: str, errors: Sequence[Mapping[str, Any]]
+    ) -> StoreUnavailable | StoreRejected:
         """insertAll's per-row errors as one typed error for the whole request. Transient
         (retry everything) only when no row has a content reason: a request with `invalid`
         rows and `stopped` rows is rejected, so the engine bisects down to the bad rows."""
@@ -184,27 +230,33 @@ class BigQueryWarehouse:
         message = f"{len(errors)} row(s) refused by {table}: {list(errors[:5])}"
         if transient_reasons(reasons):
             return StoreUnavailable(self.name, self.address, message, hint=_BUSY_HINT)
-        return StoreRejected(self.name, self.address, message,
-                             hint="fix the rows' values to match the table schema")
+        return StoreRejected(
+            self.name, self.address, message, hint="fix the rows' values to match the table schema"
+        )
 
     def _encode(self, table: str, spec: _TableSchema, row: WarehouseRow) -> dict[str, Any]:
         unknown = set(row.values) - spec.names
         if unknown or not row.values.get("id"):
             raise StoreRejected(
-                self.name, self.address,
+                self.name,
+                self.address,
                 f"row {row.row_id!r} for {table}: unknown columns {sorted(unknown)}"
-                if unknown else f"row {row.row_id!r} for {table} has no id",
-                hint=f"columns of {table}: {', '.join(sorted(spec.names))}")
+                if unknown
+                else f"row {row.row_id!r} for {table} has no id",
+                hint=f"columns of {table}: {', '.join(sorted(spec.names))}",
+            )
         out: dict[str, Any] = {}
         for key, value in row.values.items():
             if value is not None and not _fits(spec.types[key], value):
                 # Checked here because the emulator answers a mistyped value with HTTP 500
                 # (which reads as "retry"), where BigQuery reports a per-row error.
                 raise StoreRejected(
-                    self.name, self.address,
+                    self.name,
+                    self.address,
                     f"row {row.row_id!r} for {table}: column {key} expects "
                     f"{spec.types[key]}, got {type(value).__name__} {str(value)[:40]!r}",
-                    hint="convert the value or leave the column out")
+                    hint="convert the value or leave the column out",
+                )
             if key in spec.json_columns:
                 # JSON columns travel as JSON text: the emulator refuses objects here.
                 out[key] = None if value is None else to_json(value)
@@ -218,16 +270,24 @@ class BigQueryWarehouse:
     def query(self, sql: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
         """Run SQL with ``@name`` parameters; ``{dataset}`` becomes the backticked dataset."""
         config = bigquery.QueryJobConfig(
-            query_parameters=[query_parameter(k, v, self) for k, v in (params or {}).items()])
+            query_parameters=[query_parameter(k, v, self) for k, v in (params or {}).items()]
+        )
         text = sql.replace("{dataset}", self.dataset_ref)  # our config, never user data
         with self._errors():
             # jobs.insert + getQueryResults, not `query_and_wait` (jobs.query): the
             # emulator answers a failing jobs.query with HTTP 200, empty rows and an
             # `errors` field the client ignores, so a broken query would look empty.
-            job = self._client.query(text, job_config=config, location=self.location,
-                                     retry=self._retry, timeout=self.timeout_s, job_retry=None)
-            rows = job.result(retry=self._retry, timeout=max(QUERY_WAIT_S, self.timeout_s),
-                              job_retry=None)
+            job = self._client.query(
+                text,
+                job_config=config,
+                location=self.location,
+                retry=self._retry,
+                timeout=self.timeout_s,
+                job_retry=None,
+            )
+            rows = job.result(
+                retry=self._retry, timeout=max(QUERY_WAIT_S, self.timeout_s), job_retry=None
+            )
             # The client parses JSON columns into Python values (json.loads) itself.
             return [dict(row.items()) for row in rows]
 
@@ -237,17 +297,19 @@ class BigQueryWarehouse:
         self._schema(table)
         if not ids:
             return {}
-        rows = self.query(f"SELECT id, version, hash FROM {{dataset}}.{table} "
-                          "WHERE id IN UNNEST(@ids) QUALIFY ROW_NUMBER() OVER "
-                          "(PARTITION BY id ORDER BY version DESC) = 1", {"ids": list(ids)})
+        rows = self.query(
+            f"SELECT id, version, hash FROM {{dataset}}.{table} "
+            "WHERE id IN UNNEST(@ids) QUALIFY ROW_NUMBER() OVER "
+            "(PARTITION BY id ORDER BY version DESC) = 1",
+            {"ids": list(ids)},
+        )
         return {r["id"]: StoredVersion(r["id"], int(r["version"]), r["hash"] or "") for r in rows}
 
 
 def _fits(kind: str, value: Any) -> bool:
     """Whether a Python value can go into a column of BigQuery type ``kind``."""
     if kind == "INT64":
-        return isinstance(value, int) and not isinstance(value, bool) and \
-            -(2**63) <= value < 2**63
+        return isinstance(value, int) and not isinstance(value, bool) and -(2**63) <= value < 2**63
     if kind == "FLOAT64":
         return isinstance(value, int | float) and not isinstance(value, bool)
     if kind == "BOOL":
@@ -267,9 +329,16 @@ def _fits(kind: str, value: Any) -> bool:
 
 def _bq_type(value: Any) -> str | None:
     # bool before int: bool is a subclass of int.
-    for kind, name in ((bool, "BOOL"), (int, "INT64"), (float, "FLOAT64"), (str, "STRING"),
-                       (datetime, "TIMESTAMP"), (date, "DATE"), (Decimal, "NUMERIC"),
-                       (bytes, "BYTES")):
+    for kind, name in (
+        (bool, "BOOL"),
+        (int, "INT64"),
+        (float, "FLOAT64"),
+        (str, "STRING"),
+        (datetime, "TIMESTAMP"),
+        (date, "DATE"),
+        (Decimal, "NUMERIC"),
+        (bytes, "BYTES"),
+    ):
         if isinstance(value, kind):
             return name
     return None
@@ -280,14 +349,20 @@ def query_parameter(name: str, value: Any, store: BigQueryWarehouse) -> Any:
     if isinstance(value, list | tuple):
         kinds = {_bq_type(v) for v in value} or {"STRING"}
         if len(kinds) != 1 or None in kinds:
-            raise StoreRejected(store.name, store.address,
-                                f"parameter @{name}: array items must share one scalar type")
+            raise StoreRejected(
+                store.name,
+                store.address,
+                f"parameter @{name}: array items must share one scalar type",
+            )
         return bigquery.ArrayQueryParameter(name, kinds.pop(), list(value))
     kind = "STRING" if value is None else _bq_type(value)
     if kind is None:
-        raise StoreRejected(store.name, store.address,
-                            f"parameter @{name}: unsupported type {type(value).__name__}",
-                            hint="pass str, int, float, bool, datetime, date or a list of them")
+        raise StoreRejected(
+            store.name,
+            store.address,
+            f"parameter @{name}: unsupported type {type(value).__name__}",
+            hint="pass str, int, float, bool, datetime, date or a list of them",
+        )
     return bigquery.ScalarQueryParameter(name, kind, value)
 
 

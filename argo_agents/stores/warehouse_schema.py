@@ -62,14 +62,17 @@ def _table(*extra: Column, partitioned: bool = False) -> TableSchema:
 SCHEMAS: dict[str, TableSchema] = {
     "events": _table(Column("event_type", "STRING"), partitioned=True),
     "agent_activities": _table(
-        Column("agent_id", "STRING"), Column("task_id", "STRING"),
-        Column("activity_type", "STRING"), Column("success", "BOOL"),
-        Column("duration_s", "FLOAT64"), partitioned=True),
+        Column("agent_id", "STRING"),
+        Column("task_id", "STRING"),
+        Column("activity_type", "STRING"),
+        Column("success", "BOOL"),
+        Column("duration_s", "FLOAT64"),
+        partitioned=True,
+    ),
     "knowledge_base": _table(Column("title", "STRING")),
     "patterns": _table(Column("task_type", "STRING"), Column("success_rate", "FLOAT64")),
     "metrics": _table(Column("name", "STRING"), Column("value", "FLOAT64"), partitioned=True),
-    "audit_logs": _table(Column("actor", "STRING"), Column("action", "STRING"),
-                         partitioned=True),
+    "audit_logs": _table(Column("actor", "STRING"), Column("action", "STRING"), partitioned=True),
 }
 
 TABLES: tuple[str, ...] = tuple(SCHEMAS)

@@ -69,8 +69,7 @@ class Breaker:
         """A group failed on ``store``: open (or re-open, longer) its circuit."""
         n = self.failures.get(store, 0) + 1
         self.failures[store] = n
-        self.open_until[store] = time.monotonic() + min(self.max_s,
-                                                        self.initial_s * 2 ** (n - 1))
+        self.open_until[store] = time.monotonic() + min(self.max_s, self.initial_s * 2 ** (n - 1))
 
     def success(self, store: str) -> None:
         """The store answered: close its circuit."""
@@ -109,8 +108,9 @@ class Applier:
             if close is not None:
                 close()
 
-    def apply(self, groups: Mapping[str, list[Job]],
-              similar: list[Job] | None = None) -> dict[str, GroupResult]:
+    def apply(
+        self, groups: Mapping[str, list[Job]], similar: list[Job] | None = None
+    ) -> dict[str, GroupResult]:
         """Write every group in parallel; the SIMILAR_TO stage follows the vector write."""
         futures: dict[str, Future[Any]] = {}  # a GroupResult, or (vector, similar)
         for store, jobs in groups.items():
@@ -131,13 +131,13 @@ class Applier:
                 results[store] = res
         return results
 
-    def _vector_then_similar(self, jobs: list[Job], similar: list[Job]
-                             ) -> tuple[GroupResult, GroupResult | None]:
+    def _vector_then_similar(
+        self, jobs: list[Job], similar: list[Job]
+    ) -> tuple[GroupResult, GroupResult | None]:
         res = self._run(VECTOR, jobs)
         if not similar:
             return res, None
-        ready = [j for j in similar if VECTOR in j.done_before
-                 or j.event_id in res.outcome.applied]
+        ready = [j for j in similar if VECTOR in j.done_before or j.event_id in res.outcome.applied]
         return res, (self._run(SIMILAR, ready) if ready else None)
 
     def _stop(self, state: RetryCallState) -> bool:
@@ -158,9 +158,12 @@ class Applier:
         retrying = Retrying(
             retry=retry_if_exception_type(StoreUnavailable),
             stop=self._stop,
-            wait=wait_random_exponential(multiplier=self.config.retry_initial_s,
-                                         max=self.config.retry_max_s),
-            before_sleep=count_retry, reraise=True)
+            wait=wait_random_exponential(
+                multiplier=self.config.retry_initial_s, max=self.config.retry_max_s
+            ),
+            before_sleep=count_retry,
+            reraise=True,
+        )
 
         def write(group: list[Job]) -> StoreOutcome:
             try:

@@ -65,8 +65,13 @@ class BatchProcessor:
         for d in deliveries:
             job = self._job(d)
             if job is None:
-                ctx.deadletters.add(d.event, "outbox", d.error or "unknown entity type", 0,
-                                    raw=d.entry.fields.get("e", b""))
+                ctx.deadletters.add(
+                    d.event,
+                    "outbox",
+                    d.error or "unknown entity type",
+                    0,
+                    raw=d.entry.fields.get("e", b""),
+                )
                 finished.append(d)
                 stats.dead_lettered += 1
             else:
@@ -77,8 +82,9 @@ class BatchProcessor:
         self._apply_tombstones(jobs)
         # A delete's tombstone exists before any store applies it: an older update
         # retried meanwhile in another store cannot bring the entity back there.
-        ctx.progress.set_tombstones({j.event.entity_key: j.version for j in jobs
-                                     if j.is_delete and j.todo})
+        ctx.progress.set_tombstones(
+            {j.event.entity_key: j.version for j in jobs if j.is_delete and j.todo}
+        )
         for job in jobs:
             job.deferred |= {s for s in job.todo if self._circuit_open(s)}
         ctx.conflicts.precheck([j for j in jobs if j.todo])
@@ -104,8 +110,10 @@ class BatchProcessor:
                 elif res.error:
                     job.failed[store] = res.error
                 else:
-                    job.failed[store] = "the store reported the write neither applied nor " \
-                                        "stale (a concurrent change); it will be retried"
+                    job.failed[store] = (
+                        "the store reported the write neither applied nor "
+                        "stale (a concurrent change); it will be retried"
+                    )
         for job in jobs:
             job.deferred |= job.todo  # stages not tried (SIMILAR waits for its vector)
         self._settle(jobs, finished, stats, retries, errors, t0)
@@ -164,8 +172,15 @@ class BatchProcessor:
         stores = ("neo4j", VECTOR) if stage == SIMILAR else (stage,)
         return any(self.applier.breaker.is_open(s) for s in stores)
 
-    def _settle(self, jobs: list[Job], finished: list[Delivery], stats: BatchStats,
-                retries: int, errors: dict[str, str], t0: float) -> None:
+    def _settle(
+        self,
+        jobs: list[Job],
+        finished: list[Delivery],
+        stats: BatchStats,
+        retries: int,
+        errors: dict[str, str],
+        t0: float,
+    ) -> None:
         ctx, cfg = self.ctx, self.ctx.config
         conflicted = [j for j in jobs if j.conflicts]
         ctx.conflicts.handle(conflicted)
@@ -175,8 +190,9 @@ class BatchProcessor:
             if job.conflicts:
                 continue
             # only a record's own failures count: an outage holds it, however long
-            attempts = {s: (job.progress.attempts.get(s, 0) if job.progress else 0) + 1
-                        for s in job.broken}
+            attempts = {
+                s: (job.progress.attempts.get(s, 0) if job.progress else 0) + 1 for s in job.broken
+            }
             if job.rejected or max(attempts.values(), default=0) >= cfg.max_deliveries:
                 dead.append(job)
             elif job.complete:
@@ -190,41 +206,55 @@ class BatchProcessor:
             ctx.deadletters.add(job.event, store, error, tries, kind=kind)
             outcomes[job.event_id] = f"dead:{store}"
         multi = [j for j in dead + pending if len(j.stages) > 1]
-        ctx.progress.mark_done({j.event_id: j.done - j.done_before for j in multi
-                                if j.done - j.done_before})
+        ctx.progress.mark_done(
+            {j.event_id: j.done - j.done_before for j in multi if j.done - j.done_before}
+        )
         # a replayed dead letter starts its count again
         ctx.progress.reset_attempts([j.event_id for j in dead if len(j.stages) > 1])
         failed = {j.event_id: {**j.failed, **j.broken} for j in pending if j.failed or j.broken}
         if failed:
-            ctx.progress.mark_failed(failed, self._retry_at(pending), counted={
-                j.event_id: set(j.broken) for j in pending if j.broken})
+            ctx.progress.mark_failed(
+                failed,
+                self._retry_at(pending),
+                counted={j.event_id: set(j.broken) for j in pending if j.broken},
+            )
             stats.retry_at = earliest(self._retry_at(pending), stats.retry_at)
         deferred = [j for j in pending if not j.failed]
         if deferred:  # behind an open circuit (or waiting for a stage): due when it half-opens
             breaker = self.applier.breaker
-            wait_s = min(max([breaker.wait_s(s) for s in j.deferred] + [cfg.breaker_initial_s])
-                         for j in deferred)
+            wait_s = min(
+                max([breaker.wait_s(s) for s in j.deferred] + [cfg.breaker_initial_s])
+                for j in deferred
+            )
             stats.retry_at = earliest(time.time() + wait_s, stats.retry_at)
         outcomes.update({j.event_id: "ok:" + ",".join(sorted(j.stages)) for j in complete})
         done_jobs = complete + conflicted
         ctx.record_outcomes(outcomes)
         finished += [j.delivery for j in done_jobs + dead]
-        ctx.outbox.finish(finished, [ctx.progress.key(j.event_id) for j in done_jobs
-                                     if len(j.stages) > 1])
+        ctx.outbox.finish(
+            finished, [ctx.progress.key(j.event_id) for j in done_jobs if len(j.stages) > 1]
+        )
         now_ms = int(time.time() * 1000)
         stats.applied, stats.conflicts = len(complete), len(conflicted)
         stats.dead_lettered += len(dead)
         stats.waiting += len(pending)
-        stats.counters = {"processed": len(finished), "retries": retries,
-                          "conflicts": len(conflicted), "dead_lettered": stats.dead_lettered,
-                          "failures": len(failed)}
+        stats.counters = {
+            "processed": len(finished),
+            "retries": retries,
+            "conflicts": len(conflicted),
+            "dead_lettered": stats.dead_lettered,
+            "failures": len(failed),
+        }
         per_store: dict[str, list[int]] = {}
         for job in jobs:
             for s in job.done - job.done_before:
                 per_store.setdefault(s, []).append(now_ms - job.delivery.published_ms)
         stats.counters.update({f"applied:{s}": len(v) for s, v in per_store.items()})
         ctx.metrics.record_batch(
-            events=stats.events, seconds=time.monotonic() - t0,
+            events=stats.events,
+            seconds=time.monotonic() - t0,
             latencies_ms=[now_ms - j.delivery.published_ms for j in complete],
-            store_latencies_ms=per_store, counters=stats.counters, store_errors=errors)
-
+            store_latencies_ms=per_store,
+            counters=stats.counters,
+            store_errors=errors,
+        )

@@ -64,7 +64,8 @@ class AdaptiveBatchSize:
         if seconds > self.slow_s:
             self.size = max(self.minimum, self.size // 2)
         elif throughput < self.low_throughput or (
-                events >= self.size and seconds < self.slow_s / 2):
+            events >= self.size and seconds < self.slow_s / 2
+        ):
             self.size = min(self.maximum, self.size * 2)
         return self.size
 
@@ -72,8 +73,15 @@ class AdaptiveBatchSize:
 class Baton:
     """The group's baton for light batches (see the module docstring)."""
 
-    def __init__(self, locks: LeasePort, namespace: str, owner: str, *,
-                 wait_s: float | None = None, hold_ms: int = 10_000) -> None:
+    def __init__(
+        self,
+        locks: LeasePort,
+        namespace: str,
+        owner: str,
+        *,
+        wait_s: float | None = None,
+        hold_ms: int = 10_000,
+    ) -> None:
         self.locks = locks
         self.key = f"sync-baton:{namespace}"
         self.queue = f"sync-baton-next:{namespace}"  # held by the worker that waits first
@@ -91,8 +99,9 @@ class Baton:
         queued = False
         try:
             while True:
-                got = self.locks.acquire([self.key] if queued else [self.queue, self.key],
-                                         self.owner, self.hold_ms)
+                got = self.locks.acquire(
+                    [self.key] if queued else [self.queue, self.key], self.owner, self.hold_ms
+                )
                 queued = queued or self.queue in got
                 if self.key in got:
                     if queued:  # first in line, or nobody was: it is ours

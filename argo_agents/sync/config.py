@@ -44,33 +44,44 @@ class SyncConfig(BaseSettings):
     # --- retries and dead letters ---
     retry_attempts: int = Field(3, description="Tries of one store write within a batch.")
     busy_attempts: int = Field(
-        8, description="Tries while concurrent writers collide (deadlocks, MVCC conflicts).")
+        8, description="Tries while concurrent writers collide (deadlocks, MVCC conflicts)."
+    )
     retry_initial_s: float = 0.05
     retry_max_s: float = 2.0
     max_deliveries: int = Field(
-        12, description="Rounds a record may fail on one store by its own fault (an error "
-                        "isolated to it) before it is dead-lettered; outages never count.")
+        12,
+        description="Rounds a record may fail on one store by its own fault (an error "
+        "isolated to it) before it is dead-lettered; outages never count.",
+    )
     redrive_interval_s: float = Field(
-        60.0, description="How often a worker redrives dead letters a store's trouble caused.")
+        60.0, description="How often a worker redrives dead letters a store's trouble caused."
+    )
     max_redrives: int = Field(3, description="Automatic redrives of one event at most.")
     breaker_initial_s: float = Field(
-        0.5, description="After a store fails, events for it wait this long (then doubling).")
+        0.5, description="After a store fails, events for it wait this long (then doubling)."
+    )
     breaker_max_s: float = 30.0
     claim_idle_ms: int = Field(
-        15_000, description="Entries pending longer than this are claimed from their worker.")
+        15_000, description="Entries pending longer than this are claimed from their worker."
+    )
     progress_ttl_s: int = Field(7 * 24 * 3600, description="Life of per-target progress.")
 
     # --- events ---
     max_event_bytes: int = 1_048_576
     max_outbox: int = Field(
-        2_000_000, description="Events the outbox may hold; past it `publish` raises "
-                               "`Backpressure` instead of letting Redis run out of memory.")
+        2_000_000,
+        description="Events the outbox may hold; past it `publish` raises "
+        "`Backpressure` instead of letting Redis run out of memory.",
+    )
     publish_chunk: int = Field(
-        500, description="Events per atomic outbox append; larger publishes are split.")
+        500, description="Events per atomic outbox append; larger publishes are split."
+    )
     publish_chunk_bytes: int = Field(
-        4 << 20, description="Payload bytes per atomic outbox append (one event may exceed it).")
+        4 << 20, description="Payload bytes per atomic outbox append (one event may exceed it)."
+    )
     tombstone_ttl_s: int = Field(
-        30 * 24 * 3600, description="How long a delete keeps older versions from reviving.")
+        30 * 24 * 3600, description="How long a delete keeps older versions from reviving."
+    )
 
     # --- conflicts: default and per entity type ---
     default_strategy: ConflictStrategy = ConflictStrategy.LAST_WRITE_WINS

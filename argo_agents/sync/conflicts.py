@@ -92,7 +92,8 @@ SUPERSEDED_CAP = 1000  # dropped resolutions remembered (newest first)
 # still below F, i.e. it gets exactly F. Otherwise nothing of the call is appended and
 # every item comes back as version 0. Composed from `RedisStreams`' own script, so the
 # guard, the ledger and the stream entries stay exactly as every other append makes them.
-_STRICT = f"""
+_STRICT = (
+    f"""
 for b = 1, #ARGV, {_STRIDE} do
   if ARGV[b+2] == '+' and
       tonumber(redis.call('HGET', KEYS[1], ARGV[b]) or '0') >= tonumber(ARGV[b+3]) then
@@ -104,7 +105,9 @@ for b = 1, #ARGV, {_STRIDE} do
     return none
   end
 end
-""" + _APPEND
+"""
+    + _APPEND
+)
 
 
 @dataclass(frozen=True)
@@ -155,12 +158,24 @@ class _StrictStreams(RedisStreams):
 class ConflictManager:
     """Conflict checks and resolutions for one namespace."""
 
-    def __init__(self, reader: StateReader, outbox: Outbox, progress: ProgressStore,
-                 redis: RedisStreams, keys: Keys, config: SyncConfig) -> None:
+    def __init__(
+        self,
+        reader: StateReader,
+        outbox: Outbox,
+        progress: ProgressStore,
+        redis: RedisStreams,
+        keys: Keys,
+        config: SyncConfig,
+    ) -> None:
         self.reader, self.outbox, self.progress = reader, outbox, progress
         self.redis, self.keys, self.config = redis, keys, config
-        self._strict = Outbox(_StrictStreams(redis), keys, outbox.group, chunk=outbox.chunk,
-                              chunk_bytes=outbox.chunk_bytes)
+        self._strict = Outbox(
+            _StrictStreams(redis),
+            keys,
+            outbox.group,
+            chunk=outbox.chunk,
+            chunk_bytes=outbox.chunk_bytes,
+        )
 
     @property
     def superseded_key(self) -> str:
@@ -181,8 +196,9 @@ class ConflictManager:
         found = {e: int(c or 0) for e, c in zip(wanted, counters, strict=True)}
         for etype in {t for t, _ in wanted}:
             ids = [i for t, i in wanted if t == etype]
-            for i, raw in zip(ids, self.redis.hget_fields(self.keys.ledger(etype), ids),
-                              strict=True):
+            for i, raw in zip(
+                ids, self.redis.hget_fields(self.keys.ledger(etype), ids), strict=True
+            ):
                 if raw:
                     found[(etype, i)] = max(found[(etype, i)], int(raw.split("|", 1)[0]))
         return found
@@ -201,23 +217,33 @@ class ConflictManager:
         out = self._strict.append(events, min_versions=floors)
         if len(events) == 1:
             return [out[0] if out[0].version else None]
-        return [o if o.version else self.publish_if_newest([e])[0]
-                for e, o in zip(events, out, strict=True)]
+        return [
+            o if o.version else self.publish_if_newest([e])[0]
+            for e, o in zip(events, out, strict=True)
+        ]
 
     def record_superseded(self, items: Sequence[Superseded]) -> None:
         """Remember dropped resolutions (the newest `SUPERSEDED_CAP`) and log them."""
         if not items:
             return
         for s in items:
-            log.info("dropped %s resolution of %s %s v%d: %s", s.how, s.entity_type,
-                     s.entity_id, s.version, s.reason)
-        self.redis.push_capped({self.superseded_key: [
-            orjson.dumps(asdict(s)) for s in items]}, SUPERSEDED_CAP)
+            log.info(
+                "dropped %s resolution of %s %s v%d: %s",
+                s.how,
+                s.entity_type,
+                s.entity_id,
+                s.version,
+                s.reason,
+            )
+        self.redis.push_capped(
+            {self.superseded_key: [orjson.dumps(asdict(s)) for s in items]}, SUPERSEDED_CAP
+        )
 
     def superseded(self, count: int = 100) -> list[Superseded]:
         """Dropped resolutions, newest first."""
-        return [Superseded(**orjson.loads(raw))
-                for raw in self.redis.lrange(self.superseded_key, count)]
+        return [
+            Superseded(**orjson.loads(raw)) for raw in self.redis.lrange(self.superseded_key, count)
+        ]
 
     # ---- before writing ----------------------------------------------------------------
     def precheck(self, jobs: Sequence[Job]) -> None:
@@ -227,8 +253,7 @@ class ConflictManager:
             for etype in {j.event.entity_type for j in based}:
                 group = [j for j in based if j.event.entity_type == etype and store in j.todo]
                 try:
-                    stored = self.reader.versions(store, etype,
-                                                  [j.event.entity_id for j in group])
+                    stored = self.reader.versions(store, etype, [j.event.entity_id for j in group])
                 except StoreError as exc:  # cannot check: do not write there this round
                     for job in group:
                         job.failed[store] = str(exc)
@@ -236,9 +261,12 @@ class ConflictManager:
                 for job in group:
                     if judge(job, stored.get(job.event.entity_id)) == "conflict":
                         job.conflicts[store] = stored[job.event.entity_id]
-        rollback = [j for j in jobs if self.config.strategy_for(j.event.entity_type)
-                    is ConflictStrategy.ROLLBACK and (j.progress is None
-                                                      or j.progress.snapshot is None)]
+        rollback = [
+            j
+            for j in jobs
+            if self.config.strategy_for(j.event.entity_type) is ConflictStrategy.ROLLBACK
+            and (j.progress is None or j.progress.snapshot is None)
+        ]
         snapshots: dict[str, str] = {}
         for etype in {j.event.entity_type for j in rollback}:
             group = [j for j in rollback if j.event.entity_type == etype]
@@ -251,8 +279,11 @@ class ConflictManager:
             for job in group:
                 side = found.get(job.event_id)
                 snapshots[job.event_id] = orjson.dumps(
-                    {"data": side.data if side else None,
-                     "confidence": side.confidence if side else None}).decode()
+                    {
+                        "data": side.data if side else None,
+                        "confidence": side.confidence if side else None,
+                    }
+                ).decode()
         self.progress.save_snapshots(snapshots)
         for job in rollback:
             if job.event_id in snapshots:
@@ -297,14 +328,17 @@ class ConflictManager:
         for job in jobs:
             strategy = self.config.strategy_for(job.event.entity_type)
             now = newest.get((job.event.entity_type, job.event.entity_id), 0)
-            base = resolution_base(job.version, now,
-                                   [v.version for v in job.conflicts.values()])
+            base = resolution_base(job.version, now, [v.version for v in job.conflicts.values()])
             if base is None:
                 dropped.append(self._dropped(job, strategy.value, now))
                 continue
             stored = self._stored_side(job)
-            incoming = Side(None if job.is_delete else job.event.data, job.event.confidence,
-                            job.event.timestamp, job.version)
+            incoming = Side(
+                None if job.is_delete else job.event.data,
+                job.event.confidence,
+                job.event.timestamp,
+                job.version,
+            )
             previous = None
             if strategy is ConflictStrategy.ROLLBACK and (job.done or job.done_before):
                 previous = _snapshot_side(job)
@@ -312,33 +346,44 @@ class ConflictManager:
             if result is None:
                 self._park(job, stored, now)
                 continue
-            resolutions.append((job, strategy.value,
-                                _resolution_event(job.event, result, strategy.value, base)))
+            resolutions.append(
+                (job, strategy.value, _resolution_event(job.event, result, strategy.value, base))
+            )
         published = self.publish_if_newest([e for _, _, e in resolutions])
-        lost = [(job, how) for (job, how, _), p in zip(resolutions, published, strict=True)
-                if p is None]
+        lost = [
+            (job, how) for (job, how, _), p in zip(resolutions, published, strict=True) if p is None
+        ]
         if lost:
             again = self.newest((j.event.entity_type, j.event.entity_id) for j, _ in lost)
-            dropped += [self._dropped(j, how, again.get((j.event.entity_type,
-                                                         j.event.entity_id), 0))
-                        for j, how in lost]
+            dropped += [
+                self._dropped(j, how, again.get((j.event.entity_type, j.event.entity_id), 0))
+                for j, how in lost
+            ]
         self.record_superseded(dropped)
         return [p.event_id for p in published if p is not None]
 
     @staticmethod
     def _dropped(job: Job, how: str, newest: int) -> Superseded:
         return Superseded(
-            job.event.entity_type, job.event.entity_id, job.version, newest, how,
+            job.event.entity_type,
+            job.event.entity_id,
+            job.version,
+            newest,
+            how,
             f"v{newest} was published after v{job.version}, which conflicted in "
             f"{', '.join(sorted(job.conflicts))}; the resolution would have overwritten it",
-            time.time())
+            time.time(),
+        )
 
     def _stored_side(self, job: Job) -> Side:
-        return self._read_side(job.event.entity_type, job.event.entity_id,
-                               list(job.conflicts) or list(job.stages), list(job.stages))
+        return self._read_side(
+            job.event.entity_type,
+            job.event.entity_id,
+            list(job.conflicts) or list(job.stages),
+            list(job.stages),
+        )
 
-    def _read_side(self, etype: str, eid: str, first: Sequence[str],
-                   then: Sequence[str]) -> Side:
+    def _read_side(self, etype: str, eid: str, first: Sequence[str], then: Sequence[str]) -> Side:
         """The entity's state in the first readable store of ``first`` (else of ``then``)
         that holds it."""
         readable = [s for s in READABLE if s in first] or [s for s in READABLE if s in then]
@@ -349,18 +394,21 @@ class ConflictManager:
         return Side(None)
 
     def _park(self, job: Job, stored: Side, newest: int) -> None:
-        record = {"event": encode_event(job.event).decode(), "version": job.version,
-                  "stored": {s: {"version": v.version, "hash": v.hash}
-                             for s, v in job.conflicts.items()},
-                  "stored_data": stored.data, "stored_confidence": stored.confidence,
-                  "detected_at": time.time(), "newest": max(newest, job.version)}
+        record = {
+            "event": encode_event(job.event).decode(),
+            "version": job.version,
+            "stored": {s: {"version": v.version, "hash": v.hash} for s, v in job.conflicts.items()},
+            "stored_data": stored.data,
+            "stored_confidence": stored.confidence,
+            "detected_at": time.time(),
+            "newest": max(newest, job.version),
+        }
         self.redis.hset_many({self.keys.conflicts: {job.event_id: orjson.dumps(record)}})
 
     # ---- parked conflicts (MANUAL) -----------------------------------------------------
     def parked(self) -> list[ParkedConflict]:
         """Every parked conflict, oldest first."""
-        found = [_parked(cid, raw) for cid, raw in self.redis.hget_all(
-            self.keys.conflicts).items()]
+        found = [_parked(cid, raw) for cid, raw in self.redis.hget_all(self.keys.conflicts).items()]
         return sorted(found, key=lambda c: c.detected_at)
 
     def get(self, conflict_id: str) -> ParkedConflict:
@@ -403,17 +451,23 @@ class ConflictManager:
         if state.changed or state.base is None:
             self._refresh(conflict_id, raw, state)
             raise ConflictMovedOn(self._moved_on(c, state.changed, state.newest))
-        incoming = Side(None if c.event.operation is Operation.DELETE else c.event.data,
-                        c.event.confidence, c.event.timestamp, int(c.event.version or 0))
+        incoming = Side(
+            None if c.event.operation is Operation.DELETE else c.event.data,
+            c.event.confidence,
+            c.event.timestamp,
+            int(c.event.version or 0),
+        )
         result = take(choice, incoming, state.side)
         event = _resolution_event(c.event, result, f"manual:{choice}", state.base)
         [published] = self.publish_if_newest([event])
         if published is None:  # the counter moved between the check and the append
             state = self._current(c)
             self._refresh(conflict_id, raw, state)
-            raise ConflictMovedOn(self._moved_on(
-                c, [f"v{state.newest} was published while it was being resolved"],
-                state.newest))
+            raise ConflictMovedOn(
+                self._moved_on(
+                    c, [f"v{state.newest} was published while it was being resolved"], state.newest
+                )
+            )
         self.redis.hdel(self.keys.conflicts, [conflict_id])
         return published.event_id
 
@@ -435,32 +489,46 @@ class ConflictManager:
         # What a human is shown is the newest version only once a store holds it: a
         # version still in the outbox is newer than anything they could have seen.
         shown = now if side.version >= now else side.version
-        changed = [f"v{now} was published after it was parked (or last shown) at v{seen}"
-                   ] if now > seen else []
-        changed += [f"{s} now holds {_held(held.get(s))}, not the "
-                    f"{_held(_recorded(rec))} it held then"
-                    for s, rec in c.stored.items() if not _same(held.get(s), rec)]
-        base = resolution_base(seen, now, [v.version for s, v in held.items()
-                                           if v and s in c.stored])
+        changed = (
+            [f"v{now} was published after it was parked (or last shown) at v{seen}"]
+            if now > seen
+            else []
+        )
+        changed += [
+            f"{s} now holds {_held(held.get(s))}, not the {_held(_recorded(rec))} it held then"
+            for s, rec in c.stored.items()
+            if not _same(held.get(s), rec)
+        ]
+        base = resolution_base(
+            seen, now, [v.version for s, v in held.items() if v and s in c.stored]
+        )
         return _Current(now, shown, held, side, changed, base)
 
     def _refresh(self, conflict_id: str, raw: dict[str, Any], state: _Current) -> None:
         """Update a parked record to what the stores hold now (what `--show` displays)."""
-        raw.update(stored={s: {"version": v.version if v else 0, "hash": v.hash if v else ""}
-                           for s, v in state.held.items() if s in raw.get("stored", {})},
-                   stored_data=state.side.data, stored_confidence=state.side.confidence,
-                   newest=state.shown)
+        raw.update(
+            stored={
+                s: {"version": v.version if v else 0, "hash": v.hash if v else ""}
+                for s, v in state.held.items()
+                if s in raw.get("stored", {})
+            },
+            stored_data=state.side.data,
+            stored_confidence=state.side.confidence,
+            newest=state.shown,
+        )
         self.redis.hset_many({self.keys.conflicts: {conflict_id: orjson.dumps(raw)}})
 
     @staticmethod
     def _moved_on(c: ParkedConflict, changed: list[str], newest: int) -> str:
         short = c.id[:16]
-        return (f"conflict {short} on {c.event.entity_type}:{c.event.entity_id} is out of "
-                f"date: {'; '.join(changed)}. Nothing was published: the resolution would "
-                f"have overwritten newer data. Once v{newest} is applied (`argo sync status` "
-                f"shows an empty outbox), inspect the conflict again with `argo sync "
-                f"conflicts --show {short}` (it shows what the stores hold now) and resolve "
-                f"it again if it still needs it.")
+        return (
+            f"conflict {short} on {c.event.entity_type}:{c.event.entity_id} is out of "
+            f"date: {'; '.join(changed)}. Nothing was published: the resolution would "
+            f"have overwritten newer data. Once v{newest} is applied (`argo sync status` "
+            f"shows an empty outbox), inspect the conflict again with `argo sync "
+            f"conflicts --show {short}` (it shows what the stores hold now) and resolve "
+            f"it again if it still needs it."
+        )
 
 
 @dataclass(frozen=True)
@@ -499,19 +567,29 @@ def _snapshot_side(job: Job) -> Side:
     return Side(snap.get("data"), snap.get("confidence"))
 
 
-def _resolution_event(event: SyncEvent, result: Resolution, how: str,
-                      base: int) -> SyncEvent:
+def _resolution_event(event: SyncEvent, result: Resolution, how: str, base: int) -> SyncEvent:
     """The resolution as an event, compare-and-set on ``base`` (see the module docstring)."""
     return SyncEvent(
-        entity_type=event.entity_type, entity_id=event.entity_id,
+        entity_type=event.entity_type,
+        entity_id=event.entity_id,
         operation=Operation.DELETE if result.data is None else Operation.UPDATE,
-        data=result.data or {}, source="sync", confidence=result.confidence,
+        data=result.data or {},
+        source="sync",
+        confidence=result.confidence,
         priority=max(event.priority, Priority.HIGH),
-        operation_id=f"resolve:{how}:{event.event_id[:16]}", base_version=base)
+        operation_id=f"resolve:{how}:{event.event_id[:16]}",
+        base_version=base,
+    )
 
 
 def _parked(conflict_id: str, raw: str | bytes) -> ParkedConflict:
     rec = orjson.loads(raw)
     event = decode_event(rec["event"], int(rec["version"]))
-    return ParkedConflict(conflict_id, event, rec["stored"], rec.get("stored_data"),
-                          float(rec["detected_at"]), int(rec.get("newest") or 0))
+    return ParkedConflict(
+        conflict_id,
+        event,
+        rec["stored"],
+        rec.get("stored_data"),
+        float(rec["detected_at"]),
+        int(rec.get("newest") or 0),
+    )

@@ -37,14 +37,21 @@ class SyncContext:
         self.config = config
         self.keys = Keys(config.namespace)
         self.redis = RedisStreams(stores.cache.client, stores.cache.address)
-        self.outbox = Outbox(self.redis, self.keys, config.group, chunk=config.publish_chunk,
-                             chunk_bytes=config.publish_chunk_bytes)
-        self.progress = ProgressStore(self.redis, self.keys, config.progress_ttl_s,
-                                      config.tombstone_ttl_s)
+        self.outbox = Outbox(
+            self.redis,
+            self.keys,
+            config.group,
+            chunk=config.publish_chunk,
+            chunk_bytes=config.publish_chunk_bytes,
+        )
+        self.progress = ProgressStore(
+            self.redis, self.keys, config.progress_ttl_s, config.tombstone_ttl_s
+        )
         self.reader = StateReader(stores)
         self.deadletters = DeadLetters(self.redis, self.keys, self.outbox)
-        self.conflicts = ConflictManager(self.reader, self.outbox, self.progress, self.redis,
-                                         self.keys, config)
+        self.conflicts = ConflictManager(
+            self.reader, self.outbox, self.progress, self.redis, self.keys, config
+        )
         self.metrics = Metrics(self.redis, self.keys, config)
 
     def embed(self, texts: Sequence[str]) -> list[list[float]]:

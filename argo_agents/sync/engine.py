@@ -78,11 +78,13 @@ class SyncEngine:
         waiting, _ = self.ctx.outbox.sizes()
         if waiting + len(events) > self.config.max_outbox:
             raise Backpressure(
-                "redis", self.ctx.stores.cache.address,
+                "redis",
+                self.ctx.stores.cache.address,
                 f"the outbox holds {waiting} events and the limit is {self.config.max_outbox}; "
                 f"nothing of these {len(events)} was published",
                 hint="the workers are behind or a store is down: see `argo sync status`, add "
-                     "`argo sync worker`s, then publish again (or raise ARGO_SYNC_MAX_OUTBOX)")
+                "`argo sync worker`s, then publish again (or raise ARGO_SYNC_MAX_OUTBOX)",
+            )
         return [e.event_id for e in self.ctx.outbox.append(list(events))]
 
     # ---- workers ------------------------------------------------------------------------
@@ -147,8 +149,11 @@ class SyncEngine:
         """Outbox sizes, throughput, latencies, per-store state and warnings."""
         entries, pending = self.ctx.outbox.sizes()
         return self.ctx.metrics.status(
-            outbox=entries, in_flight=pending, dead_letters=self.ctx.deadletters.count(),
-            parked=self.ctx.redis.hlen(self.ctx.keys.conflicts))
+            outbox=entries,
+            in_flight=pending,
+            dead_letters=self.ctx.deadletters.count(),
+            parked=self.ctx.redis.hlen(self.ctx.keys.conflicts),
+        )
 
     def verify(self, entity_type: str | None = None, *, repair: bool = False) -> VerifyReport:
         """Compare every entity across its stores; with ``repair``, re-publish divergent ones."""
@@ -191,5 +196,6 @@ class SyncEngine:
 
         The counters go too, so `setup` and `publish` then refuse until `recover`.
         """
-        return self.ctx.redis.scan_delete(self.ctx.keys.prefix.replace("{", "\\{").replace(
-            "}", "\\}") + "*")
+        return self.ctx.redis.scan_delete(
+            self.ctx.keys.prefix.replace("{", "\\{").replace("}", "\\}") + "*"
+        )

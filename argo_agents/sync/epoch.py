@@ -61,8 +61,9 @@ class EpochGuard:
 
     def write_durable(self, epoch: str, generation: int) -> None:
         """Write the marker; an older generation never replaces a newer one (version fence)."""
-        self.ctx.stores.graph.upsert_nodes([NodeRecord(
-            MARKER_LABEL, self.namespace, generation, epoch, props={"epoch": epoch})])
+        self.ctx.stores.graph.upsert_nodes(
+            [NodeRecord(MARKER_LABEL, self.namespace, generation, epoch, props={"epoch": epoch})]
+        )
 
     def establish(self) -> str:
         """Create, adopt or check the epoch, then the consumer group; return the epoch.
@@ -72,12 +73,18 @@ class EpochGuard:
         """
         marker, current = self.durable(), self.ctx.outbox.epoch()
         if marker is not None and current != marker.epoch:
-            why = ("Redis has no epoch for them" if current is None else
-                   f"Redis has epoch {current[:8]}, the graph store's marker says "
-                   f"{marker.epoch[:8]}")
-            raise CountersLost(self.namespace, self.ctx.redis.address,
-                               f"{why}: Redis was flushed, replaced, restored from an old copy, "
-                               f"restarted without persistence or evicted them")
+            why = (
+                "Redis has no epoch for them"
+                if current is None
+                else f"Redis has epoch {current[:8]}, the graph store's marker says "
+                f"{marker.epoch[:8]}"
+            )
+            raise CountersLost(
+                self.namespace,
+                self.ctx.redis.address,
+                f"{why}: Redis was flushed, replaced, restored from an old copy, "
+                f"restarted without persistence or evicted them",
+            )
         epoch = self.ctx.outbox.setup()  # keeps Redis's epoch; creates one only if none
         if marker is None:
             # A new namespace (or a replaced graph store): concurrent first starts agree,
@@ -90,23 +97,27 @@ def warn_if_volatile(redis: RedisStreams) -> list[str]:
     """Log (and return) a warning for each setting that lets Redis lose the outbox."""
     found = redis.server_config(["appendonly", "maxmemory-policy"])
     if found is None:
-        warnings = [f"could not check Redis at {redis.address} (CONFIG GET is refused there): "
-                    "make sure it persists every write (`appendonly yes`) and never evicts "
-                    "keys (`maxmemory-policy noeviction`), or a restart or memory pressure "
-                    "will lose sync events and stop publishing until `argo sync recover`"]
+        warnings = [
+            f"could not check Redis at {redis.address} (CONFIG GET is refused there): "
+            "make sure it persists every write (`appendonly yes`) and never evicts "
+            "keys (`maxmemory-policy noeviction`), or a restart or memory pressure "
+            "will lose sync events and stop publishing until `argo sync recover`"
+        ]
     else:
         warnings = []
         if found.get("appendonly", "no") != "yes":
             warnings.append(
                 f"Redis at {redis.address} has appendonly=no: a restart loses the sync outbox "
                 "and the version counters (publishing then stops until `argo sync recover`); "
-                "set `appendonly yes`")
+                "set `appendonly yes`"
+            )
         policy = found.get("maxmemory-policy", "?")
         if policy != "noeviction":
             warnings.append(
                 f"Redis at {redis.address} has maxmemory-policy={policy}: under memory "
                 "pressure it may evict sync events, the ledger or the version counters; set "
-                "`maxmemory-policy noeviction`")
+                "`maxmemory-policy noeviction`"
+            )
     for text in warnings:
         log.warning(text)
     return warnings

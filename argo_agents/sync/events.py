@@ -88,7 +88,8 @@ def canonical_json(data: Any) -> bytes:
     except (TypeError, orjson.JSONEncodeError) as exc:
         raise NotSerializableError(
             f"event data is not JSON-serialisable ({exc}); convert values to str/int/float/"
-            f"bool/None, lists and dicts with str keys before publishing") from exc
+            f"bool/None, lists and dicts with str keys before publishing"
+        ) from exc
 
 
 def data_hash(data: Any) -> str:
@@ -107,7 +108,8 @@ def _check_finite(obj: Any) -> None:
     if kind is float:
         if not math.isfinite(obj):
             raise NotSerializableError(
-                f"event data holds the number {obj!r}; JSON has no NaN/Infinity: use null")
+                f"event data holds the number {obj!r}; JSON has no NaN/Infinity: use null"
+            )
     elif kind is dict:
         for value in obj.values():
             if type(value) not in (str, int, bool) and value is not None:
@@ -149,7 +151,8 @@ class SyncEvent(BaseModel):
         if entity_id is None or not str(entity_id).strip():
             raise MissingEntityIdError(
                 f"a {values.get('entity_type', '?')} event has no entity_id; every event "
-                f"names the entity it changes")
+                f"names the entity it changes"
+            )
         if not values.get("hash"):
             values["hash"] = data_hash(values.get("data") or {})
         super().__init__(**values)
@@ -180,19 +183,22 @@ def validate_event(event: SyncEvent, known_types: Mapping[str, Any], max_bytes: 
     if event.entity_type not in known_types:
         raise UnknownEntityTypeError(
             f"unknown entity type {event.entity_type!r}; choose one of "
-            f"{', '.join(sorted(known_types))} (or add it to the sync matrix)")
+            f"{', '.join(sorted(known_types))} (or add it to the sync matrix)"
+        )
     if not event.entity_id or not event.entity_id.strip():
         raise MissingEntityIdError(f"a {event.entity_type} event has no entity_id")
     body = canonical_json(event.data)
     if hashlib.sha256(body).hexdigest() != event.hash:
         raise InvalidEventError(
             f"{event.entity_type} {event.entity_id}: hash does not match data; leave `hash` "
-            f"unset and let SyncEvent compute it")
+            f"unset and let SyncEvent compute it"
+        )
     if len(body) > max_bytes:
         raise EventTooLargeError(
             f"{event.entity_type} {event.entity_id}: data is {len(body)} bytes, over the "
             f"{max_bytes}-byte limit; store large content elsewhere and publish a reference, "
-            f"or raise SyncConfig.max_event_bytes")
+            f"or raise SyncConfig.max_event_bytes"
+        )
     _check_relations(event)
     return len(body)
 
@@ -200,12 +206,15 @@ def validate_event(event: SyncEvent, known_types: Mapping[str, Any], max_bytes: 
 def _check_relations(event: SyncEvent) -> None:
     if event.entity_type == "relationship":  # a delete, too, names the edge it removes
         d = event.data
-        if not all(d.get(k) for k in ("src_id", "dst_id")) or not _RELATION_TYPE.match(
-                str(d.get("type", ""))) or not all(_LABEL.match(str(d.get(k, "")))
-                                                   for k in ("src_label", "dst_label")):
+        if (
+            not all(d.get(k) for k in ("src_id", "dst_id"))
+            or not _RELATION_TYPE.match(str(d.get("type", "")))
+            or not all(_LABEL.match(str(d.get(k, ""))) for k in ("src_label", "dst_label"))
+        ):
             raise InvalidRelationError(
                 f"{event.entity_id}: a relationship needs type (UPPER_SNAKE_CASE), src_label, "
-                f"src_id, dst_label, dst_id (CamelCase labels); got keys {sorted(d)}")
+                f"src_id, dst_label, dst_id (CamelCase labels); got keys {sorted(d)}"
+            )
     relations = event.data.get("relations")
     if relations is None:
         return
@@ -214,15 +223,18 @@ def _check_relations(event: SyncEvent) -> None:
     for rel in relations:
         if not isinstance(rel, dict) or not rel.get("id"):
             raise InvalidRelationError(
-                f"{event.entity_id}: each relation is {{'type', 'label', 'id'}}, got {rel!r}")
+                f"{event.entity_id}: each relation is {{'type', 'label', 'id'}}, got {rel!r}"
+            )
         # Cypher cannot parameterise relationship types or labels, so they must be
         # safe identifiers before they ever reach a query.
         if not _RELATION_TYPE.match(str(rel.get("type", ""))):
             raise InvalidRelationError(
-                f"{event.entity_id}: relation type {rel.get('type')!r} must be UPPER_SNAKE_CASE")
+                f"{event.entity_id}: relation type {rel.get('type')!r} must be UPPER_SNAKE_CASE"
+            )
         if not _LABEL.match(str(rel.get("label", ""))):
             raise InvalidRelationError(
-                f"{event.entity_id}: relation label {rel.get('label')!r} must be a CamelCase name")
+                f"{event.entity_id}: relation label {rel.get('label')!r} must be a CamelCase name"
+            )
 
 
 def decode_event(payload: bytes | str, version: int) -> SyncEvent:
@@ -234,20 +246,36 @@ def decode_event(payload: bytes | str, version: int) -> SyncEvent:
     """
     v = orjson.loads(payload)
     return SyncEvent.model_construct(
-        entity_type=v["entity_type"], entity_id=v["entity_id"],
-        operation=Operation(v["operation"]), data=v["data"], source=v["source"],
-        version=version, hash=v["hash"], timestamp=datetime.fromisoformat(v["timestamp"]),
-        priority=Priority(v["priority"]), confidence=float(v["confidence"]),
-        operation_id=v.get("operation_id"), base_version=v.get("base_version"))
+        entity_type=v["entity_type"],
+        entity_id=v["entity_id"],
+        operation=Operation(v["operation"]),
+        data=v["data"],
+        source=v["source"],
+        version=version,
+        hash=v["hash"],
+        timestamp=datetime.fromisoformat(v["timestamp"]),
+        priority=Priority(v["priority"]),
+        confidence=float(v["confidence"]),
+        operation_id=v.get("operation_id"),
+        base_version=v.get("base_version"),
+    )
 
 
 def encode_event(event: SyncEvent) -> bytes:
     """Compact JSON of an event for the outbox (the version travels beside it)."""
     # Built by hand: pydantic's model_dump walks every float of an embedding.
-    return orjson.dumps({
-        "entity_type": event.entity_type, "entity_id": event.entity_id,
-        "operation": event.operation.value, "data": event.data, "source": event.source,
-        "hash": event.hash, "timestamp": event.timestamp.isoformat(),
-        "priority": int(event.priority), "confidence": event.confidence,
-        "operation_id": event.operation_id, "base_version": event.base_version,
-    })
+    return orjson.dumps(
+        {
+            "entity_type": event.entity_type,
+            "entity_id": event.entity_id,
+            "operation": event.operation.value,
+            "data": event.data,
+            "source": event.source,
+            "hash": event.hash,
+            "timestamp": event.timestamp.isoformat(),
+            "priority": int(event.priority),
+            "confidence": event.confidence,
+            "operation_id": event.operation_id,
+            "base_version": event.base_version,
+        }
+    )

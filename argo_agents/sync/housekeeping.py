@@ -32,5 +32,5 @@ def prune_deleted(ctx: SyncContext, *, now: float | None = None) -> int:
             if len(parts) == 5 and parts[2] == "delete" and int(parts[4]) < cutoff_ms:
                 old.append(entity_id)
         for i in range(0, len(old), _CHUNK):
-            dropped += ctx.redis.hdel(key, old[i:i + _CHUNK])
+            dropped += ctx.redis.hdel(key, old[i : i + _CHUNK])
     return dropped

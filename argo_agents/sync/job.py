@@ -44,8 +44,15 @@ class Job:
     @property
     def todo(self) -> set[str]:
         """Stages not yet done, failed, rejected, broken, in conflict or deferred."""
-        return set(self.stages) - self.done - set(self.failed) - set(self.rejected) \
-            - set(self.broken) - set(self.conflicts) - self.deferred
+        return (
+            set(self.stages)
+            - self.done
+            - set(self.failed)
+            - set(self.rejected)
+            - set(self.broken)
+            - set(self.conflicts)
+            - self.deferred
+        )
 
     def may_be_held_by(self, store: str) -> bool:
         """Whether ``store`` could already hold this job's version (so read before writing).
@@ -54,8 +61,7 @@ class Job:
         sure it cannot (see `Delivery.fresh`); a retry, a bisected half, a
         redelivery or a claimed entry may find its own earlier write there.
         """
-        return not self.delivery.fresh or store in self.tried or \
-            self.event.base_version is not None
+        return not self.delivery.fresh or store in self.tried or self.event.base_version is not None
 
     @property
     def complete(self) -> bool:

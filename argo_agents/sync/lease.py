@@ -49,8 +49,12 @@ class Lease:
     def hold(self, deliveries: Sequence[Delivery]) -> Iterator[None]:
         """Renew ``deliveries`` in a background thread until the block ends."""
         done = threading.Event()
-        beat = threading.Thread(target=self._beat, args=(list(deliveries), done),
-                                name=f"sync-lease-{self.consumer}", daemon=True)
+        beat = threading.Thread(
+            target=self._beat,
+            args=(list(deliveries), done),
+            name=f"sync-lease-{self.consumer}",
+            daemon=True,
+        )
         beat.start()
         try:
             yield
@@ -61,9 +65,13 @@ class Lease:
         until = time.monotonic() + self.max_hold_s
         while not done.wait(self.interval_s):
             if time.monotonic() > until:
-                log.warning("sync worker %s: a batch of %d events has run for over %.0fs; no "
-                            "longer holding its entries, so other workers may claim them",
-                            self.consumer, len(deliveries), self.max_hold_s)
+                log.warning(
+                    "sync worker %s: a batch of %d events has run for over %.0fs; no "
+                    "longer holding its entries, so other workers may claim them",
+                    self.consumer,
+                    len(deliveries),
+                    self.max_hold_s,
+                )
                 return
             try:
                 lost = self.outbox.renew(self.consumer, deliveries)
@@ -72,8 +80,12 @@ class Lease:
                 log.debug("sync worker %s: lease renewal failed: %s", self.consumer, exc)
                 continue
             if lost:
-                log.warning("sync worker %s: %d entries of its batch were claimed by another "
-                            "worker meanwhile (renewed too late?)", self.consumer, len(lost))
+                log.warning(
+                    "sync worker %s: %d entries of its batch were claimed by another "
+                    "worker meanwhile (renewed too late?)",
+                    self.consumer,
+                    len(lost),
+                )
 
 
 class ConsumerSweeper:

@@ -71,8 +71,7 @@ def _scalar_props(data: dict[str, Any]) -> dict[str, Any]:
             continue
         if isinstance(value, str | int | float | bool):
             props[key] = value
-        elif isinstance(value, list) and value and all(
-                isinstance(v, str) for v in value):
+        elif isinstance(value, list) and value and all(isinstance(v, str) for v in value):
             props[key] = value
         else:
             props[key] = orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
@@ -80,25 +79,42 @@ def _scalar_props(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def _sync_props(event: SyncEvent) -> dict[str, Any]:
-    return {"entity_type": event.entity_type, "source": event.source,
-            "confidence": event.confidence, "updated_at": event.timestamp.isoformat(),
-            "operation_id": event.operation_id or ""}
+    return {
+        "entity_type": event.entity_type,
+        "source": event.source,
+        "confidence": event.confidence,
+        "updated_at": event.timestamp.isoformat(),
+        "operation_id": event.operation_id or "",
+    }
 
 
 def to_cache_entry(event: SyncEvent, ttl_s: int | None) -> CacheEntry:
     """The cached value is the entity's data itself, so readers need no envelope."""
-    return CacheEntry(key=cache_key(event.entity_type, event.entity_id), value=content(event),
-                      version=int(event.version or 0), hash=event.hash, ttl_s=ttl_s)
+    return CacheEntry(
+        key=cache_key(event.entity_type, event.entity_id),
+        value=content(event),
+        version=int(event.version or 0),
+        hash=event.hash,
+        ttl_s=ttl_s,
+    )
 
 
 def to_node(event: SyncEvent, spec: EntitySpec) -> NodeRecord:
     """The entity's node; ``data`` keeps the exact JSON so any store can be repaired from it."""
     body = content(event)
-    props = {**_scalar_props(body), **_sync_props(event),
-             "data": orjson.dumps(body, option=orjson.OPT_SORT_KEYS).decode()}
+    props = {
+        **_scalar_props(body),
+        **_sync_props(event),
+        "data": orjson.dumps(body, option=orjson.OPT_SORT_KEYS).decode(),
+    }
     assert spec.label is not None
-    return NodeRecord(label=spec.label, id=event.entity_id, version=int(event.version or 0),
-                      hash=event.hash, props=props)
+    return NodeRecord(
+        label=spec.label,
+        id=event.entity_id,
+        version=int(event.version or 0),
+        hash=event.hash,
+        props=props,
+    )
 
 
 def to_edges(event: SyncEvent, spec: EntitySpec) -> list[EdgeRecord]:
@@ -106,27 +122,51 @@ def to_edges(event: SyncEvent, spec: EntitySpec) -> list[EdgeRecord]:
     data = event.data
     if spec.edge_only:  # a relationship entity: the edge is the whole entity
         # (its data always names the edge: `events` refuses a relationship without it)
-        return [EdgeRecord(type=str(data["type"]), src_label=str(data["src_label"]),
-                           src_id=str(data["src_id"]), dst_label=str(data["dst_label"]),
-                           dst_id=str(data["dst_id"]),
-                           props={**_scalar_props(data.get("props") or {}),
-                                  "version": int(event.version or 0)})]
+        return [
+            EdgeRecord(
+                type=str(data["type"]),
+                src_label=str(data["src_label"]),
+                src_id=str(data["src_id"]),
+                dst_label=str(data["dst_label"]),
+                dst_id=str(data["dst_id"]),
+                props={
+                    **_scalar_props(data.get("props") or {}),
+                    "version": int(event.version or 0),
+                },
+            )
+        ]
     edges = []
     if spec.label:
         for rel in data.get("relations") or []:
             # the source's version on its edges: a newer version's edges replace these
-            edges.append(EdgeRecord(type=rel["type"], src_label=spec.label,
-                                    src_id=event.entity_id, dst_label=rel["label"],
-                                    dst_id=str(rel["id"]),
-                                    props={**_scalar_props(rel.get("props") or {}),
-                                           "src_version": int(event.version or 0)}))
+            edges.append(
+                EdgeRecord(
+                    type=rel["type"],
+                    src_label=spec.label,
+                    src_id=event.entity_id,
+                    dst_label=rel["label"],
+                    dst_id=str(rel["id"]),
+                    props={
+                        **_scalar_props(rel.get("props") or {}),
+                        "src_version": int(event.version or 0),
+                    },
+                )
+            )
     if event.entity_type == "collaboration" and data.get("agent_id") and data.get("partner_id"):
-        edges.append(EdgeRecord(
-            type="COLLABORATED_WITH", src_label="Agent", src_id=str(data["agent_id"]),
-            dst_label="Agent", dst_id=str(data["partner_id"]),
-            props={"success": bool(data.get("success", True)),
-                   "collaboration_id": event.entity_id,
-                   "task_id": str(data.get("task_id") or "")}))
+        edges.append(
+            EdgeRecord(
+                type="COLLABORATED_WITH",
+                src_label="Agent",
+                src_id=str(data["agent_id"]),
+                dst_label="Agent",
+                dst_id=str(data["partner_id"]),
+                props={
+                    "success": bool(data.get("success", True)),
+                    "collaboration_id": event.entity_id,
+                    "task_id": str(data.get("task_id") or ""),
+                },
+            )
+        )
     return edges
 
 
@@ -144,14 +184,18 @@ def to_row(event: SyncEvent, spec: EntitySpec) -> WarehouseRow:
         "source": event.source,
         "timestamp": event.timestamp.isoformat(),
         "content": data,
-        "metadata": {"confidence": event.confidence, "operation_id": event.operation_id,
-                     "entity_id": event.entity_id},
+        "metadata": {
+            "confidence": event.confidence,
+            "operation_id": event.operation_id,
+            "entity_id": event.entity_id,
+        },
     }
     for column, kind in _TABLE_COLUMNS.get(spec.table, {}).items():
         values[column] = _coerce(data.get(column), kind)
     if spec.table == "events":
-        values["event_type"] = str(data.get("event_type")
-                                   or f"{event.entity_type}_{event.operation.value}")
+        values["event_type"] = str(
+            data.get("event_type") or f"{event.entity_type}_{event.operation.value}"
+        )
     if spec.table == "knowledge_base":
         values["title"] = str(data.get("title") or document_text(event)[:200])
     return WarehouseRow(table=spec.table, row_id=event.event_id, values=values)
@@ -160,8 +204,13 @@ def to_row(event: SyncEvent, spec: EntitySpec) -> WarehouseRow:
 # Typed columns beside the JSON ones (see stores.warehouse_schema): filled from `data`
 # when present and convertible, else NULL; the value is always kept in `content` too.
 _TABLE_COLUMNS: dict[str, dict[str, type]] = {
-    "agent_activities": {"agent_id": str, "task_id": str, "activity_type": str,
-                         "success": bool, "duration_s": float},
+    "agent_activities": {
+        "agent_id": str,
+        "task_id": str,
+        "activity_type": str,
+        "success": bool,
+        "duration_s": float,
+    },
     "patterns": {"task_type": str, "success_rate": float},
     "metrics": {"name": str, "value": float},
     "audit_logs": {"actor": str, "action": str},
@@ -174,27 +223,42 @@ def _coerce(value: Any, kind: type) -> Any:
     if kind is bool:
         return value if isinstance(value, bool) else None
     if kind is float:
-        return float(value) if isinstance(value, int | float) and not isinstance(
-            value, bool) else None
+        return (
+            float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+        )
     return value if isinstance(value, str) else orjson.dumps(value).decode()
 
 
 def to_vector(event: SyncEvent, embedding: list[float]) -> VectorRecord:
     """A vector in the collection named after the entity type."""
-    metadata = {k: v for k, v in _scalar_props(content(event)).items()
-                if not isinstance(v, list) and k != "text"}
+    metadata = {
+        k: v
+        for k, v in _scalar_props(content(event)).items()
+        if not isinstance(v, list) and k != "text"
+    }
     metadata.update({"confidence": event.confidence, "source": event.source})
-    return VectorRecord(collection=event.entity_type, id=event.entity_id,
-                        version=int(event.version or 0), hash=event.hash,
-                        document=document_text(event), embedding=embedding, metadata=metadata)
+    return VectorRecord(
+        collection=event.entity_type,
+        id=event.entity_id,
+        version=int(event.version or 0),
+        hash=event.hash,
+        document=document_text(event),
+        embedding=embedding,
+        metadata=metadata,
+    )
 
 
 def similar_edge(event: SyncEvent, other_id: str, similarity: float) -> EdgeRecord:
     """``(item)-[:SIMILAR_TO {similarity_score}]->(neighbour)`` between knowledge nodes."""
     label = "Knowledge" if event.entity_type == "knowledge" else event.entity_type.title()
-    return EdgeRecord(type="SIMILAR_TO", src_label=label, src_id=event.entity_id,
-                      dst_label=label, dst_id=other_id,
-                      props={"similarity_score": round(float(similarity), 6)})
+    return EdgeRecord(
+        type="SIMILAR_TO",
+        src_label=label,
+        src_id=event.entity_id,
+        dst_label=label,
+        dst_id=other_id,
+        props={"similarity_score": round(float(similarity), 6)},
+    )
 
 
 def data_from_node(props: dict[str, Any]) -> dict[str, Any] | None:

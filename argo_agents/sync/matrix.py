@@ -49,28 +49,40 @@ _KNOWLEDGE_BY_SOURCE = {
     VECTOR: frozenset({REDIS}),
 }
 
-SYNC_MATRIX: Mapping[str, EntitySpec] = MappingProxyType({
-    "knowledge": _spec(REDIS, NEO4J, BIGQUERY, VECTOR, label="Knowledge",
-                       table="knowledge_base", ttl_type="knowledge",
-                       by_source=_KNOWLEDGE_BY_SOURCE),
-    "pattern": _spec(REDIS, NEO4J, BIGQUERY, VECTOR, label="Pattern", table="patterns",
-                     ttl_type="pattern"),
-    "goal": _spec(REDIS, NEO4J, BIGQUERY, VECTOR, label="Goal", table="events",
-                  ttl_type="context"),
-    "plan": _spec(REDIS, NEO4J, BIGQUERY, label="Plan", table="events", ttl_type="context"),
-    "step": _spec(REDIS, NEO4J, label="Step", ttl_type="context"),
-    "step_result": _spec(REDIS, NEO4J, BIGQUERY, VECTOR, label="StepResult", table="events",
-                         ttl_type="context"),
-    "agent": _spec(REDIS, NEO4J, label="Agent", ttl_type="agent"),
-    "collaboration": _spec(NEO4J, BIGQUERY, label="Collaboration", table="agent_activities"),
-    "agent_activity": _spec(BIGQUERY, table="agent_activities"),
-    "event": _spec(BIGQUERY, table="events"),
-    "metric": _spec(BIGQUERY, table="metrics"),
-    "audit": _spec(BIGQUERY, table="audit_logs"),
-    "session_data": _spec(REDIS, ttl_type="context"),
-    "relationship": _spec(NEO4J, edge_only=True),
-    "embedding": _spec(VECTOR, REDIS, ttl_type="knowledge"),
-})
+SYNC_MATRIX: Mapping[str, EntitySpec] = MappingProxyType(
+    {
+        "knowledge": _spec(
+            REDIS,
+            NEO4J,
+            BIGQUERY,
+            VECTOR,
+            label="Knowledge",
+            table="knowledge_base",
+            ttl_type="knowledge",
+            by_source=_KNOWLEDGE_BY_SOURCE,
+        ),
+        "pattern": _spec(
+            REDIS, NEO4J, BIGQUERY, VECTOR, label="Pattern", table="patterns", ttl_type="pattern"
+        ),
+        "goal": _spec(
+            REDIS, NEO4J, BIGQUERY, VECTOR, label="Goal", table="events", ttl_type="context"
+        ),
+        "plan": _spec(REDIS, NEO4J, BIGQUERY, label="Plan", table="events", ttl_type="context"),
+        "step": _spec(REDIS, NEO4J, label="Step", ttl_type="context"),
+        "step_result": _spec(
+            REDIS, NEO4J, BIGQUERY, VECTOR, label="StepResult", table="events", ttl_type="context"
+        ),
+        "agent": _spec(REDIS, NEO4J, label="Agent", ttl_type="agent"),
+        "collaboration": _spec(NEO4J, BIGQUERY, label="Collaboration", table="agent_activities"),
+        "agent_activity": _spec(BIGQUERY, table="agent_activities"),
+        "event": _spec(BIGQUERY, table="events"),
+        "metric": _spec(BIGQUERY, table="metrics"),
+        "audit": _spec(BIGQUERY, table="audit_logs"),
+        "session_data": _spec(REDIS, ttl_type="context"),
+        "relationship": _spec(NEO4J, edge_only=True),
+        "embedding": _spec(VECTOR, REDIS, ttl_type="knowledge"),
+    }
+)
 
 
 def spec_for(entity_type: str) -> EntitySpec:
@@ -87,8 +99,11 @@ def stages_of(entity_type: str, source: str) -> frozenset[str]:
     """Targets plus follow-up stages: knowledge written to both graph and vector store
     also gets SIMILAR_TO edges to its nearest neighbours (docs/store-model.md)."""
     targets = targets_of(entity_type, source)
-    if entity_type == "knowledge" and VECTOR in targets and NEO4J in SYNC_MATRIX[
-            entity_type].targets:
+    if (
+        entity_type == "knowledge"
+        and VECTOR in targets
+        and NEO4J in SYNC_MATRIX[entity_type].targets
+    ):
         return targets | {SIMILAR}
     return targets
 

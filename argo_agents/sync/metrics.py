@@ -31,9 +31,16 @@ class Metrics:
     def __init__(self, redis: RedisStreams, keys: Keys, config: SyncConfig) -> None:
         self.redis, self.keys, self.config = redis, keys, config
 
-    def record_batch(self, *, events: int, seconds: float, latencies_ms: Sequence[int],
-                     store_latencies_ms: Mapping[str, Sequence[int]],
-                     counters: Mapping[str, int], store_errors: Mapping[str, str]) -> None:
+    def record_batch(
+        self,
+        *,
+        events: int,
+        seconds: float,
+        latencies_ms: Sequence[int],
+        store_latencies_ms: Mapping[str, Sequence[int]],
+        counters: Mapping[str, int],
+        store_errors: Mapping[str, str],
+    ) -> None:
         """Add one batch's figures."""
         now_ms = int(time.time() * 1000)
         errors = counters.get("failures", 0) + counters.get("dead_lettered", 0)
@@ -43,17 +50,22 @@ class Metrics:
                 state[f"{store}:ok_ms"] = str(now_ms)
         if store_errors:  # rare: when did each failing store's current streak start?
             fields = [f"{s}:{k}" for s in store_errors for k in ("ok_ms", "failing_ms")]
-            known = dict(zip(fields, self.redis.hget_fields(self.keys.store_state, fields),
-                             strict=True))
+            known = dict(
+                zip(fields, self.redis.hget_fields(self.keys.store_state, fields), strict=True)
+            )
         for store, err in store_errors.items():
             state[f"{store}:error"] = err[:300]
             state[f"{store}:error_ms"] = str(now_ms)
             if int(known[f"{store}:failing_ms"] or 0) <= int(known[f"{store}:ok_ms"] or 0):
                 state[f"{store}:failing_ms"] = str(now_ms)
-        self.redis.hset_many({self.keys.store_state: state},
-                             incr={self.keys.metrics: {k: v for k, v in counters.items() if v}})
-        lists: dict[str, list[Any]] = {self.keys.latencies(): list(latencies_ms),
-                 self.keys.batches: [f"{now_ms},{events},{errors},{seconds:.4f}"]}
+        self.redis.hset_many(
+            {self.keys.store_state: state},
+            incr={self.keys.metrics: {k: v for k, v in counters.items() if v}},
+        )
+        lists: dict[str, list[Any]] = {
+            self.keys.latencies(): list(latencies_ms),
+            self.keys.batches: [f"{now_ms},{events},{errors},{seconds:.4f}"],
+        }
         lists.update({self.keys.latencies(s): list(v) for s, v in store_latencies_ms.items()})
         self.redis.push_capped(lists, self.config.latency_samples)
 
@@ -71,8 +83,7 @@ class Metrics:
         raw = self.redis.lrange(self.spans_key, count or self.config.latency_samples)
         return [BatchSpans.decode(v) for v in raw]
 
-    def status(self, *, outbox: int, in_flight: int, dead_letters: int, parked: int
-               ) -> SyncStatus:
+    def status(self, *, outbox: int, in_flight: int, dead_letters: int, parked: int) -> SyncStatus:
         """Current figures and warnings."""
         counters = {k: int(v) for k, v in self.redis.hget_all(self.keys.metrics).items()}
         state = self.redis.hget_all(self.keys.store_state)
@@ -85,15 +96,21 @@ class Metrics:
         events = sum(r[1] for r in recent)
         span = (max(r[0] for r in recent) - min(r[0] - r[3] for r in recent)) if recent else 0
         s = SyncStatus(
-            outbox=outbox, in_flight=in_flight, dead_letters=dead_letters,
-            parked_conflicts=parked, processed=counters.get("processed", 0),
-            retries=counters.get("retries", 0), conflicts=counters.get("conflicts", 0),
+            outbox=outbox,
+            in_flight=in_flight,
+            dead_letters=dead_letters,
+            parked_conflicts=parked,
+            processed=counters.get("processed", 0),
+            retries=counters.get("retries", 0),
+            conflicts=counters.get("conflicts", 0),
             dead_lettered=counters.get("dead_lettered", 0),
             failures=counters.get("failures", 0),
             throughput=events / span if span > 0 else 0.0,
-            error_rate=(sum(r[2] for r in recent) / events) if events else 0.0)
-        s.p50_ms, s.p95_ms = _percentiles(self.redis.lrange(self.keys.latencies(),
-                                                            self.config.latency_samples))
+            error_rate=(sum(r[2] for r in recent) / events) if events else 0.0,
+        )
+        s.p50_ms, s.p95_ms = _percentiles(
+            self.redis.lrange(self.keys.latencies(), self.config.latency_samples)
+        )
         for store in STORES:
             ok_ms = int(state.get(f"{store}:ok_ms", 0) or 0)
             err_ms = int(state.get(f"{store}:error_ms", 0) or 0)
@@ -104,15 +121,20 @@ class Metrics:
                 applied=counters.get(f"applied:{store}", 0),
                 p95_ms=_percentiles(self.redis.lrange(self.keys.latencies(store), 500))[1],
                 lag_s=round(now - since / 1000, 1) if outbox and since else 0.0,
-                last_error=state.get(f"{store}:error", "") if err_ms > ok_ms else "")
+                last_error=state.get(f"{store}:error", "") if err_ms > ok_ms else "",
+            )
         if s.error_rate > self.config.warn_error_rate:
-            s.warnings.append(f"error rate {s.error_rate:.0%} over the last minute is above "
-                              f"{self.config.warn_error_rate:.0%}: see `argo sync dlq` and the "
-                              f"stores' last errors")
+            s.warnings.append(
+                f"error rate {s.error_rate:.0%} over the last minute is above "
+                f"{self.config.warn_error_rate:.0%}: see `argo sync dlq` and the "
+                f"stores' last errors"
+            )
         if s.p95_ms is not None and s.p95_ms > self.config.warn_latency_s * 1000:
-            s.warnings.append(f"p95 publish→applied latency {s.p95_ms:.0f} ms is above "
-                              f"{self.config.warn_latency_s:.1f} s: add workers or check the "
-                              f"slowest store")
+            s.warnings.append(
+                f"p95 publish→applied latency {s.p95_ms:.0f} ms is above "
+                f"{self.config.warn_latency_s:.1f} s: add workers or check the "
+                f"slowest store"
+            )
         for store, st in s.stores.items():
             if st.last_error:
                 s.warnings.append(f"{store} is failing: {st.last_error}")

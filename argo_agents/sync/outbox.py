@@ -44,10 +44,12 @@ class PublishInterrupted(StoreUnavailable):
     """
 
     def __init__(self, cause: StoreUnavailable, published: list[SyncEvent], total: int) -> None:
-        super().__init__(cause.store, cause.address,
-                         f"the outbox accepted {len(published)} of {total} events, then failed "
-                         f"({cause})", hint=f"publish the remaining {total - len(published)} "
-                                            "again once Redis answers")
+        super().__init__(
+            cause.store,
+            cause.address,
+            f"the outbox accepted {len(published)} of {total} events, then failed ({cause})",
+            hint=f"publish the remaining {total - len(published)} again once Redis answers",
+        )
         self.published = published
 
 
@@ -61,11 +63,13 @@ class CountersLost(StoreRejected):
 
     def __init__(self, namespace: str, address: str, why: str) -> None:
         super().__init__(
-            "redis", address,
+            "redis",
+            address,
             f"the version counters of sync namespace {namespace!r} are gone ({why}); "
             "nothing was published",
             hint=f"run `argo sync recover` (with ARGO_SYNC_NAMESPACE={namespace}) to rebuild "
-                 "them from the stores, then publish again")
+            "them from the stores, then publish again",
+        )
         self.namespace = namespace
 
 
@@ -95,8 +99,9 @@ class Delivery:
 class Outbox:
     """Publish to and consume from the priority streams of one namespace."""
 
-    def __init__(self, redis: RedisStreams, keys: Keys, group: str, *, chunk: int,
-                 chunk_bytes: int) -> None:
+    def __init__(
+        self, redis: RedisStreams, keys: Keys, group: str, *, chunk: int, chunk_bytes: int
+    ) -> None:
         self.redis = redis
         self.keys = keys
         self.group = group
@@ -112,15 +117,24 @@ class Outbox:
         not silently given a new epoch.
         """
         self.redis.ensure_group(self.keys.streams, self.group)
-        return self.redis.set_guard(self.keys.epoch, self.keys.versions,
-                                    epoch or uuid.uuid4().hex, only_if_missing=epoch is None)
+        return self.redis.set_guard(
+            self.keys.epoch,
+            self.keys.versions,
+            epoch or uuid.uuid4().hex,
+            only_if_missing=epoch is None,
+        )
 
     def epoch(self) -> str | None:
         """The counters' epoch in Redis (None: the counters are gone, or never existed)."""
         return self.redis.guard(self.keys.epoch)
 
-    def append(self, events: Sequence[SyncEvent], *, min_versions: Sequence[int] | None = None,
-               replay: bool = False) -> list[SyncEvent]:
+    def append(
+        self,
+        events: Sequence[SyncEvent],
+        *,
+        min_versions: Sequence[int] | None = None,
+        replay: bool = False,
+    ) -> list[SyncEvent]:
         """Append validated events, chunk by chunk; return them with their versions.
 
         An event with a version keeps it (the counter is raised to it); one
@@ -131,35 +145,52 @@ class Outbox:
         for i, ev in enumerate(events):
             exact = ev.version is not None
             floor = ev.version if exact else (min_versions[i] if min_versions else 0)
-            items.append(AppendItem(
-                entity_field=ev.entity_key, ledger_key=self.keys.ledger(ev.entity_type),
-                ledger_field=ev.entity_id, exact_version=exact, version=int(floor or 0),
-                hash=ev.hash, operation=f"{ev.operation.value}|{ev.source}", ts_ms=now_ms,
-                stream=self.keys.stream(ev.priority), payload=encode_event(ev), replay=replay))
+            items.append(
+                AppendItem(
+                    entity_field=ev.entity_key,
+                    ledger_key=self.keys.ledger(ev.entity_type),
+                    ledger_field=ev.entity_id,
+                    exact_version=exact,
+                    version=int(floor or 0),
+                    hash=ev.hash,
+                    operation=f"{ev.operation.value}|{ev.source}",
+                    ts_ms=now_ms,
+                    stream=self.keys.stream(ev.priority),
+                    payload=encode_event(ev),
+                    replay=replay,
+                )
+            )
         out: list[SyncEvent] = []
         for start, stop in self._chunks(items):
             try:
-                assigned = self.redis.append(self.keys.versions, items[start:stop],
-                                             guard_key=self.keys.epoch)
+                assigned = self.redis.append(
+                    self.keys.versions, items[start:stop], guard_key=self.keys.epoch
+                )
             except MissingGuard as exc:
-                raise CountersLost(self.keys.namespace, self.redis.address,
-                                   "Redis has no epoch for them, or lost them under it: it "
-                                   "was flushed, replaced, restarted without persistence or "
-                                   "evicted them") from exc
+                raise CountersLost(
+                    self.keys.namespace,
+                    self.redis.address,
+                    "Redis has no epoch for them, or lost them under it: it "
+                    "was flushed, replaced, restarted without persistence or "
+                    "evicted them",
+                ) from exc
             except StoreUnavailable as exc:
                 if not out:
                     raise
                 raise PublishInterrupted(exc, out, len(events)) from exc
-            out += [ev if ev.version == v else ev.model_copy(update={"version": v})
-                    for ev, (v, _) in zip(events[start:stop], assigned, strict=True)]
+            out += [
+                ev if ev.version == v else ev.model_copy(update={"version": v})
+                for ev, (v, _) in zip(events[start:stop], assigned, strict=True)
+            ]
         return out
 
     def _chunks(self, items: Sequence[AppendItem]) -> list[tuple[int, int]]:
         """Index ranges of at most ``chunk`` items and (unless one item) ``chunk_bytes``."""
         ranges, start, size = [], 0, 0
         for i, item in enumerate(items):
-            if i > start and (i - start >= self.chunk
-                              or size + len(item.payload) > self.chunk_bytes):
+            if i > start and (
+                i - start >= self.chunk or size + len(item.payload) > self.chunk_bytes
+            ):
                 ranges.append((start, i))
                 start, size = i, 0
             size += len(item.payload)
@@ -177,8 +208,13 @@ class Outbox:
         entries = self.redis.read_own_pending(self.group, consumer, self.keys.streams, count)
         return [self._decode(e, claimed=True) for e in entries]
 
-    def claim(self, consumer: str, min_idle_ms: int, count: int,
-              cursors: MutableMapping[str, str] | None = None) -> list[Delivery]:
+    def claim(
+        self,
+        consumer: str,
+        min_idle_ms: int,
+        count: int,
+        cursors: MutableMapping[str, str] | None = None,
+    ) -> list[Delivery]:
         """Entries pending longer than ``min_idle_ms`` on any worker (dead or failing).
 
         ``cursors`` (stream → XAUTOCLAIM cursor, updated here) lets the next
@@ -193,7 +229,8 @@ class Outbox:
                     break
                 start = cursors.get(stream, "0-0")
                 entries, cursors[stream] = self.redis.claim_idle(
-                    stream, self.group, consumer, min_idle_ms, count - len(found), start)
+                    stream, self.group, consumer, min_idle_ms, count - len(found), start
+                )
                 found += [self._decode(e, claimed=True) for e in entries]
                 if cursors[stream] == "0-0":
                     break  # reached the end of the pending list: the next round restarts
@@ -206,8 +243,9 @@ class Outbox:
             by_stream.setdefault(d.entry.stream, []).append(d.entry.id)
         return self.redis.renew(self.group, consumer, by_stream)
 
-    def drop_idle_consumers(self, min_idle_ms: int, *, keep: str = "",
-                            streams: Sequence[str] | None = None) -> list[str]:
+    def drop_idle_consumers(
+        self, min_idle_ms: int, *, keep: str = "", streams: Sequence[str] | None = None
+    ) -> list[str]:
         """Delete consumers that hold nothing and were idle ``min_idle_ms``; their names."""
         gone: list[str] = []
         for stream in streams or self.keys.streams:
@@ -216,8 +254,12 @@ class Outbox:
 
     def drop_consumer(self, consumer: str) -> bool:
         """Delete ``consumer`` from the group on every stream where it holds nothing."""
-        return any([self.redis.drop_idle_consumers(s, self.group, 0, only=consumer)
-                    for s in self.keys.streams])
+        return any(
+            [
+                self.redis.drop_idle_consumers(s, self.group, 0, only=consumer)
+                for s in self.keys.streams
+            ]
+        )
 
     def finish(self, deliveries: Sequence[Delivery], drop_keys: Sequence[str] = ()) -> None:
         """Acknowledge and delete finished entries (and their progress keys)."""
@@ -240,6 +282,7 @@ class Outbox:
         try:
             event = decode_event(entry.fields["e"], int(entry.fields["v"]))
         except Exception as exc:  # a corrupt entry must reach the dead letters, not stop work
-            return Delivery(entry, None, published_ms, replay, claimed,
-                            f"cannot decode outbox entry: {exc}")
+            return Delivery(
+                entry, None, published_ms, replay, claimed, f"cannot decode outbox entry: {exc}"
+            )
         return Delivery(entry, event, published_ms, replay, claimed, exact=exact)

@@ -71,19 +71,26 @@ class ProgressStore:
 
     def mark_done(self, done: Mapping[str, Iterable[str]]) -> None:
         """Record targets that applied each event."""
-        values = {self.keys.progress(e): {f"done:{s}": "1" for s in stores}
-                  for e, stores in done.items()}
+        values = {
+            self.keys.progress(e): {f"done:{s}": "1" for s in stores} for e, stores in done.items()
+        }
         if values:
             self.redis.hset_many(values, self.ttl_s)
 
     def save_snapshots(self, snapshots: Mapping[str, str]) -> None:
         """Keep ROLLBACK snapshots, taken before the first write, for later rounds."""
         if snapshots:
-            self.redis.hset_many({self.keys.progress(e): {"snapshot": s}
-                                  for e, s in snapshots.items()}, self.ttl_s)
+            self.redis.hset_many(
+                {self.keys.progress(e): {"snapshot": s} for e, s in snapshots.items()}, self.ttl_s
+            )
 
-    def mark_failed(self, failed: Mapping[str, Mapping[str, str]], retry_at: float, *,
-                    counted: Mapping[str, Iterable[str]] | None = None) -> None:
+    def mark_failed(
+        self,
+        failed: Mapping[str, Mapping[str, str]],
+        retry_at: float,
+        *,
+        counted: Mapping[str, Iterable[str]] | None = None,
+    ) -> None:
         """Record each (event, target) error and when to try again.
 
         Only the targets in ``counted`` (a record's own failures) count one more
@@ -96,8 +103,10 @@ class ProgressStore:
         incr = {}
         for event_id, errors in failed.items():
             key = self.keys.progress(event_id)
-            values[key] = {"retry_at": f"{retry_at:.3f}",
-                           **{f"error:{s}": msg[:500] for s, msg in errors.items()}}
+            values[key] = {
+                "retry_at": f"{retry_at:.3f}",
+                **{f"error:{s}": msg[:500] for s, msg in errors.items()},
+            }
             count = errors if counted is None else counted.get(event_id, ())
             if count:
                 incr[key] = {f"attempts:{s}": 1 for s in count}
@@ -126,5 +135,6 @@ class ProgressStore:
         known = self.tombstones(list(versions))
         higher = {k: v for k, v in versions.items() if v > known.get(k, -1)}
         if higher:
-            self.redis.set_many({self.keys.tombstone(k): v for k, v in higher.items()},
-                                self.tombstone_ttl_s)
+            self.redis.set_many(
+                {self.keys.tombstone(k): v for k, v in higher.items()}, self.tombstone_ttl_s
+            )

@@ -30,8 +30,9 @@ class StateReader:
     def __init__(self, stores: Any) -> None:
         self.stores = stores
 
-    def versions(self, store: str, entity_type: str, ids: Sequence[str]
-                 ) -> dict[str, StoredVersion]:
+    def versions(
+        self, store: str, entity_type: str, ids: Sequence[str]
+    ) -> dict[str, StoredVersion]:
         """Stored version and hash per entity id (ids that exist)."""
         spec = spec_for(entity_type)
         if not ids or store not in spec.targets:
@@ -62,14 +63,24 @@ class StateReader:
             keys = {mappers.cache_key(entity_type, i): i for i in ids}
             values = self.stores.cache.get_many(list(keys))
             versions = self.stores.cache.versions(list(keys))
-            return {keys[k]: Side(data=v if isinstance(v, dict) else {"value": v},
-                                  version=versions[k].version if k in versions else 0)
-                    for k, v in values.items()}
+            return {
+                keys[k]: Side(
+                    data=v if isinstance(v, dict) else {"value": v},
+                    version=versions[k].version if k in versions else 0,
+                )
+                for k, v in values.items()
+            }
         if store == NEO4J and spec.label and not spec.edge_only:
             nodes = self.stores.graph.get_nodes(spec.label, list(ids))
-            return {i: Side(data=mappers.data_from_node(p), confidence=_float(p.get("confidence")),
-                            timestamp=_time(p.get("updated_at")), version=int(p.get("version", 0)))
-                    for i, p in nodes.items()}
+            return {
+                i: Side(
+                    data=mappers.data_from_node(p),
+                    confidence=_float(p.get("confidence")),
+                    timestamp=_time(p.get("updated_at")),
+                    version=int(p.get("version", 0)),
+                )
+                for i, p in nodes.items()
+            }
         if store == BIGQUERY and spec.table:
             keys = {mappers.warehouse_id(entity_type, i, spec.table): i for i in ids}
             rows = self._rows(spec.table, list(keys))
@@ -77,20 +88,28 @@ class StateReader:
         return {}
 
     def _rows(self, table: str, ids: list[str]) -> list[dict[str, Any]]:
-        sql = (f"SELECT id, version, operation, content, metadata, timestamp "
-               f"FROM {{dataset}}.{table}_latest WHERE id IN UNNEST(@ids)")
+        sql = (
+            f"SELECT id, version, operation, content, metadata, timestamp "
+            f"FROM {{dataset}}.{table}_latest WHERE id IN UNNEST(@ids)"
+        )
         return self.stores.warehouse.query(sql, {"ids": ids})
 
-    def first_state(self, stores: Sequence[str], entity_type: str, ids: Sequence[str]
-                    ) -> dict[str, Side]:
+    def first_state(
+        self, stores: Sequence[str], entity_type: str, ids: Sequence[str]
+    ) -> dict[str, Side]:
         """State per id from the first readable store (in ``READABLE`` order) that has it."""
         found: dict[str, Side] = {}
         for store in [s for s in READABLE if s in stores]:
             missing = [i for i in ids if i not in found]
             if not missing:
                 break
-            found.update({i: s for i, s in self.states(store, entity_type, missing).items()
-                          if s.data is not None})
+            found.update(
+                {
+                    i: s
+                    for i, s in self.states(store, entity_type, missing).items()
+                    if s.data is not None
+                }
+            )
         return found
 
 
@@ -103,8 +122,12 @@ def _side_from_row(row: dict[str, Any]) -> Side:
         content = orjson.loads(content)
     if isinstance(meta, str | bytes):
         meta = orjson.loads(meta)
-    return Side(data=content, confidence=_float(meta.get("confidence")),
-                timestamp=_time(row.get("timestamp")), version=int(row.get("version") or 0))
+    return Side(
+        data=content,
+        confidence=_float(meta.get("confidence")),
+        timestamp=_time(row.get("timestamp")),
+        version=int(row.get("version") or 0),
+    )
 
 
 def _float(value: Any) -> float | None:

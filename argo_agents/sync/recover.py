@@ -65,8 +65,9 @@ class Recovery:
         ctx, t0 = self.ctx, time.monotonic()
         guard = EpochGuard(ctx)
         marker, current = guard.durable(), ctx.outbox.epoch()
-        report = RecoverReport(lost=current is None or (marker is not None
-                                                        and current != marker.epoch))
+        report = RecoverReport(
+            lost=current is None or (marker is not None and current != marker.epoch)
+        )
         if report.lost and current is not None:
             ctx.redis.drop_guard(ctx.keys.epoch)  # refuse publishing meanwhile
         for entity_type, spec in SYNC_MATRIX.items():
@@ -97,8 +98,10 @@ class Recovery:
         items = [self._item(entity_type, h, extra.get(h.entity_id)) for h in best.values()]
         for start in range(0, len(items), WRITE_CHUNK):
             report.raised += self.ctx.redis.raise_versions(
-                self.ctx.keys.versions, self.ctx.keys.ledger(entity_type),
-                items[start:start + WRITE_CHUNK])
+                self.ctx.keys.versions,
+                self.ctx.keys.ledger(entity_type),
+                items[start : start + WRITE_CHUNK],
+            )
 
     @staticmethod
     def _item(entity_type: str, held: Held, extra: Held | None) -> tuple[str, int, str, str]:

@@ -87,12 +87,22 @@ class StoreScanner:
     def _graph(self, label: str) -> Iterator[list[Held]]:
         after = ""
         while True:
-            rows = self.stores.graph.query(_GRAPH_PAGE.format(label=label),
-                                           {"after": after, "limit": self.page})
+            rows = self.stores.graph.query(
+                _GRAPH_PAGE.format(label=label), {"after": after, "limit": self.page}
+            )
             if not rows:
                 return
-            yield [Held(r["id"], int(r["version"]), r["hash"] or "", "",
-                        r.get("source") or "", _ms(r.get("ts"))) for r in rows]
+            yield [
+                Held(
+                    r["id"],
+                    int(r["version"]),
+                    r["hash"] or "",
+                    "",
+                    r.get("source") or "",
+                    _ms(r.get("ts")),
+                )
+                for r in rows
+            ]
             after = rows[-1]["id"]
 
     def _warehouse(self, entity_type: str, table: str) -> Iterator[list[Held]]:
@@ -107,7 +117,9 @@ class StoreScanner:
         rows = self.stores.warehouse.query(
             f"SELECT id, version, hash, operation, source, timestamp, metadata "
             f"FROM {{dataset}}.{table} WHERE {where} "
-            f"QUALIFY ROW_NUMBER() OVER (PARTITION BY id ORDER BY version DESC) = 1", params)
+            f"QUALIFY ROW_NUMBER() OVER (PARTITION BY id ORDER BY version DESC) = 1",
+            params,
+        )
         page: list[Held] = []
         for r in rows:
             meta = r.get("metadata") or {}
@@ -115,11 +127,19 @@ class StoreScanner:
                 meta = orjson.loads(meta)
             entity_id = r["id"]
             if prefixed:
-                entity_id = (meta.get("entity_id") if isinstance(meta, dict) else None) or \
-                    entity_id.removeprefix(f"{entity_type}:")
-            page.append(Held(str(entity_id), int(r["version"] or 0), r["hash"] or "",
-                             r.get("operation") or "", r.get("source") or "",
-                             _ms(r.get("timestamp"))))
+                entity_id = (
+                    meta.get("entity_id") if isinstance(meta, dict) else None
+                ) or entity_id.removeprefix(f"{entity_type}:")
+            page.append(
+                Held(
+                    str(entity_id),
+                    int(r["version"] or 0),
+                    r["hash"] or "",
+                    r.get("operation") or "",
+                    r.get("source") or "",
+                    _ms(r.get("timestamp")),
+                )
+            )
             if len(page) >= self.page:
                 yield page
                 page = []
@@ -141,9 +161,16 @@ class StoreScanner:
             if not ids:
                 return
             metas = got["metadatas"] or [{}] * len(ids)
-            yield [Held(i, int((m or {}).get(VERSION_KEY, -1)), str((m or {}).get(HASH_KEY, "")),
-                        "", str((m or {}).get("source") or ""))
-                   for i, m in zip(ids, metas, strict=False)]
+            yield [
+                Held(
+                    i,
+                    int((m or {}).get(VERSION_KEY, -1)),
+                    str((m or {}).get(HASH_KEY, "")),
+                    "",
+                    str((m or {}).get("source") or ""),
+                )
+                for i, m in zip(ids, metas, strict=False)
+            ]
             offset += len(ids)
 
     def _cache(self, entity_type: str) -> Iterator[list[Held]]:
@@ -151,8 +178,10 @@ class StoreScanner:
         for keys in self.redis.scan_keys(prefix + "*", count=self.page):
             short = [k.removeprefix(KEY_PREFIX) for k in keys]
             found = self.stores.cache.versions(short)
-            yield [Held(k.removeprefix(mappers.cache_key(entity_type, "")), v.version, v.hash)
-                   for k, v in found.items()]
+            yield [
+                Held(k.removeprefix(mappers.cache_key(entity_type, "")), v.version, v.hash)
+                for k, v in found.items()
+            ]
 
 
 def _ms(value: Any) -> int:

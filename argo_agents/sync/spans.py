@@ -68,21 +68,35 @@ class BatchSpans:
 
     def encode(self) -> bytes:
         """Compact JSON for the spans list."""
-        return orjson.dumps({"p": self.published_ms, "r": round(self.read_ms, 2),
-                             "t": _round(self.ready_ms),
-                             "a": _round(self.apply_ms), "w": _round(self.written_ms),
-                             "e": _round(self.end_ms),
-                             "s": {k: round(v, 2) for k, v in self.stores.items()},
-                             **({"x": self.retries} if self.retries else {}),
-                             **({"c": self.worker} if self.worker else {})})
+        return orjson.dumps(
+            {
+                "p": self.published_ms,
+                "r": round(self.read_ms, 2),
+                "t": _round(self.ready_ms),
+                "a": _round(self.apply_ms),
+                "w": _round(self.written_ms),
+                "e": _round(self.end_ms),
+                "s": {k: round(v, 2) for k, v in self.stores.items()},
+                **({"x": self.retries} if self.retries else {}),
+                **({"c": self.worker} if self.worker else {}),
+            }
+        )
 
     @classmethod
     def decode(cls, raw: str | bytes) -> BatchSpans:
         """The inverse of `encode`."""
         d = orjson.loads(raw)
-        return cls([int(p) for p in d["p"]], float(d["r"]), d.get("t"), d.get("a"),
-                   d.get("w"), d.get("e"), {k: float(v) for k, v in (d.get("s") or {}).items()},
-                   {k: int(v) for k, v in (d.get("x") or {}).items()}, d.get("c", ""))
+        return cls(
+            [int(p) for p in d["p"]],
+            float(d["r"]),
+            d.get("t"),
+            d.get("a"),
+            d.get("w"),
+            d.get("e"),
+            {k: float(v) for k, v in (d.get("s") or {}).items()},
+            {k: int(v) for k, v in (d.get("x") or {}).items()},
+            d.get("c", ""),
+        )
 
     @property
     def ready(self) -> float:
@@ -94,8 +108,12 @@ class BatchSpans:
         end = self.end_ms if self.end_ms is not None else self.ready
         start = self.apply_ms if self.apply_ms is not None else end
         written = self.written_ms if self.written_ms is not None else start
-        return {"prepare": start - self.ready, "writes": written - start,
-                "settle": end - written, **self.stores}
+        return {
+            "prepare": start - self.ready,
+            "writes": written - start,
+            "settle": end - written,
+            **self.stores,
+        }
 
     def waits(self, published_ms: int) -> tuple[float, float]:
         """One event's (outbox, baton) ms: until a read returned it, then until the batch
@@ -122,8 +140,9 @@ def breakdown(batches: Iterable[BatchSpans]) -> dict[str, list[float]]:
             out["baton"].append(baton)
             for k in ("prepare", "writes", "settle", *stores):
                 out[k].append(parts.get(k, 0.0))
-            out["total"].append(outbox + baton + parts["prepare"] + parts["writes"]
-                                + parts["settle"])
+            out["total"].append(
+                outbox + baton + parts["prepare"] + parts["writes"] + parts["settle"]
+            )
     return out
 
 
@@ -137,8 +156,9 @@ def percentiles(values: Sequence[float], qs: Sequence[int] = (50, 95, 99)) -> li
     return [cuts[q - 1] for q in qs]
 
 
-def tail_profile(parts: Mapping[str, Sequence[float]], q: int = 95
-                 ) -> tuple[dict[str, float], dict[str, float]]:
+def tail_profile(
+    parts: Mapping[str, Sequence[float]], q: int = 95
+) -> tuple[dict[str, float], dict[str, float]]:
     """Mean of every part over the events at or above the ``q``th percentile of ``total``,
     and over the events at or below the median: what the slow events spend more on."""
     total = parts["total"]

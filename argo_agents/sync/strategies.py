@@ -57,16 +57,20 @@ def merge(incoming: Side, stored: Side) -> dict[str, Any]:
 
 
 def _stored_wins_clash(incoming: Side, stored: Side) -> bool:
-    if incoming.confidence is not None and stored.confidence is not None \
-            and incoming.confidence != stored.confidence:
+    if (
+        incoming.confidence is not None
+        and stored.confidence is not None
+        and incoming.confidence != stored.confidence
+    ):
         return stored.confidence > incoming.confidence
     if incoming.timestamp is not None and stored.timestamp is not None:
         return stored.timestamp > incoming.timestamp
     return False
 
 
-def resolve(strategy: ConflictStrategy, incoming: Side, stored: Side,
-            previous: Side | None = None) -> Resolution | None:
+def resolve(
+    strategy: ConflictStrategy, incoming: Side, stored: Side, previous: Side | None = None
+) -> Resolution | None:
     """The resolution ``strategy`` picks; None when a human must decide (MANUAL).
 
     ``previous`` is the state before the incoming event was applied anywhere
@@ -100,8 +104,11 @@ def take(choice: str, incoming: Side, stored: Side) -> Resolution:
     if choice == "stored":
         return Resolution(stored.data, stored.confidence or 1.0, "stored")
     if choice == "merged":
-        return Resolution(merge(incoming, stored), max(incoming.confidence or 1.0,
-                                                       stored.confidence or 0.0), "merged")
+        return Resolution(
+            merge(incoming, stored),
+            max(incoming.confidence or 1.0, stored.confidence or 0.0),
+            "merged",
+        )
     raise ValueError(f"take must be incoming, stored or merged, not {choice!r}")
 
 

@@ -71,12 +71,23 @@ class Verifier:
             for chunk in self._ledger(etype):
                 bad = self._check(etype, chunk, report)
                 if repair and bad:
-                    held = [e for e in chunk if e.entity_id in bad and (etype, e.entity_id)
-                            in parked]
-                    report.unrepairable += [f"{etype}:{e.entity_id} (parked conflict: resolve "
-                                            f"it with `argo sync conflicts`)" for e in held]
-                    self._repair(etype, [e for e in chunk if e.entity_id in bad
-                                         and (etype, e.entity_id) not in parked], report)
+                    held = [
+                        e for e in chunk if e.entity_id in bad and (etype, e.entity_id) in parked
+                    ]
+                    report.unrepairable += [
+                        f"{etype}:{e.entity_id} (parked conflict: resolve "
+                        f"it with `argo sync conflicts`)"
+                        for e in held
+                    ]
+                    self._repair(
+                        etype,
+                        [
+                            e
+                            for e in chunk
+                            if e.entity_id in bad and (etype, e.entity_id) not in parked
+                        ],
+                        report,
+                    )
         return report
 
     def _report_parked(self, types: list[str], report: VerifyReport) -> set[tuple[str, str]]:
@@ -87,10 +98,16 @@ class Verifier:
         for c in conflicts:
             for store, held in sorted(c.stored.items()):
                 if len(report.problems) < MAX_LISTED:
-                    report.problems.append(Divergence(
-                        entity_type=c.event.entity_type, entity_id=c.event.entity_id,
-                        store=store, kind="parked", expected_version=int(c.event.version or 0),
-                        stored_version=int(held.get("version") or 0) or None))
+                    report.problems.append(
+                        Divergence(
+                            entity_type=c.event.entity_type,
+                            entity_id=c.event.entity_id,
+                            store=store,
+                            kind="parked",
+                            expected_version=int(c.event.version or 0),
+                            stored_version=int(held.get("version") or 0) or None,
+                        )
+                    )
         return parked
 
     def _ledger(self, etype: str) -> Iterator[list[LedgerEntry]]:
@@ -116,8 +133,11 @@ class Verifier:
                 for e in group:
                     report.comparisons += 1
                     kind = _compare(e, stored.get(e.entity_id), store)
-                    if kind == "missing" and store == REDIS and \
-                            now - e.published_s > self.ctx.stores.cache.ttl_for(spec.ttl_type):
+                    if (
+                        kind == "missing"
+                        and store == REDIS
+                        and now - e.published_s > self.ctx.stores.cache.ttl_for(spec.ttl_type)
+                    ):
                         report.expired += 1
                         continue
                     if kind is None:
@@ -127,10 +147,16 @@ class Verifier:
                     setattr(report, field, getattr(report, field) + 1)
                     if len(report.problems) < MAX_LISTED:
                         got = stored.get(e.entity_id)
-                        report.problems.append(Divergence(
-                            entity_type=etype, entity_id=e.entity_id, store=store, kind=kind,
-                            expected_version=e.version,
-                            stored_version=got.version if got else None))
+                        report.problems.append(
+                            Divergence(
+                                entity_type=etype,
+                                entity_id=e.entity_id,
+                                store=store,
+                                kind=kind,
+                                expected_version=e.version,
+                                stored_version=got.version if got else None,
+                            )
+                        )
         return bad
 
     def _repair(self, etype: str, entries: list[LedgerEntry], report: VerifyReport) -> None:
@@ -152,7 +178,8 @@ class Verifier:
                 if base is None:
                     report.unrepairable.append(
                         f"{etype}:{e.entity_id} (skipped: v{now} was published after the scan "
-                        f"read v{e.version}; verify again once it is applied)")
+                        f"read v{e.version}; verify again once it is applied)"
+                    )
                     continue
                 if e.operation == Operation.DELETE.value:
                     data, op = {}, Operation.DELETE
@@ -161,9 +188,17 @@ class Verifier:
                 else:
                     report.unrepairable.append(f"{etype}:{e.entity_id}")
                     continue
-                events.append(SyncEvent(entity_type=etype, entity_id=e.entity_id, operation=op,
-                                        data=data, source=source, base_version=base,
-                                        operation_id=f"repair:{e.version}"))
+                events.append(
+                    SyncEvent(
+                        entity_type=etype,
+                        entity_id=e.entity_id,
+                        operation=op,
+                        data=data,
+                        source=source,
+                        base_version=base,
+                        operation_id=f"repair:{e.version}",
+                    )
+                )
         published = self.ctx.conflicts.publish_if_newest(events)
         report.repaired += sum(p is not None for p in published)
         late = [e for e, p in zip(events, published, strict=True) if p is None]
@@ -171,10 +206,12 @@ class Verifier:
         report.unrepairable += [
             f"{etype}:{e.entity_id} (skipped: v{after.get((etype, e.entity_id), 0)} was "
             f"published while it was being repaired; verify again once it is applied)"
-            for e in late]
+            for e in late
+        ]
 
-    def _good_copies(self, etype: str, group: list[LedgerEntry],
-                     targets: frozenset[str]) -> dict[str, dict]:
+    def _good_copies(
+        self, etype: str, group: list[LedgerEntry], targets: frozenset[str]
+    ) -> dict[str, dict]:
         """Data of the ledger's version from a store that holds it with the ledger's hash."""
         found: dict[str, dict] = {}
         want = {e.entity_id: e for e in group}
@@ -183,8 +220,13 @@ class Verifier:
             if not missing:
                 break
             versions = self.ctx.reader.versions(store, etype, missing)
-            intact = [i for i in missing if i in versions and versions[i].version ==
-                      want[i].version and versions[i].hash == want[i].hash]
+            intact = [
+                i
+                for i in missing
+                if i in versions
+                and versions[i].version == want[i].version
+                and versions[i].hash == want[i].hash
+            ]
             for i, side in self.ctx.reader.states(store, etype, intact).items():
                 if side.data is not None:
                     found[i] = side.data

@@ -56,8 +56,9 @@ class TimedApplier(Applier):
 
     spans: BatchSpans | None = None
 
-    def apply(self, groups: Mapping[str, list[Job]],
-              similar: list[Job] | None = None) -> dict[str, GroupResult]:
+    def apply(
+        self, groups: Mapping[str, list[Job]], similar: list[Job] | None = None
+    ) -> dict[str, GroupResult]:
         """`Applier.apply`, timed."""
         spans = self.spans
         if spans is not None:
@@ -73,8 +74,9 @@ class TimedApplier(Applier):
 class SyncWorker:
     """Reads batches from the outbox and applies them to the stores."""
 
-    def __init__(self, ctx: SyncContext, consumer: str | None = None, *,
-                 record_spans: bool | None = None) -> None:
+    def __init__(
+        self, ctx: SyncContext, consumer: str | None = None, *, record_spans: bool | None = None
+    ) -> None:
         cfg = ctx.config
         self.ctx = ctx
         self.consumer = consumer or consumer_name()
@@ -84,8 +86,9 @@ class SyncWorker:
         self.record_spans = spans_enabled() if record_spans is None else record_spans
         self.last_spans: BatchSpans | None = None
         self.processor = BatchProcessor(ctx, self.applier)
-        self.batch = AdaptiveBatchSize(cfg.batch_size, cfg.batch_min, cfg.batch_max,
-                                       cfg.batch_slow_s, cfg.batch_low_throughput)
+        self.batch = AdaptiveBatchSize(
+            cfg.batch_size, cfg.batch_min, cfg.batch_max, cfg.batch_slow_s, cfg.batch_low_throughput
+        )
         self._next_claim = 0.0
         self._retry_at: float | None = None  # wall time its own failed entries are due
         self._cursors: dict[str, str] = {}  # XAUTOCLAIM cursor per stream
@@ -115,9 +118,16 @@ class SyncWorker:
             # delay before a dead worker's entries move on under 1.25 × claim_idle_ms.
             self._next_claim = now + max(0.05, self.ctx.config.claim_idle_ms / 4000)
             seen = {d.entry.id for d in deliveries}
-            claimed = [d for d in self.ctx.outbox.claim(
-                self.consumer, self.ctx.config.claim_idle_ms, size - len(deliveries),
-                self._cursors) if d.entry.id not in seen]
+            claimed = [
+                d
+                for d in self.ctx.outbox.claim(
+                    self.consumer,
+                    self.ctx.config.claim_idle_ms,
+                    size - len(deliveries),
+                    self._cursors,
+                )
+                if d.entry.id not in seen
+            ]
             deliveries += claimed
             self.sweeper.sweep(claimed=bool(claimed))
         # Light batches go one at a time per group (`batching`). While other workers' light
@@ -128,8 +138,10 @@ class SyncWorker:
             self.baton.take()
         if len(deliveries) < size:
             deliveries += self.ctx.outbox.read(
-                self.consumer, size - len(deliveries),
-                None if deliveries or baton_first else block_ms)
+                self.consumer,
+                size - len(deliveries),
+                None if deliveries or baton_first else block_ms,
+            )
         read_ms = now_ms()
         self._maybe_redrive()
         if not deliveries:
@@ -144,8 +156,9 @@ class SyncWorker:
                 self._contended = True
                 deliveries += self.ctx.outbox.read(self.consumer, size - len(deliveries), None)
             ready_ms = now_ms()
-        spans = self.applier.spans = BatchSpans([d.published_ms for d in deliveries], read_ms,
-                                                ready_ms, worker=self.consumer)
+        spans = self.applier.spans = BatchSpans(
+            [d.published_ms for d in deliveries], read_ms, ready_ms, worker=self.consumer
+        )
         t0 = time.monotonic()
         try:
             with self.lease.hold(deliveries):
@@ -172,16 +185,22 @@ class SyncWorker:
         self._next_redrive = now + cfg.redrive_interval_s
         if self._my_turn("prune", now, PRUNE_INTERVAL_S):
             if dropped := prune_deleted(self.ctx, now=now):
-                log.info("sync worker %s: dropped %d ledger entries of long-deleted entities",
-                         self.consumer, dropped)
+                log.info(
+                    "sync worker %s: dropped %d ledger entries of long-deleted entities",
+                    self.consumer,
+                    dropped,
+                )
         if not self.ctx.deadletters.count() or not self._my_turn(
-                "redrive", now, cfg.redrive_interval_s):
+            "redrive", now, cfg.redrive_interval_s
+        ):
             return
-        replayed = self.ctx.deadletters.redrive(self._store_is_up,
-                                                max_redrives=cfg.max_redrives)
+        replayed = self.ctx.deadletters.redrive(self._store_is_up, max_redrives=cfg.max_redrives)
         if replayed:
-            log.warning("sync worker %s: redrove %d dead letter(s) whose store answers again",
-                        self.consumer, len(replayed))
+            log.warning(
+                "sync worker %s: redrove %d dead letter(s) whose store answers again",
+                self.consumer,
+                len(replayed),
+            )
 
     def _my_turn(self, chore: str, now: float, every_s: float) -> bool:
         """Whether this worker does ``chore`` now: one worker of the group per period."""
@@ -195,8 +214,13 @@ class SyncWorker:
 
     def _store_is_up(self, store: str) -> bool:
         s = self.ctx.stores
-        adapters = {"redis": [s.cache], "neo4j": [s.graph], "bigquery": [s.warehouse],
-                    "vector": [s.vectors], "similar": [s.graph, s.vectors]}.get(store, [])
+        adapters = {
+            "redis": [s.cache],
+            "neo4j": [s.graph],
+            "bigquery": [s.warehouse],
+            "vector": [s.vectors],
+            "similar": [s.graph, s.vectors],
+        }.get(store, [])
         try:
             for adapter in adapters:
                 adapter.health()

@@ -38,8 +38,12 @@ SEARCH_SLICE = 500  # items per batched similarity query (100 cost Chroma ~2x th
 Embed = Callable[[Sequence[str]], list[list[float]]]
 
 
-def _settle(jobs: Sequence[Job], stored: dict[str, StoredVersion], key: Callable[[Job], str],
-            out: StoreOutcome) -> list[Job]:
+def _settle(
+    jobs: Sequence[Job],
+    stored: dict[str, StoredVersion],
+    key: Callable[[Job], str],
+    out: StoreOutcome,
+) -> list[Job]:
     """Record done/conflict per job from ``stored``; return the jobs still to write."""
     todo = []
     for job in jobs:
@@ -69,8 +73,12 @@ class CacheWriter:
 
     name = REDIS
 
-    def __init__(self, cache: CachePort, ttl_for: Callable[[str], int],
-                 published: Callable[[list[str]], dict[str, int]]) -> None:
+    def __init__(
+        self,
+        cache: CachePort,
+        ttl_for: Callable[[str], int],
+        published: Callable[[list[str]], dict[str, int]],
+    ) -> None:
         self.cache = cache
         self.ttl_for = ttl_for
         self.published = published
@@ -89,8 +97,9 @@ class CacheWriter:
             self.cache.delete_many([key(job)], version=job.version)
             out.applied.add(job.event_id)
         if upserts:
-            result = self.cache.put_many([
-                mappers.to_cache_entry(j.event, self.ttl_for(j.spec.ttl_type)) for j in upserts])
+            result = self.cache.put_many(
+                [mappers.to_cache_entry(j.event, self.ttl_for(j.spec.ttl_type)) for j in upserts]
+            )
             stale = set(result.stale)
             out.applied |= {j.event_id for j in upserts if key(j) not in stale}
             recheck = [j for j in upserts if key(j) in stale]
@@ -116,8 +125,9 @@ class GraphWriter:
         edge_only = [j for j in newest if j.spec.edge_only and not j.is_delete]
         edge_deletes = [j for j in newest if j.spec.edge_only and j.is_delete]
         if edge_deletes:  # a relationship entity: its delete removes the edge it names
-            self.graph.delete_edges([e for j in edge_deletes
-                                     for e in mappers.to_edges(j.event, j.spec)])
+            self.graph.delete_edges(
+                [e for j in edge_deletes for e in mappers.to_edges(j.event, j.spec)]
+            )
             out.applied |= {j.event_id for j in edge_deletes}
         deletes = [j for j in newest if j.is_delete and not j.spec.edge_only]
         upserts = [j for j in newest if not j.is_delete and not j.spec.edge_only]
@@ -127,25 +137,32 @@ class GraphWriter:
             stored = self.graph.versions(label, [j.event.entity_id for j in group])
             gone = _settle(group, stored, lambda j: j.event.entity_id, out)
             if gone:  # fenced again in the statement: a newer version written since stays
-                self.graph.delete_nodes(label, [j.event.entity_id for j in gone],
-                                        versions={j.event.entity_id: j.version for j in gone})
+                self.graph.delete_nodes(
+                    label,
+                    [j.event.entity_id for j in gone],
+                    versions={j.event.entity_id: j.version for j in gone},
+                )
             out.applied |= {j.event_id for j in gone}
         if upserts:
             result = self.graph.upsert_nodes([mappers.to_node(j.event, j.spec) for j in upserts])
             stale = set(result.stale)
             settled += [j for j in upserts if j.event.entity_id not in stale]
-            for label in {j.spec.label for j in upserts
-                          if j.spec.label and j.event.entity_id in stale}:
-                group = [j for j in upserts if j.spec.label == label
-                         and j.event.entity_id in stale]
+            for label in {
+                j.spec.label for j in upserts if j.spec.label and j.event.entity_id in stale
+            }:
+                group = [j for j in upserts if j.spec.label == label and j.event.entity_id in stale]
                 stored = self.graph.versions(label, [j.event.entity_id for j in group])
                 rest = _settle(group, stored, lambda j: j.event.entity_id, out)
                 # Edges are re-merged for a node that is already at this very version
                 # (the worker may have died between the node and its edges), never for
                 # one a newer version superseded: its edges are not the entity's any more.
-                settled += [j for j in group if j.event_id not in out.conflicts
-                            and (held := stored.get(j.event.entity_id))
-                            and (held.version, held.hash) == (j.version, j.event.hash)] + rest
+                settled += [
+                    j
+                    for j in group
+                    if j.event_id not in out.conflicts
+                    and (held := stored.get(j.event.entity_id))
+                    and (held.version, held.hash) == (j.version, j.event.hash)
+                ] + rest
         edges = [e for j in settled for e in mappers.to_edges(j.event, j.spec)]
         if edges:
             self.graph.upsert_edges(edges)
@@ -153,8 +170,9 @@ class GraphWriter:
         nodes = [j for j in settled if not j.spec.edge_only and j.spec.label and j.version > 1]
         for label in {j.spec.label for j in nodes if j.spec.label}:
             # a new version's relations replace the old ones' (a changed ASSIGNED_TO moves)
-            self.graph.prune_edges(label, {j.event.entity_id: j.version for j in nodes
-                                           if j.spec.label == label})
+            self.graph.prune_edges(
+                label, {j.event.entity_id: j.version for j in nodes if j.spec.label == label}
+            )
         out.applied |= {j.event_id for j in settled}
         return out
 
@@ -175,7 +193,8 @@ class WarehouseWriter:
             assert table is not None
             group = [j for j in newest if j.spec.table == table]
             key = lambda j, t=table: mappers.warehouse_id(  # noqa: E731
-                j.event.entity_type, j.event.entity_id, t)
+                j.event.entity_type, j.event.entity_id, t
+            )
             # Only jobs the table may already hold pay for the read that keeps retries,
             # bisected halves and redeliveries from appending duplicate rows.
             check = [j for j in group if j.may_be_held_by(BIGQUERY)]
@@ -200,8 +219,9 @@ class VectorWriter:
 
     name = VECTOR
 
-    def __init__(self, vector: VectorPort, embed: Embed, leases: LeasePort,
-                 lease_ms: int = 60_000) -> None:
+    def __init__(
+        self, vector: VectorPort, embed: Embed, leases: LeasePort, lease_ms: int = 60_000
+    ) -> None:
         self.vector = vector
         self.embed = embed
         self.leases = leases
@@ -219,8 +239,9 @@ class VectorWriter:
             else:
                 missing.append(job)
         if missing:
-            vectors = _embed_or_unavailable(self.embed,
-                                            [mappers.document_text(j.event) for j in missing])
+            vectors = _embed_or_unavailable(
+                self.embed, [mappers.document_text(j.event) for j in missing]
+            )
             found.update({j.event_id: list(v) for j, v in zip(missing, vectors, strict=True)})
         return found
 
@@ -250,8 +271,9 @@ class VectorWriter:
             return
         vectors = self.embeddings_for(upserts)
         self.embeddings = vectors
-        result = self.vector.upsert([mappers.to_vector(j.event, vectors[j.event_id])
-                                     for j in upserts])
+        result = self.vector.upsert(
+            [mappers.to_vector(j.event, vectors[j.event_id]) for j in upserts]
+        )
         stale = set(result.stale)
         out.applied |= {j.event_id for j in upserts if key(j) not in stale}
         for coll in {j.event.entity_type for j in upserts if key(j) in stale}:
@@ -261,9 +283,18 @@ class VectorWriter:
 
 # An embedding provider that is down or rate-limiting is an outage of the vector
 # stage, not a fault of the records (names, so the openai client is not imported).
-_TRANSIENT_EMBEDDING_ERRORS = frozenset({
-    "APIConnectionError", "APITimeoutError", "RateLimitError", "InternalServerError",
-    "ServiceUnavailableError", "ConnectError", "ConnectTimeout", "ReadTimeout"})
+_TRANSIENT_EMBEDDING_ERRORS = frozenset(
+    {
+        "APIConnectionError",
+        "APITimeoutError",
+        "RateLimitError",
+        "InternalServerError",
+        "ServiceUnavailableError",
+        "ConnectError",
+        "ConnectTimeout",
+        "ReadTimeout",
+    }
+)
 
 
 def _embed_or_unavailable(embed: Embed, texts: list[str]) -> list[list[float]]:
@@ -271,9 +302,12 @@ def _embed_or_unavailable(embed: Embed, texts: list[str]) -> list[list[float]]:
         return embed(texts)
     except Exception as exc:
         if type(exc).__name__ in _TRANSIENT_EMBEDDING_ERRORS:
-            raise StoreUnavailable("embeddings", "embedding provider", str(exc),
-                                   hint="the provider is down or rate-limiting; events wait "
-                                        "and are retried") from exc
+            raise StoreUnavailable(
+                "embeddings",
+                "embedding provider",
+                str(exc),
+                hint="the provider is down or rate-limiting; events wait and are retried",
+            ) from exc
         raise
 
 
@@ -282,8 +316,7 @@ class SimilarWriter:
 
     name = SIMILAR
 
-    def __init__(self, vector: VectorPort, graph: GraphPort, vectors: VectorWriter,
-                 k: int) -> None:
+    def __init__(self, vector: VectorPort, graph: GraphPort, vectors: VectorWriter, k: int) -> None:
         self.vector = vector
         self.graph = graph
         self.vectors = vectors
@@ -301,11 +334,13 @@ class SimilarWriter:
         out.applied |= {j.event_id for j in jobs if j.is_delete}
         have = self.vectors.embeddings
         missing = [j for j in live if j.event_id not in have]
-        vectors = {**{j.event_id: have[j.event_id] for j in live if j.event_id in have},
-                   **(self.vectors.embeddings_for(missing) if missing else {})}
+        vectors = {
+            **{j.event_id: have[j.event_id] for j in live if j.event_id in have},
+            **(self.vectors.embeddings_for(missing) if missing else {}),
+        }
         # One batched query per slice, a few slices in flight: round trips are few, and
         # each slice's edges are merged while the next slices are still being searched.
-        slices = [live[i:i + SEARCH_SLICE] for i in range(0, len(live), SEARCH_SLICE)]
+        slices = [live[i : i + SEARCH_SLICE] for i in range(0, len(live), SEARCH_SLICE)]
         for edges in self.pool.map(lambda part: self._edges(part, vectors), slices):
             if edges:
                 self.graph.upsert_edges(edges)
@@ -317,10 +352,10 @@ class SimilarWriter:
         edges: list[Any] = []
         for coll in {j.event.entity_type for j in jobs}:
             group = [j for j in jobs if j.event.entity_type == coll]
-            found = self.vector.search_many(coll, [vectors[j.event_id] for j in group],
-                                            k=self.k + 1, content=False)
+            found = self.vector.search_many(
+                coll, [vectors[j.event_id] for j in group], k=self.k + 1, content=False
+            )
             for job, hits in zip(group, found, strict=True):
                 near = [h for h in hits if h.id != job.event.entity_id][: self.k]
                 edges += [mappers.similar_edge(job.event, h.id, h.similarity) for h in near]
         return edges
-

@@ -26,12 +26,17 @@ def _absolute(ref: str) -> str:
 
 
 @contextmanager
-def run_dev_server(data_dir: Path, workdir: Path,
-                   extra_env: Mapping[str, str] | None = None) -> Iterator[tuple[str, Path]]:
+def run_dev_server(
+    data_dir: Path, workdir: Path, extra_env: Mapping[str, str] | None = None
+) -> Iterator[tuple[str, Path]]:
     """A dev server whose graphs use ``data_dir`` (same stack, own outbox); yields (url, log)."""
     port = free_port()
-    env = {**os.environ, "ARGO_DATA_DIR": str(data_dir),
-           "ARGO_SYNC_NAMESPACE": f"dev:{uuid.uuid4().hex[:8]}", **(extra_env or {})}
+    env = {
+        **os.environ,
+        "ARGO_DATA_DIR": str(data_dir),
+        "ARGO_SYNC_NAMESPACE": f"dev:{uuid.uuid4().hex[:8]}",
+        **(extra_env or {}),
+    }
     # the same langgraph.json with absolute paths, so the server's files stay in workdir
     spec = json.loads((ROOT / "langgraph.json").read_text())
     spec["dependencies"] = [str(ROOT)]
@@ -42,9 +47,22 @@ def run_dev_server(data_dir: Path, workdir: Path,
     log_path = workdir / "server.log"
     log = open(log_path, "wb")
     proc = subprocess.Popen(
-        [str(Path(sys.executable).parent / "langgraph"), "dev", "--no-browser", "--no-reload",
-         "--port", str(port), "--config", str(workdir / "langgraph.json")],
-        cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        [
+            str(Path(sys.executable).parent / "langgraph"),
+            "dev",
+            "--no-browser",
+            "--no-reload",
+            "--port",
+            str(port),
+            "--config",
+            str(workdir / "langgraph.json"),
+        ],
+        cwd=workdir,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 120

@@ -24,30 +24,45 @@ def cli_env(stack, tmp_path, monkeypatch):
 
 def _thread(output: str) -> str:
     match = re.search(r"argo approve (goal-[0-9a-f]+)", output) or re.search(
-        r"thread (goal-[0-9a-f]+)", output)
+        r"thread (goal-[0-9a-f]+)", output
+    )
     assert match, output
     return match.group(1)
 
 
 def test_run_with_approve_all_completes(cli_env):
-    result = cli_env.invoke(app, ["run", "Deploy the payments API to production",
-                                  "--budget", "1000", "--approve-all", "--no-interactive"])
+    result = cli_env.invoke(
+        app,
+        [
+            "run",
+            "Deploy the payments API to production",
+            "--budget",
+            "1000",
+            "--approve-all",
+            "--no-interactive",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "deploy_to_production" in result.output
     assert "Goal completed" in result.output
 
 
 def test_interactive_approval_asks_per_step_and_rejection_skips(cli_env):
-    result = cli_env.invoke(app, ["run", "Deploy the payments API to production",
-                                  "--budget", "1000", "--interactive"], input="n\n")
+    result = cli_env.invoke(
+        app,
+        ["run", "Deploy the payments API to production", "--budget", "1000", "--interactive"],
+        input="n\n",
+    )
     assert "Approve deploy_to_production?" in result.output
     assert "Goal rejected" in result.output
     assert "deploy_to_production: skipped" in result.output.replace("[yellow]", "")
 
 
 def test_paused_run_is_approved_later_with_argo_approve(cli_env):
-    paused = cli_env.invoke(app, ["run", "Delete the stale session records from the "
-                                  "analytics database", "--no-interactive"])
+    paused = cli_env.invoke(
+        app,
+        ["run", "Delete the stale session records from the analytics database", "--no-interactive"],
+    )
     assert paused.exit_code == 0, paused.output
     thread = _thread(paused.output)
     status = cli_env.invoke(app, ["status", thread])
@@ -75,15 +90,25 @@ def test_stack_status_shows_every_healthy_store(cli_env):
 
 @pytest.mark.parametrize("budget", ["nan", "inf", "-5"])
 def test_a_non_finite_or_negative_budget_is_refused_before_anything_runs(cli_env, budget):
-    result = cli_env.invoke(app, ["run", "Deploy the payments API to production",
-                                  "--budget", budget, "--approve-all", "--no-interactive"])
+    result = cli_env.invoke(
+        app,
+        [
+            "run",
+            "Deploy the payments API to production",
+            "--budget",
+            budget,
+            "--approve-all",
+            "--no-interactive",
+        ],
+    )
     assert result.exit_code == 2, result.output
     assert "budget_usd" in result.output and "deploy_to_production" not in result.output
 
 
 def test_the_director_sees_what_a_gated_step_does_before_deciding(cli_env, monkeypatch):
     monkeypatch.setattr(goal_commands.console, "width", 300)  # no wrapping inside cells
-    paused = cli_env.invoke(app, ["run", "Deploy the payments API to production",
-                                  "--no-interactive"])
+    paused = cli_env.invoke(
+        app, ["run", "Deploy the payments API to production", "--no-interactive"]
+    )
     assert "Deploy the payments API to production" in paused.output
     assert "production deployment always needs" in paused.output

@@ -16,16 +16,25 @@ TOKEN = "tok-ana"
 @pytest.fixture(scope="module")
 def auth_server(stack, tmp_path_factory):
     """A dev server on the session's stack where only the token of Director "ana" is valid."""
-    with run_dev_server(stack.settings.data_dir, tmp_path_factory.mktemp("devserver-auth"),
-                        extra_env={"ARGO_DIRECTOR_TOKENS": f'{{"{TOKEN}": "ana"}}'}) as server:
+    with run_dev_server(
+        stack.settings.data_dir,
+        tmp_path_factory.mktemp("devserver-auth"),
+        extra_env={"ARGO_DIRECTOR_TOKENS": f'{{"{TOKEN}": "ana"}}'},
+    ) as server:
         yield server
 
 
-@pytest.mark.parametrize("headers", [
-    {}, {"Authorization": "Bearer tok-mallory"}, {"Authorization": TOKEN},
-    # Studio's header must not bypass the handler (langgraph.json: disable_studio_auth)
-    {"x-auth-scheme": "langsmith"},
-], ids=["no-token", "wrong-token", "no-scheme", "studio-header"])
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"Authorization": "Bearer tok-mallory"},
+        {"Authorization": TOKEN},
+        # Studio's header must not bypass the handler (langgraph.json: disable_studio_auth)
+        {"x-auth-scheme": "langsmith"},
+    ],
+    ids=["no-token", "wrong-token", "no-scheme", "studio-header"],
+)
 def test_requests_without_a_valid_token_are_refused(auth_server, headers):
     url, _ = auth_server
     for path in ("/assistants/search", "/threads"):
@@ -41,8 +50,11 @@ def test_a_director_with_a_token_runs_a_goal_to_completion(auth_server):
     assert {"orchestrator", "technical", "research", "creative"} <= assistants
 
     thread = client.threads.create()
-    final = client.runs.wait(thread["thread_id"], "orchestrator", input={
-        "goal": "Research how competitors price their premium support plans"})
+    final = client.runs.wait(
+        thread["thread_id"],
+        "orchestrator",
+        input={"goal": "Research how competitors price their premium support plans"},
+    )
     state = client.threads.get_state(thread["thread_id"])
     assert not interrupts(state), log.read_text()[-3000:]
     assert final["status"] == "completed", log.read_text()[-3000:]
@@ -54,15 +66,24 @@ def test_the_recorded_approver_is_the_authenticated_director(auth_server):
     url, log = auth_server
     client = get_sync_client(url=url, headers={"Authorization": f"Bearer {TOKEN}"})
     thread = client.threads.create()
-    client.runs.wait(thread["thread_id"], "orchestrator", input={
-        "goal": "Deploy the payments API to production", "budget_usd": 1000,
-        "director": "mallory"})
+    client.runs.wait(
+        thread["thread_id"],
+        "orchestrator",
+        input={
+            "goal": "Deploy the payments API to production",
+            "budget_usd": 1000,
+            "director": "mallory",
+        },
+    )
     paused = interrupts(client.threads.get_state(thread["thread_id"]))
     assert paused, log.read_text()[-3000:]
     step_id = paused[0]["value"]["approvals"][0]["step_id"]
 
-    final = client.runs.wait(thread["thread_id"], "orchestrator", command={
-        "resume": {"decisions": {step_id: "approve"}, "director": "mallory"}})
+    final = client.runs.wait(
+        thread["thread_id"],
+        "orchestrator",
+        command={"resume": {"decisions": {step_id: "approve"}, "director": "mallory"}},
+    )
     assert final["status"] == "completed", log.read_text()[-3000:]
     ledger = final["approval_ledger"]
     assert ledger, final
@@ -72,8 +93,11 @@ def test_the_recorded_approver_is_the_authenticated_director(auth_server):
 @pytest.fixture(scope="module")
 def open_server(stack, tmp_path_factory):
     """The same server without tokens: anyone may call it, as an anonymous user."""
-    with run_dev_server(stack.settings.data_dir, tmp_path_factory.mktemp("devserver-open"),
-                        extra_env={"ARGO_DIRECTOR_TOKENS": ""}) as server:
+    with run_dev_server(
+        stack.settings.data_dir,
+        tmp_path_factory.mktemp("devserver-open"),
+        extra_env={"ARGO_DIRECTOR_TOKENS": ""},
+    ) as server:
         yield server
 
 
@@ -81,15 +105,24 @@ def test_without_tokens_the_asserted_approver_is_recorded_unverified(open_server
     url, log = open_server
     client = get_sync_client(url=url)
     thread = client.threads.create()
-    client.runs.wait(thread["thread_id"], "orchestrator", input={
-        "goal": "Deploy the payments API to production", "budget_usd": 1000,
-        "director": "mallory"})
+    client.runs.wait(
+        thread["thread_id"],
+        "orchestrator",
+        input={
+            "goal": "Deploy the payments API to production",
+            "budget_usd": 1000,
+            "director": "mallory",
+        },
+    )
     paused = interrupts(client.threads.get_state(thread["thread_id"]))
     assert paused, log.read_text()[-3000:]
     step_id = paused[0]["value"]["approvals"][0]["step_id"]
 
-    final = client.runs.wait(thread["thread_id"], "orchestrator", command={
-        "resume": {"decisions": {step_id: "approve"}, "director": "mallory"}})
+    final = client.runs.wait(
+        thread["thread_id"],
+        "orchestrator",
+        command={"resume": {"decisions": {step_id: "approve"}, "director": "mallory"}},
+    )
     assert final["status"] == "completed", log.read_text()[-3000:]
     ledger = final["approval_ledger"]
     assert ledger, final

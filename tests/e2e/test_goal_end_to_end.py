@@ -15,11 +15,11 @@ GOAL = "Build the entire customer loyalty platform for our retail app"
 
 def test_paused_goal_resumes_from_a_new_instance_and_reaches_every_store(endpoints, tmp_path):
     first = attach_agents(make_services(endpoints, tmp_path))
-    run = Argo(first.settings, services=first).submit_goal(GOAL, budget_usd=2_000,
-                                                          director="ana")
+    run = Argo(first.settings, services=first).submit_goal(GOAL, budget_usd=2_000, director="ana")
     assert run.status == "awaiting_approval"
     assert [(p["step_id"], p["estimated_cost_usd"]) for p in run.pending_approvals] == [
-        ("implement_solution", 150.0)]
+        ("implement_solution", 150.0)
+    ]
     assert "implement_solution" not in run.results
     first.close()
 
@@ -33,8 +33,10 @@ def test_paused_goal_resumes_from_a_new_instance_and_reaches_every_store(endpoin
     assert done.status == "completed"
     assert set(done.step_status.values()) == {"done"}
     for sid, result in done.results.items():
-        assert "customer loyalty platform" in (result["summary"] + " ".join(
-            result["findings"])).lower(), sid
+        assert (
+            "customer loyalty platform"
+            in (result["summary"] + " ".join(result["findings"])).lower()
+        ), sid
     receipt = done.sync_receipt
     assert receipt["published"] > 0 and receipt["pending"] == 0 and receipt["dead_lettered"] == 0
 
@@ -44,16 +46,28 @@ def test_paused_goal_resumes_from_a_new_instance_and_reaches_every_store(endpoin
     assert stores.vectors.versions("goal", [done.goal_id])
     rows = stores.warehouse.query(
         "SELECT id, event_type FROM {dataset}.events_latest WHERE id = @id",
-        {"id": f"goal-completion-{done.goal_id}"})
+        {"id": f"goal-completion-{done.goal_id}"},
+    )
     assert [r["event_type"] for r in rows] == ["goal_completion"]
     audit = stores.warehouse.query(
         "SELECT actor, action FROM {dataset}.audit_logs_latest WHERE JSON_VALUE(content, "
-        "'$.goal_id') = @goal", {"goal": done.goal_id})
+        "'$.goal_id') = @goal",
+        {"goal": done.goal_id},
+    )
     assert [(r["actor"], r["action"]) for r in audit] == [("ana", "approve")]
     # Agents and learned patterns are shared with other tests' runs, whose engines
     # count versions in other namespaces; this run's own records must agree everywhere.
-    for entity_type in ("goal", "plan", "step", "step_result", "knowledge",
-                        "agent_activity", "audit", "event", "metric"):
+    for entity_type in (
+        "goal",
+        "plan",
+        "step",
+        "step_result",
+        "knowledge",
+        "agent_activity",
+        "audit",
+        "event",
+        "metric",
+    ):
         report = second.engine.verify(entity_type)
         assert report.checked > 0 and report.divergence == 0, (entity_type, report.problems)
     second.close()

@@ -44,7 +44,7 @@ LONG_TEXT = "".join(f"line {i}: the quick brown fox — ünïcødé ✓\n" for i
 HOSTILE = [
     "x'}) DETACH DELETE n //",
     "'; DROP TABLE events; --",
-    "emoji 🚀🧠👩‍💻 and 中文 and \"quotes\" \\ backslash",
+    'emoji 🚀🧠👩‍💻 and 中文 and "quotes" \\ backslash',
     LONG_TEXT,
 ]
 HOSTILE_IDS = ["cypher", "sql", "emoji", "10k"]
@@ -131,9 +131,15 @@ class RedisHarness:
     """`RedisCache`: the payload is the JSON value ``{"text": payload}`` under the key ``id``."""
 
     name: ClassVar[str] = "redis"
-    capabilities: ClassVar[frozenset[Capability]] = frozenset({
-        Capability.REPORTS_STALE, Capability.FENCED_DELETE, Capability.DELETE_AT_SAME_VERSION,
-        Capability.UNVERSIONED_DELETE, Capability.DELETE_COUNT})
+    capabilities: ClassVar[frozenset[Capability]] = frozenset(
+        {
+            Capability.REPORTS_STALE,
+            Capability.FENCED_DELETE,
+            Capability.DELETE_AT_SAME_VERSION,
+            Capability.UNVERSIONED_DELETE,
+            Capability.DELETE_COUNT,
+        }
+    )
     refusals: ClassVar[tuple[Refusal, ...]] = ()  # set below the class (they call its methods)
     TTL_S = 600
 
@@ -145,8 +151,9 @@ class RedisHarness:
         return cls(open_cache(endpoints))
 
     def write(self, records: Sequence[Rec]) -> WriteResult | None:
-        return self.cache.put_many([CacheEntry(r.id, {"text": r.payload}, r.version, r.hash,
-                                               self.TTL_S) for r in records])
+        return self.cache.put_many(
+            [CacheEntry(r.id, {"text": r.payload}, r.version, r.hash, self.TTL_S) for r in records]
+        )
 
     def versions(self, ids: Sequence[str]) -> dict[str, StoredVersion]:
         return self.cache.versions(ids)
@@ -173,8 +180,9 @@ class RedisHarness:
 
 
 RedisHarness.refusals = (
-    Refusal("wrong-type-key", RedisHarness.occupy_with_a_string, match="WRONGTYPE",
-            id_stays_free=False),
+    Refusal(
+        "wrong-type-key", RedisHarness.occupy_with_a_string, match="WRONGTYPE", id_stays_free=False
+    ),
 )
 
 
@@ -184,9 +192,16 @@ class GraphHarness:
 
     name: ClassVar[str] = "neo4j"
     LABEL = "Contract"
-    capabilities: ClassVar[frozenset[Capability]] = frozenset({
-        Capability.REPORTS_STALE, Capability.FENCED_DELETE, Capability.DELETE_AT_SAME_VERSION,
-        Capability.UNVERSIONED_DELETE, Capability.DELETE_COUNT, Capability.FIND_BY_TEXT})
+    capabilities: ClassVar[frozenset[Capability]] = frozenset(
+        {
+            Capability.REPORTS_STALE,
+            Capability.FENCED_DELETE,
+            Capability.DELETE_AT_SAME_VERSION,
+            Capability.UNVERSIONED_DELETE,
+            Capability.DELETE_COUNT,
+            Capability.FIND_BY_TEXT,
+        }
+    )
     refusals: ClassVar[tuple[Refusal, ...]] = ()
 
     def __init__(self, graph: Neo4jGraph) -> None:
@@ -200,8 +215,9 @@ class GraphHarness:
         return harness
 
     def write(self, records: Sequence[Rec]) -> WriteResult | None:
-        return self.graph.upsert_nodes([NodeRecord(self.LABEL, r.id, r.version, r.hash,
-                                                   {"text": r.payload}) for r in records])
+        return self.graph.upsert_nodes(
+            [NodeRecord(self.LABEL, r.id, r.version, r.hash, {"text": r.payload}) for r in records]
+        )
 
     def versions(self, ids: Sequence[str]) -> dict[str, StoredVersion]:
         return self.graph.versions(self.LABEL, ids)
@@ -210,8 +226,10 @@ class GraphHarness:
         return {i: (props["text"],) for i, props in self.graph.get_nodes(self.LABEL, ids).items()}
 
     def count(self, ids: Sequence[str]) -> dict[str, int]:
-        rows = self.graph.query(f"MATCH (n:{self.LABEL}) WHERE n.id IN $ids "
-                                "RETURN n.id AS id, count(n) AS n", {"ids": list(ids)})
+        rows = self.graph.query(
+            f"MATCH (n:{self.LABEL}) WHERE n.id IN $ids RETURN n.id AS id, count(n) AS n",
+            {"ids": list(ids)},
+        )
         return {r["id"]: int(r["n"]) for r in rows}
 
     def delete(self, ids: Sequence[str], *, version: int | None) -> int | None:
@@ -219,8 +237,9 @@ class GraphHarness:
         return self.graph.delete_nodes(self.LABEL, ids, versions=fence)
 
     def find(self, text: str) -> list[str]:
-        rows = self.graph.query(f"MATCH (n:{self.LABEL}) WHERE n.text = $text "
-                                "RETURN n.id AS id", {"text": text})
+        rows = self.graph.query(
+            f"MATCH (n:{self.LABEL}) WHERE n.text = $text RETURN n.id AS id", {"text": text}
+        )
         return [r["id"] for r in rows]
 
     def close(self) -> None:
@@ -259,8 +278,9 @@ class WarehouseHarness:
 
     name: ClassVar[str] = "bigquery"
     TABLE = "knowledge_base"
-    capabilities: ClassVar[frozenset[Capability]] = frozenset({
-        Capability.FENCED_DELETE, Capability.TOMBSTONE_DELETE, Capability.FIND_BY_TEXT})
+    capabilities: ClassVar[frozenset[Capability]] = frozenset(
+        {Capability.FENCED_DELETE, Capability.TOMBSTONE_DELETE, Capability.FIND_BY_TEXT}
+    )
     refusals: ClassVar[tuple[Refusal, ...]] = ()
 
     def __init__(self, warehouse: BigQueryWarehouse) -> None:
@@ -273,18 +293,26 @@ class WarehouseHarness:
             harness.warehouse.setup()
         return harness
 
-    def _row(self, id_: str, version: int, hash_: str, operation: str,
-             payload: str | None) -> WarehouseRow:
+    def _row(
+        self, id_: str, version: int, hash_: str, operation: str, payload: str | None
+    ) -> WarehouseRow:
         values: dict[str, Any] = {
-            "id": id_, "version": version, "hash": hash_, "entity_type": "knowledge",
-            "operation": operation, "source": "contract", "timestamp": datetime.now(UTC)}
+            "id": id_,
+            "version": version,
+            "hash": hash_,
+            "entity_type": "knowledge",
+            "operation": operation,
+            "source": "contract",
+            "timestamp": datetime.now(UTC),
+        }
         if payload is not None:
             values |= {"title": payload, "content": {"body": payload}}
         return WarehouseRow(self.TABLE, f"{id_}:{version}", values)
 
     def write(self, records: Sequence[Rec]) -> WriteResult | None:
-        self.warehouse.insert_rows([self._row(r.id, r.version, r.hash, "upsert", r.payload)
-                                    for r in records])
+        self.warehouse.insert_rows(
+            [self._row(r.id, r.version, r.hash, "upsert", r.payload) for r in records]
+        )
         return None  # streaming inserts report nothing: the latest view decides
 
     def versions(self, ids: Sequence[str]) -> dict[str, StoredVersion]:
@@ -293,11 +321,16 @@ class WarehouseHarness:
     def _latest(self, ids: Sequence[str]) -> list[dict[str, Any]]:
         return self.warehouse.query(
             f"SELECT id, operation, title, content FROM {{dataset}}.{self.TABLE}_latest "
-            "WHERE id IN UNNEST(@ids)", {"ids": list(ids)})
+            "WHERE id IN UNNEST(@ids)",
+            {"ids": list(ids)},
+        )
 
     def read(self, ids: Sequence[str]) -> dict[str, tuple[str, ...]]:
-        return {r["id"]: (r["title"], _body(r["content"]))
-                for r in self._latest(ids) if r["operation"] != "delete"}
+        return {
+            r["id"]: (r["title"], _body(r["content"]))
+            for r in self._latest(ids)
+            if r["operation"] != "delete"
+        }
 
     def count(self, ids: Sequence[str]) -> dict[str, int]:
         return dict(Counter(r["id"] for r in self._latest(ids) if r["operation"] != "delete"))
@@ -310,8 +343,8 @@ class WarehouseHarness:
 
     def find(self, text: str) -> list[str]:
         rows = self.warehouse.query(
-            f"SELECT id FROM {{dataset}}.{self.TABLE}_latest WHERE title = @title",
-            {"title": text})
+            f"SELECT id FROM {{dataset}}.{self.TABLE}_latest WHERE title = @title", {"title": text}
+        )
         return [r["id"] for r in rows]
 
     def close(self) -> None:
@@ -363,8 +396,9 @@ class VectorHarness:
 
     name: ClassVar[str] = "chroma"
     EMBEDDING: ClassVar[list[float]] = [1.0, 0.0]
-    capabilities: ClassVar[frozenset[Capability]] = frozenset({
-        Capability.REPORTS_STALE, Capability.UNVERSIONED_DELETE, Capability.FIND_BY_TEXT})
+    capabilities: ClassVar[frozenset[Capability]] = frozenset(
+        {Capability.REPORTS_STALE, Capability.UNVERSIONED_DELETE, Capability.FIND_BY_TEXT}
+    )
     refusals: ClassVar[tuple[Refusal, ...]] = ()
 
     def __init__(self, vectors: ChromaVectors, collection: str) -> None:
@@ -376,10 +410,20 @@ class VectorHarness:
         return cls(open_vectors(endpoints), f"contract{uuid.uuid4().hex[:12]}")
 
     def write(self, records: Sequence[Rec]) -> WriteResult | None:
-        return self.vectors.upsert([
-            VectorRecord(self.collection, r.id, r.version, r.hash, r.payload,
-                         list(self.EMBEDDING), {"note": r.payload, "rid": r.id})
-            for r in records])
+        return self.vectors.upsert(
+            [
+                VectorRecord(
+                    self.collection,
+                    r.id,
+                    r.version,
+                    r.hash,
+                    r.payload,
+                    list(self.EMBEDDING),
+                    {"note": r.payload, "rid": r.id},
+                )
+                for r in records
+            ]
+        )
 
     def versions(self, ids: Sequence[str]) -> dict[str, StoredVersion]:
         return self.vectors.versions(self.collection, ids)
@@ -396,8 +440,7 @@ class VectorHarness:
     def count(self, ids: Sequence[str]) -> dict[str, int]:
         if not ids:
             return {}
-        return dict(Counter(h.id for h in self._hits({"rid": {"$in": list(ids)}},
-                                                      k=2 * len(ids))))
+        return dict(Counter(h.id for h in self._hits({"rid": {"$in": list(ids)}}, k=2 * len(ids))))
 
     def delete(self, ids: Sequence[str], *, version: int | None) -> int | None:
         self.vectors.delete(self.collection, ids)  # VectorPort.delete takes no version
@@ -411,20 +454,24 @@ class VectorHarness:
 
     def other_dimension(self, id_: str) -> object:
         self.write([rec(id_ + "-2d", 1)])  # the collection now holds 2-dimensional vectors
-        return self.vectors.upsert([VectorRecord(self.collection, id_, 1, "h", "d",
-                                                 [1.0, 0.0, 0.0])])
+        return self.vectors.upsert(
+            [VectorRecord(self.collection, id_, 1, "h", "d", [1.0, 0.0, 0.0])]
+        )
 
     def non_finite(self, id_: str) -> object:
-        return self.vectors.upsert([VectorRecord(self.collection, id_, 1, "h", "d",
-                                                 [float("nan"), 0.0])])
+        return self.vectors.upsert(
+            [VectorRecord(self.collection, id_, 1, "h", "d", [float("nan"), 0.0])]
+        )
 
     def empty_id(self, id_: str) -> object:
-        return self.vectors.upsert([VectorRecord(self.collection, "", 1, "h", "d",
-                                                 list(self.EMBEDDING))])
+        return self.vectors.upsert(
+            [VectorRecord(self.collection, "", 1, "h", "d", list(self.EMBEDDING))]
+        )
 
     def hostile_collection(self, id_: str) -> object:
-        return self.vectors.upsert([VectorRecord("bad name!", id_, 1, "h", "d",
-                                                 list(self.EMBEDDING))])
+        return self.vectors.upsert(
+            [VectorRecord("bad name!", id_, 1, "h", "d", list(self.EMBEDDING))]
+        )
 
     def empty_embedding(self, id_: str) -> object:
         return self.vectors.upsert([VectorRecord(self.collection, id_, 1, "h", "d", [])])
@@ -440,5 +487,6 @@ VectorHarness.refusals = (
 
 
 HARNESSES: dict[str, type[StoreHarness]] = {
-    h.name: h for h in (RedisHarness, GraphHarness, WarehouseHarness, VectorHarness)}
+    h.name: h for h in (RedisHarness, GraphHarness, WarehouseHarness, VectorHarness)
+}
 assert tuple(HARNESSES) == STORES

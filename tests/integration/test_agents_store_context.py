@@ -44,14 +44,28 @@ def tag() -> str:
     return "zt" + uuid.uuid4().hex[:10]
 
 
-def agent_input(tag: str, action: str, *, intent: str = "optimize", category: str = "analysis",
-                upstream: dict[str, Any] | None = None) -> dict[str, Any]:
+def agent_input(
+    tag: str,
+    action: str,
+    *,
+    intent: str = "optimize",
+    category: str = "analysis",
+    upstream: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     subject = f"the {tag} checkout query latency"
     return {
-        "goal": f"Optimize {subject} by 40%", "goal_id": f"goal-{tag}", "intent": intent,
-        "subject": subject, "agent_id": "agent-1", "upstream": upstream or {},
-        "step": {"id": action, "action": action, "category": category,
-                 "description": f"Profile {subject} and record baseline metrics"},
+        "goal": f"Optimize {subject} by 40%",
+        "goal_id": f"goal-{tag}",
+        "intent": intent,
+        "subject": subject,
+        "agent_id": "agent-1",
+        "upstream": upstream or {},
+        "step": {
+            "id": action,
+            "action": action,
+            "category": category,
+            "description": f"Profile {subject} and record baseline metrics",
+        },
     }
 
 
@@ -64,28 +78,49 @@ def node(label: str, id_: str, **props: Any) -> NodeRecord:
 
 
 def test_technical_agent_cites_related_nodes_knowledge_and_earlier_results(
-        stores: Stores, tag: str) -> None:
+    stores: Stores, tag: str
+) -> None:
     goal_id = f"goal-{tag}"
-    stores.graph.upsert_nodes([
-        node("Goal", goal_id, text=f"Optimize the {tag} checkout query latency"),
-        node("Goal", f"goal-old-{tag}", text=f"Speed up {tag} checkout pages", status="completed"),
-        node("Knowledge", f"kn-{tag}-near", title=f"Checkout DB map {tag}",
-             text="orders and carts tables behind checkout"),
-        node("Knowledge", f"kn-{tag}-text", title=f"Index orders for {tag}",
-             text=f"The {tag} checkout query latency fell 30% after indexing orders"),
-        node("StepResult", f"sr-{tag}", step_id="analyze_performance", goal_id=f"goal-old-{tag}",
-             summary=f"Earlier profile of {tag}: p95 880 ms", confidence=0.72),
-    ])
-    stores.graph.upsert_edges([EdgeRecord("RELATES_TO", "Goal", goal_id, "Knowledge",
-                                          f"kn-{tag}-near")])
+    stores.graph.upsert_nodes(
+        [
+            node("Goal", goal_id, text=f"Optimize the {tag} checkout query latency"),
+            node(
+                "Goal", f"goal-old-{tag}", text=f"Speed up {tag} checkout pages", status="completed"
+            ),
+            node(
+                "Knowledge",
+                f"kn-{tag}-near",
+                title=f"Checkout DB map {tag}",
+                text="orders and carts tables behind checkout",
+            ),
+            node(
+                "Knowledge",
+                f"kn-{tag}-text",
+                title=f"Index orders for {tag}",
+                text=f"The {tag} checkout query latency fell 30% after indexing orders",
+            ),
+            node(
+                "StepResult",
+                f"sr-{tag}",
+                step_id="analyze_performance",
+                goal_id=f"goal-old-{tag}",
+                summary=f"Earlier profile of {tag}: p95 880 ms",
+                confidence=0.72,
+            ),
+        ]
+    )
+    stores.graph.upsert_edges(
+        [EdgeRecord("RELATES_TO", "Goal", goal_id, "Knowledge", f"kn-{tag}-near")]
+    )
     ctx = gather_technical(tools_for(stores), agent_input(tag, "analyze_performance"))  # type: ignore[arg-type]
     by_type = {(e["type"], e["id"]) for e in ctx["evidence"]}
     assert ("related", f"kn-{tag}-near") in by_type
     assert ("knowledge", f"kn-{tag}-text") in by_type
     assert ("previous_step", f"sr-{tag}") in by_type
     assert ("past_goal", f"goal-old-{tag}") in by_type and ("past_goal", goal_id) not in by_type
-    assert any(s.startswith("neo4j: 1 node related to the goal (1 Knowledge)") for s in
-               ctx["sources"])
+    assert any(
+        s.startswith("neo4j: 1 node related to the goal (1 Knowledge)") for s in ctx["sources"]
+    )
 
     graph = build_agent_graph("technical", lambda: tools_for(stores)).compile()
     out = asyncio.run(graph.ainvoke(agent_input(tag, "analyze_performance")))
@@ -109,24 +144,61 @@ def test_technical_knowledge_search_treats_hostile_subjects_as_text(stores: Stor
 
 
 def test_research_agent_uses_cached_patterns_and_warehouse_history(
-        stores: Stores, tag: str) -> None:
+    stores: Stores, tag: str
+) -> None:
     task_type, action = f"optimize_{tag}", f"review_{tag}"
-    stores.graph.upsert_nodes([
-        node("Pattern", f"pat-{tag}-a", name=f"index-first {tag}", task_type=task_type,
-             success_rate=0.9, occurrences=7, step_sequence=["analyze_performance", "index"]),
-        node("Pattern", f"pat-{tag}-b", name="cache-first", task_type=task_type,
-             success_rate=0.75, occurrences=20, step_sequence=["analyze_performance", "cache"]),
-        node("Pattern", f"pat-{tag}-weak", name="weak", task_type=task_type,
-             success_rate=0.4, occurrences=50, step_sequence=["guess"]),
-    ])
+    stores.graph.upsert_nodes(
+        [
+            node(
+                "Pattern",
+                f"pat-{tag}-a",
+                name=f"index-first {tag}",
+                task_type=task_type,
+                success_rate=0.9,
+                occurrences=7,
+                step_sequence=["analyze_performance", "index"],
+            ),
+            node(
+                "Pattern",
+                f"pat-{tag}-b",
+                name="cache-first",
+                task_type=task_type,
+                success_rate=0.75,
+                occurrences=20,
+                step_sequence=["analyze_performance", "cache"],
+            ),
+            node(
+                "Pattern",
+                f"pat-{tag}-weak",
+                name="weak",
+                task_type=task_type,
+                success_rate=0.4,
+                occurrences=50,
+                step_sequence=["guess"],
+            ),
+        ]
+    )
     now = datetime.now(UTC)
-    stores.warehouse.insert_rows([
-        WarehouseRow("agent_activities", f"act-{tag}-{i}|1", {
-            "id": f"act-{tag}-{i}", "version": 1, "timestamp": now - timedelta(hours=i),
-            "agent_id": f"research-{i % 2}", "task_id": f"task-{tag}-{i}",
-            "activity_type": action, "success": i != 2, "duration_s": 100.0 * (i + 1),
-            "content": {"task_type": task_type}})
-        for i in range(4)])
+    stores.warehouse.insert_rows(
+        [
+            WarehouseRow(
+                "agent_activities",
+                f"act-{tag}-{i}|1",
+                {
+                    "id": f"act-{tag}-{i}",
+                    "version": 1,
+                    "timestamp": now - timedelta(hours=i),
+                    "agent_id": f"research-{i % 2}",
+                    "task_id": f"task-{tag}-{i}",
+                    "activity_type": action,
+                    "success": i != 2,
+                    "duration_s": 100.0 * (i + 1),
+                    "content": {"task_type": task_type},
+                },
+            )
+            for i in range(4)
+        ]
+    )
     inp = agent_input(tag, action, intent=task_type, category="research")
     ctx = gather_research(tools_for(stores), inp)  # type: ignore[arg-type]
     assert [p["id"] for p in ctx["patterns"]] == [f"pat-{tag}-a", f"pat-{tag}-b"]
@@ -151,25 +223,44 @@ def test_research_agent_uses_cached_patterns_and_warehouse_history(
 
 def test_creative_agent_finds_similar_cases_in_the_vector_store(stores: Stores, tag: str) -> None:
     docs = {
-        f"kn-{tag}-cache": ("knowledge", f"Cache the {tag} checkout query results in Redis "
-                                         "to cut query latency", {"title": f"Cache {tag}"}),
-        f"sr-{tag}-old": ("step_result", f"Profiled the {tag} checkout query latency: baseline "
-                                         "p95 900 ms", {"summary": f"Old profile {tag}",
-                                                        "goal_id": f"goal-old-{tag}"}),
-        f"sr-{tag}-self": ("step_result", f"Profile the {tag} checkout query latency",
-                           {"summary": "this goal's own result", "goal_id": f"goal-{tag}"}),
+        f"kn-{tag}-cache": (
+            "knowledge",
+            f"Cache the {tag} checkout query results in Redis to cut query latency",
+            {"title": f"Cache {tag}"},
+        ),
+        f"sr-{tag}-old": (
+            "step_result",
+            f"Profiled the {tag} checkout query latency: baseline p95 900 ms",
+            {"summary": f"Old profile {tag}", "goal_id": f"goal-old-{tag}"},
+        ),
+        f"sr-{tag}-self": (
+            "step_result",
+            f"Profile the {tag} checkout query latency",
+            {"summary": "this goal's own result", "goal_id": f"goal-{tag}"},
+        ),
     }
-    stores.vectors.upsert([
-        VectorRecord(collection=coll, id=i, version=1, hash=f"h-{i}", document=doc,
-                     embedding=EMBEDDER.embed_query(doc), metadata=meta)
-        for i, (coll, doc, meta) in docs.items()])
+    stores.vectors.upsert(
+        [
+            VectorRecord(
+                collection=coll,
+                id=i,
+                version=1,
+                hash=f"h-{i}",
+                document=doc,
+                embedding=EMBEDDER.embed_query(doc),
+                metadata=meta,
+            )
+            for i, (coll, doc, meta) in docs.items()
+        ]
+    )
     inp = agent_input(tag, "generate_solutions", category="design")
     ctx = gather_creative(tools_for(stores), inp)  # type: ignore[arg-type]
     ids = [c["id"] for c in ctx["cases"]]
     assert f"kn-{tag}-cache" in ids and f"sr-{tag}-old" in ids
     assert f"sr-{tag}-self" not in ids  # this goal's own results are upstream, not "similar"
-    assert any(s.startswith("vector: ") and "similar case" in s and "(best 0." in s
-               for s in ctx["sources"])
+    assert any(
+        s.startswith("vector: ") and "similar case" in s and "(best 0." in s for s in ctx["sources"]
+    )
 
     graph = build_agent_graph("creative", lambda: tools_for(stores)).compile()
     result = asyncio.run(graph.ainvoke(inp))["result"]
@@ -179,9 +270,9 @@ def test_creative_agent_finds_similar_cases_in_the_vector_store(stores: Stores, 
 
 
 def test_a_store_that_is_down_degrades_to_no_context(
-        stores: Stores, endpoints: Endpoints, tag: str) -> None:
-    dead = open_graph(endpoints.with_(neo4j_uri=f"bolt://127.0.0.1:{free_port()}",
-                                      timeout_s=1.0))
+    stores: Stores, endpoints: Endpoints, tag: str
+) -> None:
+    dead = open_graph(endpoints.with_(neo4j_uri=f"bolt://127.0.0.1:{free_port()}", timeout_s=1.0))
     broken = Stores(stores.cache, dead, stores.warehouse, stores.vectors)
     try:
         graph = build_agent_graph("technical", lambda: tools_for(broken)).compile()

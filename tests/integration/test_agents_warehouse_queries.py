@@ -35,13 +35,29 @@ def tag() -> str:
     return uuid.uuid4().hex[:8]
 
 
-def activity(tag: str, n: int, agent: str, task: str, ok: bool, duration: float,
-             at: datetime, *, version: int = 1) -> WarehouseRow:
+def activity(
+    tag: str,
+    n: int,
+    agent: str,
+    task: str,
+    ok: bool,
+    duration: float,
+    at: datetime,
+    *,
+    version: int = 1,
+) -> WarehouseRow:
     values: dict[str, Any] = {
-        "id": f"act-{tag}-{n}", "version": version, "timestamp": at, "entity_type":
-        "agent_activity", "agent_id": f"{agent}-{tag}", "task_id": f"task-{tag}-{task}",
-        "activity_type": "analyze_performance", "success": ok, "duration_s": duration,
-        "content": {"task_type": f"optimize-{tag}"}}
+        "id": f"act-{tag}-{n}",
+        "version": version,
+        "timestamp": at,
+        "entity_type": "agent_activity",
+        "agent_id": f"{agent}-{tag}",
+        "task_id": f"task-{tag}-{task}",
+        "activity_type": "analyze_performance",
+        "success": ok,
+        "duration_s": duration,
+        "content": {"task_type": f"optimize-{tag}"},
+    }
     return WarehouseRow("agent_activities", f"act-{tag}-{n}|{version}", values)
 
 
@@ -61,13 +77,22 @@ def seeded(warehouse: WarehousePort, tag: str) -> str:
     ]
     # this test's own stretch of time, a few minutes into an hour so the five events
     # (seconds apart) never straddle an hour boundary (peak is counted per hour)
-    base = (now - timedelta(days=6, hours=tag_hour(tag))).replace(
-        minute=5, second=0, microsecond=0)
+    base = (now - timedelta(days=6, hours=tag_hour(tag))).replace(minute=5, second=0, microsecond=0)
     sequence = ["created", "planned", "created", "planned", "done"]
-    events = [WarehouseRow("events", f"ev-{tag}-{i}|1", {
-        "id": f"ev-{tag}-{i}", "version": 1, "event_type": f"{kind}-{tag}",
-        "timestamp": base + timedelta(seconds=i), "content": {"n": i}})
-        for i, kind in enumerate(sequence)]
+    events = [
+        WarehouseRow(
+            "events",
+            f"ev-{tag}-{i}|1",
+            {
+                "id": f"ev-{tag}-{i}",
+                "version": 1,
+                "event_type": f"{kind}-{tag}",
+                "timestamp": base + timedelta(seconds=i),
+                "content": {"n": i},
+            },
+        )
+        for i, kind in enumerate(sequence)
+    ]
     warehouse.insert_rows(rows + events)
     return tag
 
@@ -81,8 +106,10 @@ def mine(rows: list[dict[str, Any]], tag: str, *keys: str) -> list[dict[str, Any
 
 
 def test_event_pattern_stats_per_type(warehouse: WarehousePort, seeded: str) -> None:
-    rows = {r["event_type"]: r for r in mine(queries.event_pattern_stats(warehouse), seeded,
-                                              "event_type")}
+    rows = {
+        r["event_type"]: r
+        for r in mine(queries.event_pattern_stats(warehouse), seeded, "event_type")
+    }
     assert rows[f"created-{seeded}"]["total_events"] == 2
     assert rows[f"created-{seeded}"]["active_days"] == 1
     assert rows[f"created-{seeded}"]["peak_events"] == 2
@@ -90,14 +117,17 @@ def test_event_pattern_stats_per_type(warehouse: WarehousePort, seeded: str) -> 
 
 
 def test_event_transitions_with_lag(warehouse: WarehousePort, seeded: str) -> None:
-    rows = mine(queries.event_transitions(warehouse, min_frequency=0), seeded,
-                "prev_event", "current_event")
-    pairs = {(r["prev_event"].split("-")[0], r["current_event"].split("-")[0]): r["frequency"]
-             for r in rows}
-    assert pairs == {("created", "planned"): 2, ("planned", "created"): 1,
-                     ("planned", "done"): 1}
-    assert not mine(queries.event_transitions(warehouse, min_frequency=2), seeded,
-                    "prev_event", "current_event")
+    rows = mine(
+        queries.event_transitions(warehouse, min_frequency=0), seeded, "prev_event", "current_event"
+    )
+    pairs = {
+        (r["prev_event"].split("-")[0], r["current_event"].split("-")[0]): r["frequency"]
+        for r in rows
+    }
+    assert pairs == {("created", "planned"): 2, ("planned", "created"): 1, ("planned", "done"): 1}
+    assert not mine(
+        queries.event_transitions(warehouse, min_frequency=2), seeded, "prev_event", "current_event"
+    )
 
 
 def test_agent_collaboration_pairs_share_tasks(warehouse: WarehousePort, seeded: str) -> None:
@@ -109,8 +139,9 @@ def test_agent_collaboration_pairs_share_tasks(warehouse: WarehousePort, seeded:
 
 
 def test_agent_performance_counts_successes(warehouse: WarehousePort, seeded: str) -> None:
-    rows = {r["agent_id"]: r for r in mine(queries.agent_performance(warehouse), seeded,
-                                            "agent_id")}
+    rows = {
+        r["agent_id"]: r for r in mine(queries.agent_performance(warehouse), seeded, "agent_id")
+    }
     tech = rows[f"tech-{seeded}"]
     assert tech["total_activities"] == 3  # row 5 once (latest version), row 6 out of window
     assert tech["successful_activities"] == 2
@@ -119,8 +150,7 @@ def test_agent_performance_counts_successes(warehouse: WarehousePort, seeded: st
 
 
 def test_agent_workload_over_the_last_day(warehouse: WarehousePort, seeded: str) -> None:
-    rows = {r["agent_id"]: r for r in mine(queries.agent_workload(warehouse), seeded,
-                                            "agent_id")}
+    rows = {r["agent_id"]: r for r in mine(queries.agent_workload(warehouse), seeded, "agent_id")}
     tech = rows[f"tech-{seeded}"]
     assert tech["total_tasks"] == 3
     assert tech["duration_stddev_s"] == pytest.approx(152.75, abs=0.01)
@@ -132,5 +162,4 @@ def test_task_history_by_action_or_task_type(warehouse: WarehousePort, seeded: s
     rows = queries.task_history(warehouse, f"optimize-{seeded}", action=f"none-{seeded}")
     assert sorted(r["duration_s"] for r in rows) == [50.0, 100.0, 200.0, 300.0, 400.0, 900.0]
     assert rows[0]["timestamp"] >= rows[-1]["timestamp"]  # newest first
-    assert not queries.task_history(warehouse, f"optimize-{seeded}", action="x", days=1,
-                                    limit=0)
+    assert not queries.task_history(warehouse, f"optimize-{seeded}", action="x", days=1, limit=0)

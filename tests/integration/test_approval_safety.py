@@ -59,8 +59,7 @@ def test_rejecting_skips_the_step_and_its_dependents(services):
     gated = _gated_steps(run, "production_deployment")[0]
     dependents = [s for s in run.plan["steps"] if gated["id"] in s["dependencies"]]
 
-    run = argo.resume(run.thread_id, {p["step_id"]: "reject"
-                                      for p in run.pending_approvals})
+    run = argo.resume(run.thread_id, {p["step_id"]: "reject" for p in run.pending_approvals})
     assert run.status == "rejected"
     assert agents.calls[gated["action"]] == 0
     assert run.step_status[gated["id"]] == "skipped"
@@ -121,8 +120,11 @@ def test_failing_step_is_retried_then_failed_and_dependents_skipped(services):
 def test_decided_steps_are_never_asked_again(services):
     agents = CountingAgents()
     argo = make_argo(agents.attach(services))
-    run = argo.submit_goal("Build the entire customer loyalty platform and deploy it to "
-                           "production", budget_usd=10_000, director="ana")
+    run = argo.submit_goal(
+        "Build the entire customer loyalty platform and deploy it to production",
+        budget_usd=10_000,
+        director="ana",
+    )
     pending = [p["step_id"] for p in run.pending_approvals]
     assert {"implement_solution", "deploy_to_production"} <= set(pending)
 
@@ -142,8 +144,17 @@ def test_edit_that_lowers_the_cost_below_the_threshold_approves_the_step(service
     argo = make_argo(agents.attach(services))
     run = argo.submit_goal("Build the entire customer loyalty platform", budget_usd=10_000)
     assert [p["step_id"] for p in run.pending_approvals] == ["implement_solution"]
-    run = argo.resume(run.thread_id, {"implement_solution": {"edit": {
-        "estimated_cost_usd": 80.0, "description": "Implement the loyalty platform's MVP"}}})
+    run = argo.resume(
+        run.thread_id,
+        {
+            "implement_solution": {
+                "edit": {
+                    "estimated_cost_usd": 80.0,
+                    "description": "Implement the loyalty platform's MVP",
+                }
+            }
+        },
+    )
     assert run.status == "completed"
     step = next(s for s in run.plan["steps"] if s["id"] == "implement_solution")
     assert step["estimated_cost_usd"] == 80.0

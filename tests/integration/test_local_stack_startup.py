@@ -60,7 +60,6 @@ def test_a_partly_started_stack_reports_what_runs(tmp_path):
         check_health("redis", endpoints)
         status = {s.name: s for s in stack.status()}
         assert status["redis"].healthy
-        assert [status[n].detail for n in ("neo4j", "bigquery", "chroma")] == [
-            "not started"] * 3
+        assert [status[n].detail for n in ("neo4j", "bigquery", "chroma")] == ["not started"] * 3
     finally:
         stack.down()

@@ -38,10 +38,25 @@ def test_appends_do_not_store_a_copy_of_the_table_each(tmp_path):
         before = disk_bytes(data_dir)
         now = datetime.now(UTC)
         for b in range(BATCHES):
-            warehouse.insert_rows([WarehouseRow("knowledge_base", f"k{b}-{i}:1", {
-                "id": f"k{b}-{i}", "version": 1, "hash": "h", "entity_type": "knowledge",
-                "operation": "create", "source": "test", "timestamp": now,
-                "title": secrets.token_hex(TEXT_BYTES // 2)}) for i in range(ROWS)])
+            warehouse.insert_rows(
+                [
+                    WarehouseRow(
+                        "knowledge_base",
+                        f"k{b}-{i}:1",
+                        {
+                            "id": f"k{b}-{i}",
+                            "version": 1,
+                            "hash": "h",
+                            "entity_type": "knowledge",
+                            "operation": "create",
+                            "source": "test",
+                            "timestamp": now,
+                            "title": secrets.token_hex(TEXT_BYTES // 2),
+                        },
+                    )
+                    for i in range(ROWS)
+                ]
+            )
         warehouse.close()
         written = BATCHES * ROWS * TEXT_BYTES
         grown = disk_bytes(data_dir) - before

@@ -23,8 +23,9 @@ def pg_schema_url():
         conn.execute(psycopg.sql.SQL("CREATE SCHEMA {}").format(psycopg.sql.Identifier(schema)))
     yield f"{PG_URL}?options=-csearch_path%3D{schema}"
     with psycopg.connect(PG_URL, autocommit=True) as conn:
-        conn.execute(psycopg.sql.SQL("DROP SCHEMA {} CASCADE").format(
-            psycopg.sql.Identifier(schema)))
+        conn.execute(
+            psycopg.sql.SQL("DROP SCHEMA {} CASCADE").format(psycopg.sql.Identifier(schema))
+        )
 
 
 def test_run_paused_in_postgres_resumes_from_a_new_instance(endpoints, tmp_path, pg_schema_url):
@@ -32,8 +33,7 @@ def test_run_paused_in_postgres_resumes_from_a_new_instance(endpoints, tmp_path,
     services.settings = services.settings.model_copy(update={"checkpoint_url": pg_schema_url})
     agents = CountingAgents()
     first = Argo(services.settings, services=agents.attach(services))
-    run = first.submit_goal("Migrate the orders table to the new sharded cluster",
-                            budget_usd=5_000)
+    run = first.submit_goal("Migrate the orders table to the new sharded cluster", budget_usd=5_000)
     assert run.status == "awaiting_approval"
 
     second = Argo(services.settings, services=services)

@@ -47,8 +47,7 @@ class FailingOutcome:
 
 
 @pytest.mark.parametrize("after_append", [False, True], ids=["before-append", "after-append"])
-def test_a_run_whose_outcome_failed_to_publish_continues_and_writes_once(services,
-                                                                         after_append):
+def test_a_run_whose_outcome_failed_to_publish_continues_and_writes_once(services, after_append):
     agents = CountingAgents()
     earlier = Argo(services.settings, services=agents.attach(dataclasses.replace(services)))
     pattern_id = earlier.submit_goal(GOAL).integration["learned_pattern"]["id"]
@@ -70,8 +69,10 @@ def test_a_run_whose_outcome_failed_to_publish_continues_and_writes_once(service
     assert done.sync_receipt["pending"] == 0 and done.sync_receipt["dead_lettered"] == 0
     services.engine.drain(timeout_s=60)
     goal_id = done.goal_id
-    for table, row_id in (("metrics", f"metric-{goal_id}-duration"),
-                          ("events", f"goal-completion-{goal_id}")):
+    for table, row_id in (
+        ("metrics", f"metric-{goal_id}-duration"),
+        ("events", f"goal-completion-{goal_id}"),
+    ):
         assert raw_row_counts(services.stores, table, [row_id]) == {row_id: 1}, table
     goal = services.stores.graph.get_nodes("Goal", [goal_id])[goal_id]
     assert goal["status"] == "completed"

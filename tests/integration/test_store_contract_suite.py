@@ -96,8 +96,9 @@ def test_same_batch_twice_keeps_one_record_per_id(store: StoreHarness) -> None:
     # reads before it appends so it never sends a batch twice (test_sync_long_faults.py
     # counts the raw rows).
     assert store.count(ids) == dict.fromkeys(ids, 1)
-    assert {i: (v.version, v.hash) for i, v in store.versions(ids).items()} == \
-        dict.fromkeys(ids, (1, "h1"))
+    assert {i: (v.version, v.hash) for i, v in store.versions(ids).items()} == dict.fromkeys(
+        ids, (1, "h1")
+    )
     read = store.read(ids)
     assert sorted(read) == sorted(ids)
     assert all(set(read[i]) == {f"payload of {i}"} for i in ids), read
@@ -114,8 +115,7 @@ def test_older_version_never_replaces_a_newer_one(store: StoreHarness) -> None:
         assert mixed is not None and (mixed.applied, mixed.stale) == ([fresh], [known])
     # BigQuery keeps every row; the latest view's rule (highest version per id) decides.
     got = store.versions([known, fresh])
-    assert {i: (v.version, v.hash) for i, v in got.items()} == {known: (5, "h5"),
-                                                                  fresh: (1, "h1")}
+    assert {i: (v.version, v.hash) for i, v in got.items()} == {known: (5, "h5"), fresh: (1, "h1")}
     read = store.read([known, fresh])
     assert set(read[known]) == {"new"} and set(read[fresh]) == {"fresh"}
     assert store.count([known]) == {known: 1}
@@ -127,8 +127,7 @@ def test_newer_version_replaces_the_older_one(store: StoreHarness) -> None:
     store.write([rec(a, 1, "first a"), rec(b, 1, "first b")])
     result = store.write([rec(a, 2, "second a"), rec(b, 7, "second b")])
     if Capability.REPORTS_STALE in store.capabilities:
-        assert result is not None and (sorted(result.applied), result.stale) == (sorted([a, b]),
-                                                                                  [])
+        assert result is not None and (sorted(result.applied), result.stale) == (sorted([a, b]), [])
     got = store.versions([a, b])
     assert {i: (v.version, v.hash) for i, v in got.items()} == {a: (2, "h2"), b: (7, "h7")}
     read = store.read([a, b])
@@ -189,15 +188,18 @@ def test_delete_by_id_alone_removes_any_version(opened: _Opened, name: str) -> N
 
 # ---- (5) versions of unknown ids -----------------------------------------------------------
 def test_versions_of_unknown_ids_are_empty_and_of_a_mixed_list_only_the_known(
-        store: StoreHarness) -> None:
+    store: StoreHarness,
+) -> None:
     assert store.versions([]) == {}
     assert store.versions(ids_of(2)) == {}
     a, b = uid("c"), uid("c")
     store.write([rec(a, 1, "a"), rec(b, 3, "b")])
     mixed = [uid("c"), a, uid("c"), b]
     got = store.versions(mixed)
-    assert {i: (v.id, v.version, v.hash) for i, v in got.items()} == {a: (a, 1, "h1"),
-                                                                        b: (b, 3, "h3")}
+    assert {i: (v.id, v.version, v.hash) for i, v in got.items()} == {
+        a: (a, 1, "h1"),
+        b: (b, 3, "h3"),
+    }
     assert sorted(store.read(mixed)) == sorted([a, b])
 
 
@@ -209,8 +211,9 @@ def test_hostile_text_round_trips_verbatim(store: StoreHarness, text: str) -> No
     store.write([rec(rid, 1, text), rec(other, 1, "plain")])
     got = store.read([rid])
     assert list(got) == [rid]
-    assert got[rid] and all(copy == text for copy in got[rid]), \
+    assert got[rid] and all(copy == text for copy in got[rid]), (
         f"{store.name} changed the text: {[c[:60] for c in got[rid]]}"
+    )
     assert store.versions([rid])[rid].id == rid
     if Capability.FIND_BY_TEXT in store.capabilities:
         # the text as a query parameter (a Cypher/SQL parameter or a Chroma filter value)
@@ -256,7 +259,9 @@ def _silent_server() -> tuple[int, socket.socket | None]:
 
 
 FAULTS: dict[str, Callable[[], tuple[int, socket.socket | None]]] = {
-    "closed-port": _closed_port, "silent-server": _silent_server}
+    "closed-port": _closed_port,
+    "silent-server": _silent_server,
+}
 
 
 @pytest.fixture(params=list(FAULTS))
@@ -269,7 +274,8 @@ def dead_port(request: pytest.FixtureRequest) -> Iterator[int]:
 
 @pytest.mark.parametrize("name", STORES)
 def test_a_store_that_is_down_raises_store_unavailable_in_time(
-        endpoints: Endpoints, dead_port: int, name: str) -> None:
+    endpoints: Endpoints, dead_port: int, name: str
+) -> None:
     redis_password = urlsplit(endpoints.redis_url).password or ""
     secrets = [s for s in (redis_password, endpoints.neo4j_password) if s]
     assert len(secrets) == 2  # the local stack's servers have passwords: check neither leaks
@@ -277,7 +283,10 @@ def test_a_store_that_is_down_raises_store_unavailable_in_time(
         redis_url=f"redis://:{redis_password}@127.0.0.1:{dead_port}/0",
         neo4j_uri=f"bolt://127.0.0.1:{dead_port}",
         bigquery_endpoint=f"http://127.0.0.1:{dead_port}",
-        chroma_host="127.0.0.1", chroma_port=dead_port, timeout_s=DOWN_TIMEOUT_S)
+        chroma_host="127.0.0.1",
+        chroma_port=dead_port,
+        timeout_s=DOWN_TIMEOUT_S,
+    )
     operations: dict[str, Callable[[StoreHarness], object]] = {
         "write": lambda h: h.write([rec(uid("c"), 1)]),
         "versions": lambda h: h.versions([uid("c")]),

@@ -45,13 +45,21 @@ def stores(endpoints: Endpoints) -> Iterator[Stores]:
 
 
 def wrow(table: str, id_: str, version: int, **values: object) -> WarehouseRow:
-    base = {"id": id_, "version": version, "hash": f"h{version}", "entity_type": "event",
-            "operation": "upsert", "source": "test", "timestamp": datetime.now(UTC)}
+    base = {
+        "id": id_,
+        "version": version,
+        "hash": f"h{version}",
+        "entity_type": "event",
+        "operation": "upsert",
+        "source": "test",
+        "timestamp": datetime.now(UTC),
+    }
     return WarehouseRow(table, f"{id_}:{version}", base | values)
 
 
-def vrec(coll: str, id_: str, version: int, emb: list[float], doc: str = "d",
-         **meta: object) -> VectorRecord:
+def vrec(
+    coll: str, id_: str, version: int, emb: list[float], doc: str = "d", **meta: object
+) -> VectorRecord:
     return VectorRecord(coll, id_, version, f"h{version}", doc, emb, dict(meta))
 
 
@@ -68,9 +76,13 @@ def test_cache_round_trip_and_versions(stores: Stores) -> None:
 def test_cache_ttl_per_entity_type_and_renewed_on_update(stores: Stores) -> None:
     cache = stores.cache
     agent, knowledge, forever = uid("k"), uid("k"), uid("k")
-    cache.put_many([CacheEntry(agent, 1, 1, "h", cache.ttl_for("agent")),
-                    CacheEntry(knowledge, 1, 1, "h", cache.ttl_for("knowledge")),
-                    CacheEntry(forever, 1, 1, "h", None)])
+    cache.put_many(
+        [
+            CacheEntry(agent, 1, 1, "h", cache.ttl_for("agent")),
+            CacheEntry(knowledge, 1, 1, "h", cache.ttl_for("knowledge")),
+            CacheEntry(forever, 1, 1, "h", None),
+        ]
+    )
     assert 290 <= (cache.ttl_of(agent) or 0) <= 300
     assert 3590 <= (cache.ttl_of(knowledge) or 0) <= 3600
     assert cache.ttl_of(forever) is None
@@ -117,18 +129,25 @@ def test_graph_same_batch_twice_keeps_one_node_and_edge(stores: Stores) -> None:
         stores.graph.upsert_nodes(nodes)
         stores.graph.upsert_edges(edge)
     rows = stores.graph.query(
-        "MATCH (n:Task) WHERE n.id IN $ids RETURN count(n) AS nodes", {"ids": [a, b]})
+        "MATCH (n:Task) WHERE n.id IN $ids RETURN count(n) AS nodes", {"ids": [a, b]}
+    )
     assert rows[0]["nodes"] == 2
-    rels = stores.graph.query("MATCH (:Task {id: $a})-[r:DEPENDS_ON]->(:Task {id: $b}) "
-                              "RETURN count(r) AS n", {"a": a, "b": b})
+    rels = stores.graph.query(
+        "MATCH (:Task {id: $a})-[r:DEPENDS_ON]->(:Task {id: $b}) RETURN count(r) AS n",
+        {"a": a, "b": b},
+    )
     assert rels[0]["n"] == 1
 
 
 def test_graph_related_finds_nodes_at_distance_one_to_three(stores: Stores) -> None:
     chain = [uid() for _ in range(5)]
     stores.graph.upsert_nodes([NodeRecord("Task", n, 1, "h") for n in chain])
-    stores.graph.upsert_edges([EdgeRecord("DEPENDS_ON", "Task", x, "Task", y)
-                               for x, y in zip(chain, chain[1:], strict=False)])
+    stores.graph.upsert_edges(
+        [
+            EdgeRecord("DEPENDS_ON", "Task", x, "Task", y)
+            for x, y in zip(chain, chain[1:], strict=False)
+        ]
+    )
     found = stores.graph.related("Task", chain[0], max_depth=3)
     assert found == [("Task", chain[1], 1), ("Task", chain[2], 2), ("Task", chain[3], 3)]
     assert [d for _, _, d in stores.graph.related("Task", chain[2], max_depth=1)] == [1, 1]
@@ -161,13 +180,16 @@ def test_graph_setup_twice_is_harmless_and_delete_counts(stores: Stores) -> None
 # ---- warehouse (BigQuery API) -------------------------------------------------------------
 def test_warehouse_round_trip_through_latest_view(stores: Stores) -> None:
     rid = uid("e")
-    stores.warehouse.insert_rows([wrow("events", rid, 1, event_type="created",
-                                       content={"a": [1, 2]}, metadata={"m": "x"})])
+    stores.warehouse.insert_rows(
+        [wrow("events", rid, 1, event_type="created", content={"a": [1, 2]}, metadata={"m": "x"})]
+    )
     rows = stores.warehouse.query(
         "SELECT id, event_type, content, metadata FROM {dataset}.events_latest WHERE id = @id",
-        {"id": rid})
-    assert rows == [{"id": rid, "event_type": "created", "content": {"a": [1, 2]},
-                     "metadata": {"m": "x"}}]
+        {"id": rid},
+    )
+    assert rows == [
+        {"id": rid, "event_type": "created", "content": {"a": [1, 2]}, "metadata": {"m": "x"}}
+    ]
 
 
 def test_warehouse_parameters_of_every_type(stores: Stores) -> None:
@@ -176,8 +198,9 @@ def test_warehouse_parameters_of_every_type(stores: Stores) -> None:
     now = datetime.now(UTC)
     rows = stores.warehouse.query(
         "SELECT id FROM {dataset}.metrics_latest WHERE id IN UNNEST(@ids) AND value > @low "
-        "AND version = @v AND timestamp <= @now AND @flag", {
-            "ids": [rid], "low": 1.0, "v": 1, "now": now, "flag": True})
+        "AND version = @v AND timestamp <= @now AND @flag",
+        {"ids": [rid], "low": 1.0, "v": 1, "now": now, "flag": True},
+    )
     assert rows == [{"id": rid}]
 
 
@@ -196,8 +219,10 @@ def test_warehouse_setup_twice_is_harmless(stores: Stores) -> None:
 # ---- vectors (Chroma) ----------------------------------------------------------------------
 def test_vectors_round_trip_and_same_batch_twice(stores: Stores) -> None:
     coll = uid("c")
-    batch = [vrec(coll, "a", 1, [1.0, 0.0, 0.0], nested={"k": 1}),
-             vrec(coll, "b", 1, [0.0, 1.0, 0.0])]
+    batch = [
+        vrec(coll, "a", 1, [1.0, 0.0, 0.0], nested={"k": 1}),
+        vrec(coll, "b", 1, [0.0, 1.0, 0.0]),
+    ]
     assert sorted(stores.vectors.upsert(batch).applied) == ["a", "b"]
     assert sorted(stores.vectors.upsert(batch).stale) == ["a", "b"]
     hits = stores.vectors.search(coll, [1.0, 0.1, 0.0], k=10)
@@ -207,8 +232,9 @@ def test_vectors_round_trip_and_same_batch_twice(stores: Stores) -> None:
 
 def test_vectors_search_with_where_filter_and_delete(stores: Stores) -> None:
     coll = uid("c")
-    stores.vectors.upsert([vrec(coll, "x", 1, [1.0, 0.0], kind="plan"),
-                           vrec(coll, "y", 1, [0.9, 0.1], kind="result")])
+    stores.vectors.upsert(
+        [vrec(coll, "x", 1, [1.0, 0.0], kind="plan"), vrec(coll, "y", 1, [0.9, 0.1], kind="result")]
+    )
     hits = stores.vectors.search(coll, [1.0, 0.0], k=5, where={"kind": "result"})
     assert [h.id for h in hits] == ["y"]
     stores.vectors.delete(coll, ["x", "y"])
@@ -217,13 +243,16 @@ def test_vectors_search_with_where_filter_and_delete(stores: Stores) -> None:
 
 def test_vectors_search_many_answers_each_query_in_order(stores: Stores) -> None:
     coll = uid("c")
-    stores.vectors.upsert([vrec(coll, "x", 1, [1.0, 0.0], kind="plan"),
-                           vrec(coll, "y", 1, [0.0, 1.0], kind="result")])
+    stores.vectors.upsert(
+        [vrec(coll, "x", 1, [1.0, 0.0], kind="plan"), vrec(coll, "y", 1, [0.0, 1.0], kind="result")]
+    )
     many = stores.vectors.search_many(coll, [[0.0, 1.0], [1.0, 0.1]], k=1)
     assert [[h.id for h in hits] for hits in many] == [["y"], ["x"]]
     assert many[1][0] == stores.vectors.search(coll, [1.0, 0.1], k=1)[0]
-    assert stores.vectors.search_many(coll, [[1.0, 0.0]], k=5, where={"kind": "result"}
-                                      )[0][0].id == "y"
+    assert (
+        stores.vectors.search_many(coll, [[1.0, 0.0]], k=5, where={"kind": "result"})[0][0].id
+        == "y"
+    )
     assert stores.vectors.search_many(coll, [], k=3) == []
     bare = stores.vectors.search_many(coll, [[1.0, 0.1]], k=1, content=False)[0][0]
     assert (bare.id, bare.similarity) == (many[1][0].id, many[1][0].similarity)
@@ -239,31 +268,35 @@ def test_all_stores_healthy(stores: Stores) -> None:
 
 def test_graph_delete_edges_removes_only_the_edge(stores: Stores) -> None:
     task, agent = uid(), uid()
-    stores.graph.upsert_nodes([NodeRecord("Task", task, 1, "h"),
-                               NodeRecord("Agent", agent, 1, "h")])
+    stores.graph.upsert_nodes(
+        [NodeRecord("Task", task, 1, "h"), NodeRecord("Agent", agent, 1, "h")]
+    )
     edge = EdgeRecord("ASSIGNED_TO", "Task", task, "Agent", agent, {"role": "owner"})
     stores.graph.upsert_edges([edge])
     assert stores.graph.related("Task", task, max_depth=1) == [("Agent", agent, 1)]
     other = EdgeRecord("ASSIGNED_TO", "Task", task, "Agent", uid())  # never written
     assert stores.graph.delete_edges([edge, edge, other]) == 1
-    rels = stores.graph.query("MATCH (:Task {id: $t})-[r:ASSIGNED_TO]->(:Agent {id: $a}) "
-                              "RETURN count(r) AS n", {"t": task, "a": agent})
+    rels = stores.graph.query(
+        "MATCH (:Task {id: $t})-[r:ASSIGNED_TO]->(:Agent {id: $a}) RETURN count(r) AS n",
+        {"t": task, "a": agent},
+    )
     assert rels == [{"n": 0}]
     assert stores.graph.related("Task", task, max_depth=1) == []
     assert set(stores.graph.versions("Task", [task])) == {task}  # the nodes stay
     assert set(stores.graph.versions("Agent", [agent])) == {agent}
     assert stores.graph.delete_edges([edge]) == 0  # already gone
     with pytest.raises(StoreRejected, match="invalid relationship type"):
-        stores.graph.delete_edges([EdgeRecord("X]-() DETACH DELETE n //", "Task", task,
-                                              "Agent", agent)])
+        stores.graph.delete_edges(
+            [EdgeRecord("X]-() DETACH DELETE n //", "Task", task, "Agent", agent)]
+        )
 
 
 def test_graph_new_version_replaces_the_properties_of_the_old(stores: Stores) -> None:
     nid = uid()
-    stores.graph.upsert_nodes([NodeRecord("Task", nid, 1, "h1",
-                                          {"state": "failed", "error": "boom"})])
+    stores.graph.upsert_nodes(
+        [NodeRecord("Task", nid, 1, "h1", {"state": "failed", "error": "boom"})]
+    )
     stores.graph.upsert_nodes([NodeRecord("Task", nid, 2, "h2", {"state": "done"})])
     props = stores.graph.get_nodes("Task", [nid])[nid]
     assert props["state"] == "done" and "error" not in props
     assert (props["id"], props["version"], props["hash"]) == (nid, 2, "h2")
-

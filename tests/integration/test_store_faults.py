@@ -30,8 +30,9 @@ SLACK_S = 1.5  # process start-up of the exception path, retry back-off granular
 
 @pytest.fixture(scope="module")
 def fault_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
-    local = LocalStack(make_settings(Path(tmp_path_factory.mktemp("argo-faults")),
-                                     store_timeout_s=TIMEOUT_S))
+    local = LocalStack(
+        make_settings(Path(tmp_path_factory.mktemp("argo-faults")), store_timeout_s=TIMEOUT_S)
+    )
     local.up()
     yield local
     local.down()
@@ -64,9 +65,11 @@ def one_write(stores: Stores, name: str) -> Callable[[], object]:
         "redis": lambda: stores.cache.put_many([CacheEntry(tag, 1, 1, "h", 60)]),
         "neo4j": lambda: stores.graph.upsert_nodes([NodeRecord("Task", tag, 1, "h")]),
         "bigquery": lambda: stores.warehouse.insert_rows(
-            [WarehouseRow("events", tag, {"id": tag, "version": 1})]),
+            [WarehouseRow("events", tag, {"id": tag, "version": 1})]
+        ),
         "chroma": lambda: stores.vectors.upsert(
-            [VectorRecord("faults", tag, 1, "h", "doc", [1.0, 0.0])]),
+            [VectorRecord("faults", tag, 1, "h", "doc", [1.0, 0.0])]
+        ),
     }[name]
 
 
@@ -80,7 +83,8 @@ def test_up_twice_is_harmless(fault_stack: LocalStack) -> None:
 
 @pytest.mark.parametrize("victim", ["redis", "neo4j", "bigquery", "chroma"])
 def test_killed_server_fails_fast_and_others_keep_working(
-        fault_stack: LocalStack, victim: str) -> None:
+    fault_stack: LocalStack, victim: str
+) -> None:
     stores = open_stores(fault_stack.endpoints())
     try:
         stores.warehouse.setup()

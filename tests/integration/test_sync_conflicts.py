@@ -52,11 +52,14 @@ def converged(engine, eid: str):
     return held["redis"].version, data
 
 
-@pytest.mark.parametrize(("strategy", "expect"), [
-    (ConflictStrategy.LAST_WRITE_WINS, "c"),
-    (ConflictStrategy.HIGHEST_CONFIDENCE, "b"),
-    (ConflictStrategy.MERGE, "merged"),
-])
+@pytest.mark.parametrize(
+    ("strategy", "expect"),
+    [
+        (ConflictStrategy.LAST_WRITE_WINS, "c"),
+        (ConflictStrategy.HIGHEST_CONFIDENCE, "b"),
+        (ConflictStrategy.MERGE, "merged"),
+    ],
+)
 def test_automatic_strategies_converge_every_store(make_engine, strategy, expect):
     engine = make_engine(strategies={K: strategy})
     eid, a, b, c = setup_race(engine, confidence=0.99, incoming_conf=0.5)
@@ -129,6 +132,7 @@ def test_a_writer_that_raced_the_base_version_is_detected_before_writing(make_en
 
 # ---- resolutions never roll back newer data (compare-and-set) -----------------------------
 
+
 def race_at_v3(engine):
     """v1 and v2 everywhere; the graph then gets v3 behind the engine's back; the engine is
     handed v3 (a conflict on v3). Returns the entity id."""
@@ -147,7 +151,8 @@ def published_as(event: SyncEvent, version: int) -> SyncEvent:
 
 
 def test_a_conflict_is_not_resolved_over_a_version_published_before_it_settles(
-        make_engine, monkeypatch):
+    make_engine, monkeypatch
+):
     engine = make_engine()  # last write wins
     eid = race_at_v3(engine)
     v4 = knowledge(eid, {"text": "v4 by another goal, still in the outbox"})
@@ -164,14 +169,19 @@ def test_a_conflict_is_not_resolved_over_a_version_published_before_it_settles(
     assert_holds(engine, [published_as(v4, 4)])  # v4's data in every store, the rogue gone
     [dropped] = engine.ctx.conflicts.superseded()
     assert (dropped.entity_id, dropped.version, dropped.newest, dropped.how) == (
-        eid, 3, 4, "last_write_wins")
+        eid,
+        3,
+        4,
+        "last_write_wins",
+    )
     assert "v4 was published after v3" in dropped.reason
     assert engine.ctx.conflicts.newest([(K, eid)]) == {(K, eid): 4}  # nothing above v4
     assert engine.verify(K).divergence == 0
 
 
 def test_a_version_published_between_the_check_and_the_append_is_not_overwritten(
-        make_engine, monkeypatch):
+    make_engine, monkeypatch
+):
     engine = make_engine()  # last write wins
     eid = race_at_v3(engine)
     v4 = knowledge(eid, {"text": "v4 published in the moment after the check"})
@@ -197,8 +207,9 @@ def test_publish_if_newest_appends_at_exactly_the_next_version_or_not_at_all(mak
     engine = make_engine()
     eid = uid("cas")
     engine.publish([knowledge(eid, {"text": "v1"}), knowledge(eid, {"text": "v2"})])
-    on_v2 = knowledge(eid, {"text": "a resolution of v2"}, base_version=2,
-                      operation_id="resolve:test")
+    on_v2 = knowledge(
+        eid, {"text": "a resolution of v2"}, base_version=2, operation_id="resolve:test"
+    )
     [first] = engine.ctx.conflicts.publish_if_newest([on_v2])
     assert first is not None and (first.version, first.base_version) == (3, 2)
     other = knowledge(uid("cas"), {"text": "another entity"}, base_version=0)
@@ -241,8 +252,7 @@ def test_rollback_snapshot_is_the_newest_state_before_the_event_not_a_stale_cach
     assert converged(engine, eid) == (4, v2.data)  # v2 restored, not the cache's v1
 
 
-def test_manual_resolution_after_a_newer_write_is_refused_and_the_newer_write_survives(
-        make_engine):
+def test_manual_resolution_after_a_newer_write_is_refused_and_the_newer_write_survives(make_engine):
     engine = make_engine(strategies={K: ConflictStrategy.MANUAL})
     eid, a, b, c = setup_race(engine)  # conflict on v2, parked
     assert engine.drain(timeout_s=30).complete
@@ -290,7 +300,8 @@ def test_manual_resolution_reads_the_stored_side_again(make_engine):
 
 
 def test_a_conflict_whose_entity_moved_on_before_it_was_parked_is_not_parked(
-        make_engine, monkeypatch):
+    make_engine, monkeypatch
+):
     engine = make_engine(strategies={K: ConflictStrategy.MANUAL})
     eid = race_at_v3(engine)
     v4 = knowledge(eid, {"text": "v4"})

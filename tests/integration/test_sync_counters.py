@@ -72,15 +72,23 @@ def make_engine(stores: Stores) -> Iterator[Callable[..., SyncEngine]]:
 
 
 def entities(run: str) -> list[SyncEvent]:
-    return [SyncEvent(entity_type=t, entity_id=f"{run}-{t}-{i}",
-                      data={"text": f"{t} {i} of {run}", "name": "n", "value": i})
-            for t in TYPES for i in range(4)]
+    return [
+        SyncEvent(
+            entity_type=t,
+            entity_id=f"{run}-{t}-{i}",
+            data={"text": f"{t} {i} of {run}", "name": "n", "value": i},
+        )
+        for t in TYPES
+        for i in range(4)
+    ]
 
 
 def changed(events: list[SyncEvent]) -> list[SyncEvent]:
     """New data for the same entities (a new hash, so a new event)."""
-    return [SyncEvent(entity_type=e.entity_type, entity_id=e.entity_id,
-                      data={**e.data, "round": 2}) for e in events]
+    return [
+        SyncEvent(entity_type=e.entity_type, entity_id=e.entity_id, data={**e.data, "round": 2})
+        for e in events
+    ]
 
 
 def versioned(events: list[SyncEvent], version: int) -> list[SyncEvent]:
@@ -107,7 +115,8 @@ def namespace_keys(engine: SyncEngine) -> list[str]:
 
 
 def test_a_redis_killed_and_restarted_from_its_aof_keeps_the_counters(
-        own_stack: LocalStack, stores: Stores, make_engine) -> None:
+    own_stack: LocalStack, stores: Stores, make_engine
+) -> None:
     engine = make_engine()
     events = entities(uid("aof"))
     stop = threading.Event()
@@ -124,8 +133,9 @@ def test_a_redis_killed_and_restarted_from_its_aof_keeps_the_counters(
         until(lambda: stores.cache.health() or True)
 
         assert engine.ctx.outbox.epoch() == epoch == EpochGuard(engine.ctx).durable().epoch
-        versions = engine.ctx.redis.hget_fields(engine.ctx.keys.versions,
-                                                [e.entity_key for e in events])
+        versions = engine.ctx.redis.hget_fields(
+            engine.ctx.keys.versions, [e.entity_key for e in events]
+        )
         assert versions == ["1"] * len(events)  # every acknowledged publish kept its version
         engine.setup()  # the epochs agree: no refusal
 
@@ -147,8 +157,9 @@ def test_b_an_empty_redis_refuses_to_publish_until_recover(stores: Stores, make_
     gone = SyncEvent(entity_type="goal", entity_id=f"{run}-deleted", data={"text": "soon gone"})
     engine.publish(events + [gone])
     engine.publish([events[0], events[4]])  # two entities reach version 2
-    engine.publish([SyncEvent(entity_type="goal", entity_id=gone.entity_id,
-                              operation=Operation.DELETE)])
+    engine.publish(
+        [SyncEvent(entity_type="goal", entity_id=gone.entity_id, operation=Operation.DELETE)]
+    )
     assert engine.drain(timeout_s=60).complete
 
     stores.cache.client.flushall()  # as a brand-new Redis would be: every key is gone
@@ -168,8 +179,11 @@ def test_b_an_empty_redis_refuses_to_publish_until_recover(stores: Stores, make_
     assert engine.ctx.outbox.epoch() == report.epoch == EpochGuard(engine.ctx).durable().epoch
     # What the stores hold: v2 for two entities, the delete's v2, v1 for the others --
     # except session data, which lived only in the flushed Redis (no store remembers it).
-    held = {e.entity_key: 2 if e in (events[0], events[4]) else 1 for e in events
-            if e.entity_type != "session_data"}
+    held = {
+        e.entity_key: 2 if e in (events[0], events[4]) else 1
+        for e in events
+        if e.entity_type != "session_data"
+    }
     held[f"goal|{gone.entity_id}"] = 2
     counters = engine.ctx.redis.hget_fields(engine.ctx.keys.versions, list(held))
     assert dict(zip(held, map(int, counters), strict=True)) == held
@@ -183,8 +197,9 @@ def test_b_an_empty_redis_refuses_to_publish_until_recover(stores: Stores, make_
     assert engine.drain(timeout_s=60).complete
     assert_holds(engine, published)
     assert engine.receipt(revived).fully_applied == 1
-    assert engine.ctx.reader.versions("neo4j", "goal", [gone.entity_id])[gone.entity_id].version \
-        == 3
+    assert (
+        engine.ctx.reader.versions("neo4j", "goal", [gone.entity_id])[gone.entity_id].version == 3
+    )
     metrics = [e.entity_id for e in events if e.entity_type == "metric"]
     assert set(raw_row_counts(stores, "metrics", metrics).values()) == {2}  # v1 and v2 rows
     # The rebuilt ledger also lists this module's earlier entities, which the flushed
@@ -212,14 +227,13 @@ def test_counters_lost_on_their_own_are_refused(make_engine) -> None:
         engine.publish([event])
     assert engine.ctx.outbox.sizes()[0] == 1  # only the first publish's entry
     engine.recover()
-    engine.publish([SyncEvent(entity_type="metric", entity_id=event.entity_id,
-                              data={"value": 2})])
+    engine.publish([SyncEvent(entity_type="metric", entity_id=event.entity_id, data={"value": 2})])
     assert engine.ctx.redis.hget_fields(engine.ctx.keys.versions, [event.entity_key]) == ["2"]
 
 
-def test_cli_recover_and_a_worker_that_refuses_to_start(own_stack: LocalStack, stores: Stores,
-                                                        make_engine, monkeypatch,
-                                                        tmp_path) -> None:
+def test_cli_recover_and_a_worker_that_refuses_to_start(
+    own_stack: LocalStack, stores: Stores, make_engine, monkeypatch, tmp_path
+) -> None:
     engine = make_engine()
     events = entities(uid("cli"))[:8]
     engine.publish(events)
@@ -246,15 +260,27 @@ def test_cli_recover_and_a_worker_that_refuses_to_start(own_stack: LocalStack, s
     assert_holds(engine, versioned(events, 2))
 
 
-def test_setup_warns_about_a_redis_that_can_lose_the_outbox(stores: Stores,
-                                                            tmp_path: Path) -> None:
+def test_setup_warns_about_a_redis_that_can_lose_the_outbox(stores: Stores, tmp_path: Path) -> None:
     assert warn_if_volatile(RedisStreams(stores.cache.client)) == []  # the local stack's Redis
 
     def started(*args: str) -> tuple[subprocess.Popen, RedisStreams]:
         port = free_port()
-        proc = subprocess.Popen([redis_server_binary(), "--port", str(port), "--bind",
-                                 "127.0.0.1", "--save", "", "--dir", str(tmp_path), *args],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            [
+                redis_server_binary(),
+                "--port",
+                str(port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--dir",
+                str(tmp_path),
+                *args,
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         redis = RedisStreams.from_url(f"redis://127.0.0.1:{port}/0")
         until(lambda: redis.xlen("probe") >= 0, timeout_s=10)
         return proc, redis
@@ -274,8 +300,7 @@ def test_setup_warns_about_a_redis_that_can_lose_the_outbox(stores: Stores,
             proc.wait(timeout=10)
 
 
-def test_recover_on_a_healthy_namespace_reads_every_store_and_lowers_nothing(
-        make_engine) -> None:
+def test_recover_on_a_healthy_namespace_reads_every_store_and_lowers_nothing(make_engine) -> None:
     engine = make_engine()
     events = entities(uid("read"))
     engine.publish(events)
@@ -285,9 +310,11 @@ def test_recover_on_a_healthy_namespace_reads_every_store_and_lowers_nothing(
     first = engine.recover()  # raises this namespace's counters for the module's other entities
     assert not first.lost
     assert set(first.read) == {"ledger", *STORES} and all(first.read.values())
-    counters = engine.ctx.redis.hget_fields(engine.ctx.keys.versions,
-                                            [e.entity_key for e in events])
+    counters = engine.ctx.redis.hget_fields(
+        engine.ctx.keys.versions, [e.entity_key for e in events]
+    )
     assert counters == ["5"] + ["1"] * (len(events) - 1)
     assert engine.recover().raised == 0
     assert engine.publish(events[:1]) and engine.ctx.redis.hget_fields(
-        engine.ctx.keys.versions, [ahead]) == ["6"]
+        engine.ctx.keys.versions, [ahead]
+    ) == ["6"]

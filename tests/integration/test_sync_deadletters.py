@@ -28,23 +28,28 @@ class RefusingGraph:
     def upsert_nodes(self, nodes):
         if not self.fixed and any("poison" in str(n.props.get("text", "")) for n in nodes):
             self.refused += 1
-            raise StoreRejected("neo4j", self.real.address, "property value refused",
-                                hint="fix the data")
+            raise StoreRejected(
+                "neo4j", self.real.address, "property value refused", hint="fix the data"
+            )
         return self.real.upsert_nodes(nodes)
 
     def __getattr__(self, name):
         return getattr(self.real, name)
 
 
-def test_poison_event_is_dead_lettered_the_rest_flow_and_replay_applies_it(make_engine,
-                                                                            sync_stores):
+def test_poison_event_is_dead_lettered_the_rest_flow_and_replay_applies_it(
+    make_engine, sync_stores
+):
     graph = RefusingGraph(sync_stores.graph)
     engine = make_engine(dataclasses.replace(sync_stores, graph=graph), batch_size=50)
     run = uid("poison")
-    good = [SyncEvent(entity_type="knowledge", entity_id=f"{run}-{i}", data={"text": f"ok {i}"})
-            for i in range(40)]
-    poison = SyncEvent(entity_type="knowledge", entity_id=f"{run}-bad",
-                       data={"text": "poison pill"})
+    good = [
+        SyncEvent(entity_type="knowledge", entity_id=f"{run}-{i}", data={"text": f"ok {i}"})
+        for i in range(40)
+    ]
+    poison = SyncEvent(
+        entity_type="knowledge", entity_id=f"{run}-bad", data={"text": "poison pill"}
+    )
     engine.publish(good[:20] + [poison] + good[20:])
     report = engine.drain(timeout_s=60)
     assert report.complete and report.dead_lettered == 1

@@ -23,37 +23,79 @@ pytestmark = pytest.mark.integration
 def mixed_events(n: int, run: str) -> list[SyncEvent]:
     rnd = random.Random(7)
     makers = [
-        lambda i: ("knowledge", {"text": f"caching strategy {i} for {run}",
-                                 "relations": [{"type": "ABOUT", "label": "Goal",
-                                                "id": f"{run}-goal-0"}]}),
-        lambda i: ("knowledge", {"text": f"precomputed {i}",
-                                 "embedding": [rnd.uniform(-1, 1) for _ in range(384)]}),
-        lambda i: ("pattern", {"text": f"pattern {i}", "task_type": "optimize",
-                               "success_rate": 0.8}),
+        lambda i: (
+            "knowledge",
+            {
+                "text": f"caching strategy {i} for {run}",
+                "relations": [{"type": "ABOUT", "label": "Goal", "id": f"{run}-goal-0"}],
+            },
+        ),
+        lambda i: (
+            "knowledge",
+            {"text": f"precomputed {i}", "embedding": [rnd.uniform(-1, 1) for _ in range(384)]},
+        ),
+        lambda i: (
+            "pattern",
+            {"text": f"pattern {i}", "task_type": "optimize", "success_rate": 0.8},
+        ),
         lambda i: ("goal", {"text": f"optimise service {i} by 40%"}),
         lambda i: ("plan", {"text": f"plan {i}", "steps": [f"s{i}a", f"s{i}b"]}),
-        lambda i: ("step", {"text": f"step {i}", "relations": [
-            {"type": "DEPENDS_ON", "label": "Step", "id": f"{run}-step-{max(0, i - 1)}"}]}),
+        lambda i: (
+            "step",
+            {
+                "text": f"step {i}",
+                "relations": [
+                    {"type": "DEPENDS_ON", "label": "Step", "id": f"{run}-step-{max(0, i - 1)}"}
+                ],
+            },
+        ),
         lambda i: ("step_result", {"text": f"result {i}", "success": True}),
         lambda i: ("agent", {"name": f"agent {i}", "capabilities": ["analysis"]}),
-        lambda i: ("agent_activity", {"agent_id": f"a{i % 3}", "task_id": f"t{i}",
-                                      "activity_type": "analysis", "success": True,
-                                      "duration_s": 1.5}),
-        lambda i: ("collaboration", {"agent_id": f"{run}-a1", "partner_id": f"{run}-a{i % 4}",
-                                     "task_id": f"t{i}", "success": i % 2 == 0}),
+        lambda i: (
+            "agent_activity",
+            {
+                "agent_id": f"a{i % 3}",
+                "task_id": f"t{i}",
+                "activity_type": "analysis",
+                "success": True,
+                "duration_s": 1.5,
+            },
+        ),
+        lambda i: (
+            "collaboration",
+            {
+                "agent_id": f"{run}-a1",
+                "partner_id": f"{run}-a{i % 4}",
+                "task_id": f"t{i}",
+                "success": i % 2 == 0,
+            },
+        ),
         lambda i: ("event", {"event_type": "goal_completion", "goal": f"g{i}"}),
         lambda i: ("metric", {"name": "latency_ms", "value": i * 1.5}),
         lambda i: ("audit", {"actor": "director", "action": f"approve {i}"}),
         lambda i: ("session_data", {"user": "director", "page": i}),
-        lambda i: ("relationship", {"type": "PURSUES", "src_label": "Agent",
-                                    "src_id": f"{run}-a1", "dst_label": "Goal",
-                                    "dst_id": f"{run}-goal-{i}"}),
+        lambda i: (
+            "relationship",
+            {
+                "type": "PURSUES",
+                "src_label": "Agent",
+                "src_id": f"{run}-a1",
+                "dst_label": "Goal",
+                "dst_id": f"{run}-goal-{i}",
+            },
+        ),
     ]
     events = []
     for i in range(n):
         etype, data = makers[i % len(makers)](i)
-        events.append(SyncEvent(entity_type=etype, entity_id=f"{run}-{etype}-{i}", data=data,
-                                priority=rnd.choice(list(Priority))))
+        events.append(
+            SyncEvent(
+                entity_type=etype,
+                entity_id=f"{run}-{etype}-{i}",
+                data=data,
+                priority=rnd.choice(list(Priority)),
+            )
+        )
     return events
 
 
@@ -74,21 +116,26 @@ def test_thousand_mixed_events_reach_exactly_their_stores(make_engine, sync_stor
 
     receipt = engine.receipt(ids)
     assert receipt.fully_applied == 1000 and receipt.pending == 0
-    assert receipt.applied["bigquery"] == sum(1 for e in events if e.entity_type not in
-                                              ("step", "agent", "session_data", "relationship"))
+    assert receipt.applied["bigquery"] == sum(
+        1 for e in events if e.entity_type not in ("step", "agent", "session_data", "relationship")
+    )
     # No duplicate rows in the append-only tables, and SIMILAR_TO edges for knowledge.
     metric_ids = [e.entity_id for e in events if e.entity_type == "metric"]
     assert set(raw_row_counts(sync_stores, "metrics", metric_ids).values()) == {1}
     similar = sync_stores.graph.query(
         "MATCH (k:Knowledge)-[r:SIMILAR_TO]->(:Knowledge) WHERE k.id STARTS WITH $run "
-        "RETURN count(r) AS n, min(r.similarity_score) AS lo", {"run": run})
+        "RETURN count(r) AS n, min(r.similarity_score) AS lo",
+        {"run": run},
+    )
     assert similar[0]["n"] > 0
     collab = sync_stores.graph.query(
         "MATCH (:Agent {id: $a})-[r:COLLABORATED_WITH]->(:Agent) RETURN count(r) AS n",
-        {"a": f"{run}-a1"})
+        {"a": f"{run}-a1"},
+    )
     assert collab[0]["n"] == 4  # one edge per pair of agents (a1 with a0..a3)
     pursues = sync_stores.graph.query(
-        "MATCH (:Agent {id: $a})-[r:PURSUES]->(:Goal) RETURN count(r) AS n", {"a": f"{run}-a1"})
+        "MATCH (:Agent {id: $a})-[r:PURSUES]->(:Goal) RETURN count(r) AS n", {"a": f"{run}-a1"}
+    )
     assert pursues[0]["n"] == sum(1 for e in events if e.entity_type == "relationship")
     status = engine.status()
     assert status.processed == 1000 and status.outbox == 0 and status.p95_ms is not None
@@ -97,11 +144,24 @@ def test_thousand_mixed_events_reach_exactly_their_stores(make_engine, sync_stor
 def test_urgent_events_are_read_before_older_lower_priority_ones(make_engine):
     engine = make_engine(batch_size=10, batch_min=10, batch_max=10)
     run = uid("prio")
-    low = [SyncEvent(entity_type="metric", entity_id=f"{run}-low-{i}", priority=Priority.LOW,
-                     data={"name": "n", "value": i}) for i in range(30)]
-    urgent = [SyncEvent(entity_type="metric", entity_id=f"{run}-urgent-{i}",
-                        priority=Priority.URGENT, data={"name": "n", "value": i})
-              for i in range(10)]
+    low = [
+        SyncEvent(
+            entity_type="metric",
+            entity_id=f"{run}-low-{i}",
+            priority=Priority.LOW,
+            data={"name": "n", "value": i},
+        )
+        for i in range(30)
+    ]
+    urgent = [
+        SyncEvent(
+            entity_type="metric",
+            entity_id=f"{run}-urgent-{i}",
+            priority=Priority.URGENT,
+            data={"name": "n", "value": i},
+        )
+        for i in range(10)
+    ]
     engine.publish(low)
     engine.publish(urgent)  # published last, applied first
     worker = engine.worker()
@@ -119,8 +179,10 @@ def test_workers_sharing_the_group_split_the_work_without_overlap(make_engine, s
     # a claimed entry is a redelivery whose duplicate raw row the *_latest views hide.
     engine = make_engine(batch_size=20, batch_max=20, claim_idle_ms=300_000)
     run = uid("share")
-    events = [SyncEvent(entity_type="metric", entity_id=f"{run}-{i}",
-                        data={"name": "n", "value": i}) for i in range(400)]
+    events = [
+        SyncEvent(entity_type="metric", entity_id=f"{run}-{i}", data={"name": "n", "value": i})
+        for i in range(400)
+    ]
     engine.publish(events)
     stop = threading.Event()
     workers = [engine.worker(f"w{i}") for i in range(3)]

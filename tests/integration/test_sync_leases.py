@@ -45,8 +45,10 @@ class SlowWriter:
 
 
 def metrics(run: str, n: int) -> list[SyncEvent]:
-    return [SyncEvent(entity_type="metric", entity_id=f"{run}-{i}", data={"name": "n", "value": i})
-            for i in range(n)]
+    return [
+        SyncEvent(entity_type="metric", entity_id=f"{run}-{i}", data={"name": "n", "value": i})
+        for i in range(n)
+    ]
 
 
 def pending_by_consumer(engine: SyncEngine) -> dict[str, int]:
@@ -78,8 +80,10 @@ def test_a_slow_live_worker_keeps_its_entries(make_engine, sync_stores):
     events = metrics(uid("slow"), 40)
     engine.publish(events)
     slow = engine.worker("slow")
-    slow.applier.writers = {**slow.applier.writers,
-                            "bigquery": SlowWriter(slow.applier.writers["bigquery"])}
+    slow.applier.writers = {
+        **slow.applier.writers,
+        "bigquery": SlowWriter(slow.applier.writers["bigquery"]),
+    }
     stop = threading.Event()
     slow_thread = threading.Thread(target=slow.step)
     slow_thread.start()
@@ -105,7 +109,8 @@ def test_a_slow_live_worker_keeps_its_entries(make_engine, sync_stores):
 
 
 def test_a_killed_workers_entries_are_claimed_and_it_is_removed(
-        make_engine, sync_stores, stack_settings, tmp_path, monkeypatch):
+    make_engine, sync_stores, stack_settings, tmp_path, monkeypatch
+):
     # Gone consumers are removed after 10 × claim_idle_ms idle; 2 × keeps the test short.
     monkeypatch.setattr(lease, "DEAD_AFTER_FACTOR", 2)
     engine = make_engine(claim_idle_ms=CLAIM_IDLE_MS)
@@ -143,12 +148,15 @@ def test_a_killed_workers_entries_are_claimed_and_it_is_removed(
     assert engine.status().processed == len(events)
 
 
-def start_slow_worker(stack_settings, namespace: str, tmp_path, consumer: str
-                      ) -> subprocess.Popen:
+def start_slow_worker(stack_settings, namespace: str, tmp_path, consumer: str) -> subprocess.Popen:
     """`argo sync worker` in a child process whose warehouse writes take `SLOW_S`."""
-    env = {**os.environ, "ARGO_DATA_DIR": str(stack_settings.data_dir),
-           "ARGO_SYNC_NAMESPACE": namespace, "ARGO_SYNC_CLAIM_IDLE_MS": str(CLAIM_IDLE_MS),
-           "ARGO_EMBEDDING_PROVIDER": "hashing"}
+    env = {
+        **os.environ,
+        "ARGO_DATA_DIR": str(stack_settings.data_dir),
+        "ARGO_SYNC_NAMESPACE": namespace,
+        "ARGO_SYNC_CLAIM_IDLE_MS": str(CLAIM_IDLE_MS),
+        "ARGO_EMBEDDING_PROVIDER": "hashing",
+    }
     code = (
         "import time\n"
         "from argo_agents.sync import writers\n"
@@ -156,6 +164,12 @@ def start_slow_worker(stack_settings, namespace: str, tmp_path, consumer: str
         f"writers.WarehouseWriter.write = lambda self, jobs: (time.sleep({SLOW_S * 2}),"
         " real(self, jobs))[1]\n"
         "from argo_agents.cli.sync_commands import sync_app\n"
-        f"sync_app(['worker', '--consumer', '{consumer}'])\n")
-    return subprocess.Popen([sys.executable, "-c", code], env=env, cwd=tmp_path,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        f"sync_app(['worker', '--consumer', '{consumer}'])\n"
+    )
+    return subprocess.Popen(
+        [sys.executable, "-c", code],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )

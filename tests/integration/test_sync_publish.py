@@ -34,8 +34,11 @@ def test_publish_larger_than_a_chunk_keeps_versions_and_reaches_every_store(make
     engine = make_engine(publish_chunk=40)
     ids = [uid("goal") for _ in range(70)]
     # The same goals twice: the second round's versions are assigned in later chunks.
-    events = [SyncEvent(entity_type="goal", entity_id=i, data={"text": f"round {r}"})
-              for r in (1, 2) for i in ids]
+    events = [
+        SyncEvent(entity_type="goal", entity_id=i, data={"text": f"round {r}"})
+        for r in (1, 2)
+        for i in ids
+    ]
     published = engine.publish(events)
     assert len(published) == len(set(published)) == 140
     assert engine.ctx.outbox.sizes()[0] == 140
@@ -66,8 +69,9 @@ def test_redis_dying_between_chunks_reports_the_accepted_events(lone_redis):
         return real_append(*args, **kwargs)
 
     streams.append = append_then_die  # type: ignore[method-assign]
-    events = [SyncEvent(entity_type="goal", entity_id=uid("goal"), data={"n": n})
-              for n in range(60)]
+    events = [
+        SyncEvent(entity_type="goal", entity_id=uid("goal"), data={"n": n}) for n in range(60)
+    ]
     with pytest.raises(PublishInterrupted) as caught:
         outbox.append(events)
     err = caught.value

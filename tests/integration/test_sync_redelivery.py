@@ -29,14 +29,15 @@ def versions_of(run: str, n_entities: int, n_versions: int) -> list[SyncEvent]:
 
 
 def test_duplicates_and_shuffled_versions_end_at_the_newest_without_duplicates(
-        make_engine, sync_stores):
+    make_engine, sync_stores
+):
     engine = make_engine(batch_size=20, batch_max=40)  # small batches: versions cross batches
     run = uid("redeliver")
     events = versions_of(run, 30, 4)
     shuffled = events * 2  # every event delivered twice
     random.Random(3).shuffle(shuffled)
     for start in range(0, len(shuffled), 25):  # several publishes, so batches interleave
-        engine.publish(shuffled[start:start + 25])
+        engine.publish(shuffled[start : start + 25])
     report = engine.drain(timeout_s=90)
     assert report.complete and report.conflicts == 0 and report.dead_lettered == 0
 
@@ -49,7 +50,9 @@ def test_duplicates_and_shuffled_versions_end_at_the_newest_without_duplicates(
         assert counts and max(counts.values()) <= 4, counts
     rows = sync_stores.warehouse.query(
         "SELECT id, version, COUNT(*) AS n FROM {dataset}.metrics WHERE STARTS_WITH(id, @run) "
-        "GROUP BY id, version HAVING COUNT(*) > 1", {"run": run})
+        "GROUP BY id, version HAVING COUNT(*) > 1",
+        {"run": run},
+    )
     assert rows == []
 
 
@@ -80,14 +83,17 @@ def test_engine_assigns_increasing_versions_per_entity(make_engine):
 def test_a_delete_wins_over_older_versions_arriving_after_it(make_engine, sync_stores):
     engine = make_engine()
     eid = uid("del")
-    engine.publish([SyncEvent(entity_type="knowledge", entity_id=eid, data={"text": "v1"},
-                              version=1)])
+    engine.publish(
+        [SyncEvent(entity_type="knowledge", entity_id=eid, data={"text": "v1"}, version=1)]
+    )
     engine.drain(timeout_s=30)
-    engine.publish([SyncEvent(entity_type="knowledge", entity_id=eid, operation="delete",
-                              version=3)])
+    engine.publish(
+        [SyncEvent(entity_type="knowledge", entity_id=eid, operation="delete", version=3)]
+    )
     engine.drain(timeout_s=30)
-    engine.publish([SyncEvent(entity_type="knowledge", entity_id=eid, data={"text": "v2"},
-                              version=2)])
+    engine.publish(
+        [SyncEvent(entity_type="knowledge", entity_id=eid, data={"text": "v2"}, version=2)]
+    )
     assert engine.drain(timeout_s=30).complete
     held = engine.ctx.reader
     assert held.versions("redis", "knowledge", [eid]) == {}

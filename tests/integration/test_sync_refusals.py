@@ -30,20 +30,30 @@ def invalid(kind: str) -> SyncEvent:
     if kind == "missing id":
         return SyncEvent.model_construct(entity_type="goal", entity_id="", data={}, hash="x")
     if kind == "not serialisable":
-        return SyncEvent.model_construct(entity_type="goal", entity_id=eid, data={"s": {1}},
-                                         hash="x")
+        return SyncEvent.model_construct(
+            entity_type="goal", entity_id=eid, data={"s": {1}}, hash="x"
+        )
     if kind == "too large":
         return SyncEvent(entity_type="goal", entity_id=eid, data={"text": "x" * 5000})
     if kind == "bad relation":
-        return SyncEvent(entity_type="step", entity_id=eid, data={"relations": [
-            {"type": "X]->() DETACH DELETE n//", "label": "Step", "id": "s"}]})
+        return SyncEvent(
+            entity_type="step",
+            entity_id=eid,
+            data={"relations": [{"type": "X]->() DETACH DELETE n//", "label": "Step", "id": "s"}]},
+        )
     raise AssertionError(kind)
 
 
-@pytest.mark.parametrize(("kind", "error"), [
-    ("unknown type", UnknownEntityTypeError), ("missing id", MissingEntityIdError),
-    ("not serialisable", NotSerializableError), ("too large", EventTooLargeError),
-    ("bad relation", InvalidRelationError)])
+@pytest.mark.parametrize(
+    ("kind", "error"),
+    [
+        ("unknown type", UnknownEntityTypeError),
+        ("missing id", MissingEntityIdError),
+        ("not serialisable", NotSerializableError),
+        ("too large", EventTooLargeError),
+        ("bad relation", InvalidRelationError),
+    ],
+)
 def test_invalid_event_refused_and_nothing_written(make_engine, kind, error):
     engine = make_engine(max_event_bytes=4096)
     good = SyncEvent(entity_type="goal", entity_id=uid("good"), data={"text": "fine"})

@@ -42,15 +42,20 @@ def test_colliding_graph_writers_are_reported_busy(sync_stores):
             second.commit()
 
 
-def test_a_workers_failed_entries_are_retried_when_due(make_engine, sync_stores, endpoints,
-                                                      own_chroma):  # noqa: F811
+def test_a_workers_failed_entries_are_retried_when_due(
+    make_engine,
+    sync_stores,
+    endpoints,
+    own_chroma,  # noqa: F811  (the fixture, imported)
+):
     port = int(own_chroma._read_state()["chroma"]["ports"]["main"])
     vectors = open_vectors(endpoints.with_(chroma_port=port, timeout_s=2.0))
     # Nobody may claim the entries (120 s idle): only the worker's own retry can apply them.
-    engine = make_engine(dataclasses.replace(sync_stores, vectors=vectors),
-                         claim_idle_ms=120_000)
-    events = [SyncEvent(entity_type="knowledge", entity_id=uid("k"), data={"text": f"item {i}"})
-              for i in range(40)]
+    engine = make_engine(dataclasses.replace(sync_stores, vectors=vectors), claim_idle_ms=120_000)
+    events = [
+        SyncEvent(entity_type="knowledge", entity_id=uid("k"), data={"text": f"item {i}"})
+        for i in range(40)
+    ]
     own_chroma.down()
     engine.publish(events)
     assert not engine.drain(timeout_s=3).complete  # the vector store is down: they fail

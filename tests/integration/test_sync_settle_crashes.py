@@ -39,14 +39,18 @@ def crash_once(monkeypatch, obj, name):
 
 
 def test_a_crash_between_dead_lettering_and_acknowledging_leaves_one_dead_letter(
-        make_engine, sync_stores, monkeypatch):
+    make_engine, sync_stores, monkeypatch
+):
     graph = RefusingGraph(sync_stores.graph)
     engine = make_engine(dataclasses.replace(sync_stores, graph=graph))
     run = uid("settle")
-    good = [SyncEvent(entity_type="knowledge", entity_id=f"{run}-{i}", data={"text": f"ok {i}"})
-            for i in range(10)]
-    poison = SyncEvent(entity_type="knowledge", entity_id=f"{run}-bad",
-                       data={"text": "poison pill"})
+    good = [
+        SyncEvent(entity_type="knowledge", entity_id=f"{run}-{i}", data={"text": f"ok {i}"})
+        for i in range(10)
+    ]
+    poison = SyncEvent(
+        entity_type="knowledge", entity_id=f"{run}-bad", data={"text": "poison pill"}
+    )
     engine.publish([*good, poison])
     crash_once(monkeypatch, engine.ctx.outbox, "finish")  # after the DLQ add, before the ack
     worker = engine.worker("doomed")
@@ -69,11 +73,13 @@ def test_a_crash_between_dead_lettering_and_acknowledging_leaves_one_dead_letter
     assert engine.dead_letters() == []
     assert_holds(engine, [poison.model_copy(update={"version": 1})])
     assert raw_row_counts(sync_stores, "knowledge_base", [poison.entity_id]) == {
-        poison.entity_id: 1}, "replayed twice, applied once"
+        poison.entity_id: 1
+    }, "replayed twice, applied once"
 
 
 def test_a_crash_between_publishing_a_resolution_and_acknowledging_publishes_one(
-        make_engine, monkeypatch):
+    make_engine, monkeypatch
+):
     engine = make_engine()  # last-write-wins
     eid, _, _, c = setup_race(engine)
     crash_once(monkeypatch, engine.ctx.outbox, "finish")  # resolution out, conflict not acked

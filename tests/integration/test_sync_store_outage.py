@@ -26,26 +26,37 @@ pytestmark = pytest.mark.integration
 @pytest.fixture
 def own_chroma(endpoints, tmp_path_factory):
     """A Chroma server of this test's own (the other stores are the session's)."""
-    settings = make_settings(Path(tmp_path_factory.mktemp("chroma-outage")),
-                             stack_chroma_port=free_port(),  # a restart keeps the port
-                             store_timeout_s=2.0, redis_url=endpoints.redis_url,
-                             neo4j_uri=endpoints.neo4j_uri, bigquery_endpoint="http://unused")
+    settings = make_settings(
+        Path(tmp_path_factory.mktemp("chroma-outage")),
+        stack_chroma_port=free_port(),  # a restart keeps the port
+        store_timeout_s=2.0,
+        redis_url=endpoints.redis_url,
+        neo4j_uri=endpoints.neo4j_uri,
+        bigquery_endpoint="http://unused",
+    )
     stack = LocalStack(settings)
     stack.up(only=["chroma"])
     yield stack
     stack.down()
 
 
-def test_stopped_store_blocks_nobody_and_catches_up(make_engine, sync_stores, endpoints,
-                                                    own_chroma):
+def test_stopped_store_blocks_nobody_and_catches_up(
+    make_engine, sync_stores, endpoints, own_chroma
+):
     port = int(own_chroma._read_state()["chroma"]["ports"]["main"])
     vectors = open_vectors(endpoints.with_(chroma_port=port, timeout_s=2.0))
     engine = make_engine(dataclasses.replace(sync_stores, vectors=vectors), batch_max=500)
     run = uid("outage")
-    events = [SyncEvent(entity_type="knowledge", entity_id=f"{run}-{i}",
-                        data={"text": f"outage item {i}"}) for i in range(500)]
-    events += [SyncEvent(entity_type="metric", entity_id=f"{run}-m{i}",
-                         data={"name": "n", "value": i}) for i in range(500)]
+    events = [
+        SyncEvent(
+            entity_type="knowledge", entity_id=f"{run}-{i}", data={"text": f"outage item {i}"}
+        )
+        for i in range(500)
+    ]
+    events += [
+        SyncEvent(entity_type="metric", entity_id=f"{run}-m{i}", data={"name": "n", "value": i})
+        for i in range(500)
+    ]
     with_versions = [e.model_copy(update={"version": 1}) for e in events]
 
     # Half the events flow to all four stores; then the vector store goes away while

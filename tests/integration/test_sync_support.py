@@ -27,8 +27,15 @@ from argo_agents.sync.matrix import STORES, targets_of
 # retry pauses. None of them changes what counts toward a dead letter
 # (`max_deliveries` keeps its default); the long-fault tests use the defaults
 # throughout (tests/integration/test_sync_long_faults.py).
-FAST = {"claim_idle_ms": 300, "breaker_initial_s": 0.2, "breaker_max_s": 1.0,
-        "retry_attempts": 2, "retry_initial_s": 0.02, "retry_max_s": 0.1, "block_ms": 50}
+FAST = {
+    "claim_idle_ms": 300,
+    "breaker_initial_s": 0.2,
+    "breaker_max_s": 1.0,
+    "retry_attempts": 2,
+    "retry_initial_s": 0.02,
+    "retry_max_s": 0.1,
+    "block_ms": 50,
+}
 
 
 def uid(prefix: str = "e") -> str:
@@ -61,11 +68,13 @@ def make_engine_fixture(sync_stores: Stores) -> Iterator[Callable[..., SyncEngin
         engine.reset()
 
 
-def holdings(engine: SyncEngine, etype: str, ids: list[str]
-             ) -> dict[str, dict[str, StoredVersion]]:
+def holdings(engine: SyncEngine, etype: str, ids: list[str]) -> dict[str, dict[str, StoredVersion]]:
     """What each store holds (version, hash) for these entities."""
-    return {s: engine.ctx.reader.versions(s, etype, ids) for s in STORES
-            if not (s == "neo4j" and etype == "relationship")}
+    return {
+        s: engine.ctx.reader.versions(s, etype, ids)
+        for s in STORES
+        if not (s == "neo4j" and etype == "relationship")
+    }
 
 
 def assert_holds(engine: SyncEngine, events: list[SyncEvent]) -> None:
@@ -82,8 +91,9 @@ def assert_holds(engine: SyncEngine, events: list[SyncEvent]) -> None:
             for eid, e in newest.items():
                 if store in targets:
                     assert eid in found, f"{etype} {eid} missing in {store}"
-                    assert (found[eid].version, found[eid].hash) == (e.version, e.hash), \
+                    assert (found[eid].version, found[eid].hash) == (e.version, e.hash), (
                         f"{etype} {eid} in {store}: {found[eid]} != v{e.version}"
+                    )
                 else:
                     assert eid not in found, f"{etype} {eid} must not be in {store}"
 
@@ -92,5 +102,6 @@ def raw_row_counts(stores: Stores, table: str, ids: list[str]) -> dict[str, int]
     """Rows per id in a warehouse table itself (not its latest view): duplicates show here."""
     rows = stores.warehouse.query(
         f"SELECT id, COUNT(*) AS n FROM {{dataset}}.{table} WHERE id IN UNNEST(@ids) GROUP BY id",
-        {"ids": ids})
+        {"ids": ids},
+    )
     return {r["id"]: int(r["n"]) for r in rows}

@@ -24,8 +24,10 @@ pytestmark = pytest.mark.integration
 def test_verify_reports_missing_stale_divergent_and_repair_fixes_them(make_engine, sync_stores):
     engine = make_engine()
     run = uid("verify")
-    events = [SyncEvent(entity_type="knowledge", entity_id=f"{run}-{i}",
-                        data={"text": f"fact {i}"}) for i in range(6)]
+    events = [
+        SyncEvent(entity_type="knowledge", entity_id=f"{run}-{i}", data={"text": f"fact {i}"})
+        for i in range(6)
+    ]
     engine.publish(events)
     assert engine.drain(timeout_s=30).complete
     assert engine.verify("knowledge").divergence == 0
@@ -33,8 +35,15 @@ def test_verify_reports_missing_stale_divergent_and_repair_fixes_them(make_engin
     sync_stores.cache.invalidate([f"knowledge:{k[0]}"])  # missing in Redis
     sync_stores.graph.delete_nodes("Knowledge", [k[1]])  # missing in Neo4j
     sync_stores.vectors.delete("knowledge", [k[2]])  # missing in Chroma
-    sync_stores.warehouse.insert_rows([WarehouseRow("knowledge_base", f"rogue-{k[3]}", {
-        "id": k[3], "version": 2, "hash": "f" * 64, "content": {"text": "rogue"}})])  # divergent
+    sync_stores.warehouse.insert_rows(
+        [
+            WarehouseRow(
+                "knowledge_base",
+                f"rogue-{k[3]}",
+                {"id": k[3], "version": 2, "hash": "f" * 64, "content": {"text": "rogue"}},
+            )
+        ]
+    )  # divergent
     engine.publish([SyncEvent(entity_type="knowledge", entity_id=k[4], data={"text": "v2"})])
     engine.ctx.outbox.read("nobody", 10, None)  # v2 delivered to a worker that never acks
     stale = SyncEvent(entity_type="knowledge", entity_id=k[4], data={"text": "v2"}, version=2)
@@ -44,7 +53,11 @@ def test_verify_reports_missing_stale_divergent_and_repair_fixes_them(make_engin
     assert (report.missing, report.divergent) == (3, 1)
     assert report.stale == 3  # Redis, BigQuery and Chroma still hold v1 of k[4]
     assert {(p.entity_id, p.store) for p in report.problems} >= {
-        (k[0], "redis"), (k[1], "neo4j"), (k[2], "vector"), (k[3], "bigquery")}
+        (k[0], "redis"),
+        (k[1], "neo4j"),
+        (k[2], "vector"),
+        (k[3], "bigquery"),
+    }
 
     repaired = engine.verify("knowledge", repair=True)
     assert repaired.repaired == 5 and repaired.unrepairable == []
@@ -63,6 +76,7 @@ def cli(monkeypatch, stack_settings, tmp_path):
         result = CliRunner().invoke(sync_app, list(args))
         result.text = " ".join(result.output.split())  # rich wraps to the terminal width
         return result
+
     return run
 
 
@@ -70,13 +84,15 @@ def test_cli_status_verify_dlq_replay_and_conflicts(make_engine, cli):
     engine = make_engine(strategies={"knowledge": ConflictStrategy.MANUAL})
     ns = engine.config.namespace
     eid = uid("cli")
-    engine.publish([SyncEvent(entity_type="knowledge", entity_id=eid, data={"text": "one"},
-                              version=1)])
+    engine.publish(
+        [SyncEvent(entity_type="knowledge", entity_id=eid, data={"text": "one"}, version=1)]
+    )
     engine.drain(timeout_s=30)
     rogue = SyncEvent(entity_type="knowledge", entity_id=eid, data={"text": "rogue"}, version=2)
     engine.ctx.stores.graph.upsert_nodes([to_node(rogue, spec_for("knowledge"))])
-    engine.publish([SyncEvent(entity_type="knowledge", entity_id=eid, data={"text": "two"},
-                              version=2)])
+    engine.publish(
+        [SyncEvent(entity_type="knowledge", entity_id=eid, data={"text": "two"}, version=2)]
+    )
     engine.drain(timeout_s=30)
     engine.ctx.deadletters.add(None, "outbox", "cannot decode outbox entry", 0, raw=b"{oops")
 
@@ -104,6 +120,7 @@ def test_cli_status_verify_dlq_replay_and_conflicts(make_engine, cli):
 
 # ---- repair never overwrites a newer version; parked entities are reported ------------------
 
+
 def knowledge(eid: str, text: str, **kw) -> SyncEvent:
     return SyncEvent(entity_type="knowledge", entity_id=eid, data={"text": text}, **kw)
 
@@ -118,8 +135,9 @@ def with_graph_copy_lost(engine, sync_stores) -> tuple[str, SyncEvent]:
     return eid, knowledge(eid, "v2 published while verify --repair runs")
 
 
-def test_repair_skips_an_entity_published_after_the_scan_read_it(make_engine, sync_stores,
-                                                                   monkeypatch):
+def test_repair_skips_an_entity_published_after_the_scan_read_it(
+    make_engine, sync_stores, monkeypatch
+):
     engine = make_engine()
     eid, v2 = with_graph_copy_lost(engine, sync_stores)
     check, sent = Verifier._check, []
@@ -141,7 +159,8 @@ def test_repair_skips_an_entity_published_after_the_scan_read_it(make_engine, sy
 
 
 def test_repair_does_not_overwrite_a_version_published_between_its_check_and_append(
-        make_engine, sync_stores, monkeypatch):
+    make_engine, sync_stores, monkeypatch
+):
     engine = make_engine()
     eid, v2 = with_graph_copy_lost(engine, sync_stores)
     newest, sent = engine.ctx.conflicts.newest, []
@@ -155,8 +174,10 @@ def test_repair_does_not_overwrite_a_version_published_between_its_check_and_app
     monkeypatch.setattr(engine.ctx.conflicts, "newest", check_then_race)
     report = engine.verify("knowledge", repair=True)
     assert report.repaired == 0 and sent
-    assert report.unrepairable == [f"knowledge:{eid} (skipped: v2 was published while it was "
-                                   f"being repaired; verify again once it is applied)"]
+    assert report.unrepairable == [
+        f"knowledge:{eid} (skipped: v2 was published while it was "
+        f"being repaired; verify again once it is applied)"
+    ]
     assert newest([("knowledge", eid)]) == {("knowledge", eid): 2}  # no repair appended
     assert engine.drain(timeout_s=30).complete
     assert_holds(engine, [v2.model_copy(update={"version": 2})])
@@ -187,13 +208,16 @@ def test_verify_reports_parked_entities_and_leaves_them_to_a_human(make_engine, 
     assert report.parked == 1
     assert report.divergent == 1  # checked like any other entity: the graph holds the rogue
     assert {(p.entity_id, p.store, p.kind) for p in report.problems} == {
-        (eid, "neo4j", "parked"), (eid, "neo4j", "divergent")}
+        (eid, "neo4j", "parked"),
+        (eid, "neo4j", "divergent"),
+    }
     assert engine.verify("goal").parked == 0  # counted for the types checked
 
     repaired = engine.verify("knowledge", repair=True)
     assert repaired.repaired == 0
-    assert repaired.unrepairable == [f"knowledge:{eid} (parked conflict: resolve it with "
-                                     f"`argo sync conflicts`)"]
+    assert repaired.unrepairable == [
+        f"knowledge:{eid} (parked conflict: resolve it with `argo sync conflicts`)"
+    ]
     assert engine.ctx.outbox.sizes() == (0, 0) and engine.conflicts() == [parked]
 
     out = cli(engine.config.namespace, "verify", "--entity-type", "knowledge")

@@ -24,21 +24,37 @@ pytestmark = pytest.mark.integration
 
 def start_worker(stack_settings, namespace: str, tmp_path) -> subprocess.Popen:
     """`argo sync worker` in a child process, on the session stack and this namespace."""
-    env = {**os.environ, "ARGO_DATA_DIR": str(stack_settings.data_dir),
-           "ARGO_SYNC_NAMESPACE": namespace, "ARGO_SYNC_BATCH_SIZE": "25",
-           "ARGO_SYNC_BATCH_MAX": "25", "ARGO_EMBEDDING_PROVIDER": "hashing"}
+    env = {
+        **os.environ,
+        "ARGO_DATA_DIR": str(stack_settings.data_dir),
+        "ARGO_SYNC_NAMESPACE": namespace,
+        "ARGO_SYNC_BATCH_SIZE": "25",
+        "ARGO_SYNC_BATCH_MAX": "25",
+        "ARGO_EMBEDDING_PROVIDER": "hashing",
+    }
     code = "from argo_agents.cli.sync_commands import sync_app; sync_app(['worker'])"
-    return subprocess.Popen([sys.executable, "-c", code], env=env, cwd=tmp_path,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return subprocess.Popen(
+        [sys.executable, "-c", code],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
 
 
-def test_killed_worker_loses_and_duplicates_nothing(make_engine, sync_stores, stack_settings,
-                                                    tmp_path):
+def test_killed_worker_loses_and_duplicates_nothing(
+    make_engine, sync_stores, stack_settings, tmp_path
+):
     engine = make_engine(claim_idle_ms=500)
     run = uid("crash")
-    events = [SyncEvent(entity_type="knowledge" if i % 2 else "metric", entity_id=f"{run}-{i}",
-                        data={"text": f"crash test item {i}", "name": "n", "value": i})
-              for i in range(600)]
+    events = [
+        SyncEvent(
+            entity_type="knowledge" if i % 2 else "metric",
+            entity_id=f"{run}-{i}",
+            data={"text": f"crash test item {i}", "name": "n", "value": i},
+        )
+        for i in range(600)
+    ]
     engine.publish(events)
     child = start_worker(stack_settings, engine.config.namespace, tmp_path)
     try:

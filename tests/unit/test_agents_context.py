@@ -12,7 +12,11 @@ from argo_agents.stores.errors import StoreRejected, StoreUnavailable
 
 def test_key_terms_drop_stopwords_and_possessives() -> None:
     assert key_terms("the checkout service's query latency") == [
-        "checkout", "service", "query", "latency"]
+        "checkout",
+        "service",
+        "query",
+        "latency",
+    ]
     assert key_terms("x'}) DETACH DELETE n //") == ["detach", "delete"]
     assert len(key_terms("one two three four five six seven eight nine")) == 6
 
@@ -28,8 +32,9 @@ def test_an_unavailable_store_is_tried_once_then_skipped(caplog: pytest.LogCaptu
         assert g.call("neo4j", "related nodes", down) is None
         assert g.call("neo4j", "knowledge search", down) is None
     assert calls == [1]
-    assert g.sources == ["no context from neo4j (related nodes): neo4j at bolt://127.0.0.1:1: "
-                         "refused"]
+    assert g.sources == [
+        "no context from neo4j (related nodes): neo4j at bolt://127.0.0.1:1: refused"
+    ]
     assert "neo4j failed for related nodes" in caplog.text
 
 
@@ -51,4 +56,7 @@ def test_programming_errors_are_not_swallowed() -> None:
 
 def test_plural() -> None:
     assert [plural(1, "past activity"), plural(2, "past activity"), plural(2, "key")] == [
-        "1 past activity", "2 past activities", "2 keys"]
+        "1 past activity",
+        "2 past activities",
+        "2 keys",
+    ]

@@ -25,7 +25,14 @@ def test_builder_returns_an_uncompiled_two_node_graph(kind: str) -> None:
 def test_input_and_output_schemas_are_the_agent_contract() -> None:
     graph = build_agent_graph("technical", _no_tools).compile()  # type: ignore[arg-type]
     assert set(graph.get_input_jsonschema()["required"]) == {
-        "goal", "goal_id", "intent", "subject", "step", "agent_id", "upstream"}
+        "goal",
+        "goal_id",
+        "intent",
+        "subject",
+        "step",
+        "agent_id",
+        "upstream",
+    }
     assert list(graph.get_output_jsonschema()["properties"]) == ["result"]
 
 

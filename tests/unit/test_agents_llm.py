@@ -22,10 +22,10 @@ from tests.fakes import ToolCallingFake
 SUBJECT = "the checkout service's query latency"
 
 
-
 def draft_call(**args: Any) -> AIMessage:
-    return AIMessage(content="", tool_calls=[{"name": StepDraft.__name__, "args": args,
-                                              "id": "call-1"}])
+    return AIMessage(
+        content="", tool_calls=[{"name": StepDraft.__name__, "args": args, "id": "call-1"}]
+    )
 
 
 def model(*messages: AIMessage) -> ToolCallingFake:
@@ -34,13 +34,32 @@ def model(*messages: AIMessage) -> ToolCallingFake:
 
 def brief(kind: str = "technical", **context: Any) -> Any:
     state = {
-        "goal": f"Optimize {SUBJECT} by 40%", "goal_id": "goal-1", "intent": "optimize",
-        "subject": SUBJECT, "agent_id": f"{kind}-1", "upstream": {},
-        "step": {"id": "analyze_performance", "action": "analyze_performance",
-                 "category": "analysis", "description": f"Profile {SUBJECT}"},
-        "context": {"evidence": [{"type": "knowledge", "id": "k1", "title": "Index orders",
-                                  "score": 0.75, "detail": "mentions checkout", "store": "neo4j"}],
-                    "sources": ["neo4j: 1 knowledge item mentions checkout"], **context},
+        "goal": f"Optimize {SUBJECT} by 40%",
+        "goal_id": "goal-1",
+        "intent": "optimize",
+        "subject": SUBJECT,
+        "agent_id": f"{kind}-1",
+        "upstream": {},
+        "step": {
+            "id": "analyze_performance",
+            "action": "analyze_performance",
+            "category": "analysis",
+            "description": f"Profile {SUBJECT}",
+        },
+        "context": {
+            "evidence": [
+                {
+                    "type": "knowledge",
+                    "id": "k1",
+                    "title": "Index orders",
+                    "score": 0.75,
+                    "detail": "mentions checkout",
+                    "store": "neo4j",
+                }
+            ],
+            "sources": ["neo4j: 1 knowledge item mentions checkout"],
+            **context,
+        },
     }
     return make_brief(state, kind)  # type: ignore[arg-type]
 
@@ -112,6 +131,12 @@ def test_model_failure_falls_back_to_offline_with_the_reason(fake: Any, reason: 
 @pytest.mark.parametrize("kind", AGENT_KINDS)
 def test_every_agent_prompt_renders_with_exactly_the_values_passed(kind: str) -> None:
     assert placeholders(load_prompt(f"agent_{kind}")) == {
-        "goal", "subject", "target", "step", "upstream", "context"}
+        "goal",
+        "subject",
+        "target",
+        "step",
+        "upstream",
+        "context",
+    }
     text = render_agent_prompt(brief(kind))
     assert SUBJECT in text and "{" not in text.replace("{{", "")

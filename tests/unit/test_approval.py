@@ -204,14 +204,30 @@ def test_apply_edit_changes_only_that_step_and_revalidates() -> None:
         apply_edit(plan, "a", {"required_capabilities": ["telepathy"]})
 
 
-def resolve(plan: ExecutionPlan, value: dict[str, Any], *,
-            goal_budget_usd: float | None = None, record: ApprovalRecord | None = None,
-            ) -> ApprovalRecord:
-    record = record or ApprovalRecord(run_id="run-1", thread_id="t", goal=plan.goal,
-                                      goal_id=plan.goal_id, plan=plan, policy=POLICY,
-                                      budget_usd=goal_budget_usd)
-    return answer(record, value, policy=POLICY, round_id=f"round-{len(record.answered)}",
-                  identity=DirectorIdentity(name="sub", verified=False), now=NOW)
+def resolve(
+    plan: ExecutionPlan,
+    value: dict[str, Any],
+    *,
+    goal_budget_usd: float | None = None,
+    record: ApprovalRecord | None = None,
+) -> ApprovalRecord:
+    record = record or ApprovalRecord(
+        run_id="run-1",
+        thread_id="t",
+        goal=plan.goal,
+        goal_id=plan.goal_id,
+        plan=plan,
+        policy=POLICY,
+        budget_usd=goal_budget_usd,
+    )
+    return answer(
+        record,
+        value,
+        policy=POLICY,
+        round_id=f"round-{len(record.answered)}",
+        identity=DirectorIdentity(name="sub", verified=False),
+        now=NOW,
+    )
 
 
 def still_asked(record: ApprovalRecord) -> list[str]:
@@ -238,13 +254,17 @@ def test_edit_of_a_still_gated_step_asks_again() -> None:
 
 
 def test_edit_that_relabels_a_deployment_is_reclassified_and_asked_again() -> None:
-    deploy = PlanStep(id="ship", action="deploy_billing", description="Deploy billing to prod",
-                      category="production_deployment", estimated_cost_usd=20.0)
+    deploy = PlanStep(
+        id="ship",
+        action="deploy_billing",
+        description="Deploy billing to prod",
+        category="production_deployment",
+        estimated_cost_usd=20.0,
+    )
     out = resolve(plan_of(deploy), {"decisions": {"ship": {"edit": {"category": "analysis"}}}})
     assert still_asked(out) == ["ship"]
     entry = out.ledger[0]
-    assert entry.requeued and any("production deployment" in r
-                                  for r in entry.reasons_after_edit)
+    assert entry.requeued and any("production deployment" in r for r in entry.reasons_after_edit)
 
 
 def test_rejected_step_skips_its_dependents() -> None:
@@ -267,8 +287,15 @@ def test_an_answer_is_recorded_against_its_round() -> None:
 
 def test_approval_over_the_goal_budget_is_refused_with_the_plans_total() -> None:
     plan = plan_of(step("a", cost=60.0), step("d", "production_deployment", cost=50.0))
-    record = ApprovalRecord(run_id="run-1", thread_id="t", goal="g", goal_id="goal-x",
-                            plan=plan, policy=POLICY, budget_usd=100.0)
+    record = ApprovalRecord(
+        run_id="run-1",
+        thread_id="t",
+        goal="g",
+        goal_id="goal-x",
+        plan=plan,
+        policy=POLICY,
+        budget_usd=100.0,
+    )
     reason = assess(record, POLICY).requests[0].reason
     with pytest.raises(InvalidResumeError) as err:
         resolve(plan, {"decisions": {"d": "approve"}}, record=record)
@@ -279,8 +306,9 @@ def test_approval_over_the_goal_budget_is_refused_with_the_plans_total() -> None
 
 
 def test_allow_over_budget_accepts_the_plan_as_approved_once() -> None:
-    plan = plan_of(step("a", cost=60.0), step("d", "production_deployment", cost=50.0),
-                   step("b", cost=5.0))
+    plan = plan_of(
+        step("a", cost=60.0), step("d", "production_deployment", cost=50.0), step("b", cost=5.0)
+    )
     value = {"decisions": {"d": "approve"}, "allow_over_budget": True}
     out = resolve(plan, value, goal_budget_usd=100.0)
     assert out.decided == {"d"} and out.accepted_spend_usd == 115.0

@@ -23,8 +23,11 @@ def lg_api() -> ModuleType:
     outside a server (nothing here connects anywhere).
     """
     with pytest.MonkeyPatch.context() as mp:
-        for key, value in {"REDIS_URI": "redis://unused", "DATABASE_URI": ":memory:",
-                           "MIGRATIONS_PATH": "/dev/null"}.items():
+        for key, value in {
+            "REDIS_URI": "redis://unused",
+            "DATABASE_URI": ":memory:",
+            "MIGRATIONS_PATH": "/dev/null",
+        }.items():
             mp.setenv(key, value)
         return importlib.import_module("langgraph_api.auth.custom")
 
@@ -32,18 +35,25 @@ def lg_api() -> ModuleType:
 def server_config(lg_api: ModuleType, handler_result: Any) -> dict[str, Any]:
     """The run config as langgraph-api builds it (models/run.py) from a handler's answer."""
     credentials, user = lg_api._normalize_auth_response(handler_result)
-    return {"configurable": {"thread_id": "t-1", "langgraph_auth_user": user,
-                             "langgraph_auth_user_id": user.identity,
-                             "langgraph_auth_permissions": list(credentials.scopes)}}
+    return {
+        "configurable": {
+            "thread_id": "t-1",
+            "langgraph_auth_user": user,
+            "langgraph_auth_user_id": user.identity,
+            "langgraph_auth_permissions": list(credentials.scopes),
+        }
+    }
 
 
 @pytest.fixture
 def tokens(monkeypatch, tmp_path):
     """Point the handler at settings with the given ARGO_DIRECTOR_TOKENS value (or none)."""
+
     def configure(raw: str | None) -> None:
         settings = make_settings(tmp_path, director_tokens=raw)
         monkeypatch.setattr(server_auth, "Settings", lambda: settings)
         server_auth.director_tokens.cache_clear()
+
     yield configure
     server_auth.director_tokens.cache_clear()
 
@@ -54,9 +64,18 @@ def authenticate(authorization: str | None) -> Any:
 
 # --- director_of -------------------------------------------------------------------
 
-@pytest.mark.parametrize("config", [None, {}, {"configurable": {}},
-                                    {"configurable": {"thread_id": "t-1"}},
-                                    {"configurable": None}, {"tags": ["x"]}])
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        None,
+        {},
+        {"configurable": {}},
+        {"configurable": {"thread_id": "t-1"}},
+        {"configurable": None},
+        {"tags": ["x"]},
+    ],
+)
 def test_without_a_server_user_the_asserted_name_is_recorded_unverified(config):
     assert director_of(config, "ana") == DirectorIdentity(name="ana", verified=False)
     assert director_of(config, None) == DirectorIdentity(name=None, verified=False)
@@ -81,8 +100,12 @@ def test_users_the_server_makes_without_our_handler_count_as_nobody(lg_api):
     from langgraph_api.auth.studio_user import StudioUser
 
     # no auth configured: langgraph-api stores its UnauthenticatedUser as None
-    assert director_of({"configurable": {"langgraph_auth_user": None,
-                                         "langgraph_auth_user_id": None}}, "bob").verified is False
+    assert (
+        director_of(
+            {"configurable": {"langgraph_auth_user": None, "langgraph_auth_user_id": None}}, "bob"
+        ).verified
+        is False
+    )
     # `langgraph dev` Studio requests (when studio auth is on) are not a Director
     studio = {"configurable": {"langgraph_auth_user": StudioUser("langgraph-studio-user")}}
     assert director_of(studio, "bob") == DirectorIdentity(name="bob", verified=False)
@@ -91,11 +114,18 @@ def test_users_the_server_makes_without_our_handler_count_as_nobody(lg_api):
 def test_serialized_and_odd_users_never_raise():
     as_dict = {"identity": "ana", "is_authenticated": True, "display_name": "ana"}
     assert authenticated_user({"configurable": {"langgraph_auth_user": as_dict}}) == "ana"
-    for odd in [{"identity": "ana"}, {"is_authenticated": True}, "ana", 42, object(),
-                {"identity": "", "is_authenticated": True},
-                {"identity": 7, "is_authenticated": True}]:
-        assert director_of({"configurable": {"langgraph_auth_user": odd}}, "x") == \
-            DirectorIdentity(name="x", verified=False)
+    for odd in [
+        {"identity": "ana"},
+        {"is_authenticated": True},
+        "ana",
+        42,
+        object(),
+        {"identity": "", "is_authenticated": True},
+        {"identity": 7, "is_authenticated": True},
+    ]:
+        assert director_of({"configurable": {"langgraph_auth_user": odd}}, "x") == DirectorIdentity(
+            name="x", verified=False
+        )
 
 
 def test_director_identity_is_frozen():
@@ -106,6 +136,7 @@ def test_director_identity_is_frozen():
 
 # --- the bearer-token handler ------------------------------------------------------
 
+
 def test_a_known_token_authenticates_its_director(tokens):
     tokens('{"tok-ana": "ana", "tok-bo": "bo"}')
     user = authenticate("Bearer tok-ana")
@@ -113,9 +144,20 @@ def test_a_known_token_authenticates_its_director(tokens):
     assert authenticate("bearer   tok-bo")["identity"] == "bo"
 
 
-@pytest.mark.parametrize("header", [None, "", "Bearer", "Bearer ", "Bearer tok-anax",
-                                    "Bearer tok-an", "Basic tok-ana", "tok-ana",
-                                    "Bearer TOK-ANA"])
+@pytest.mark.parametrize(
+    "header",
+    [
+        None,
+        "",
+        "Bearer",
+        "Bearer ",
+        "Bearer tok-anax",
+        "Bearer tok-an",
+        "Basic tok-ana",
+        "tok-ana",
+        "Bearer TOK-ANA",
+    ],
+)
 def test_a_missing_or_unknown_token_is_refused_with_401(tokens, header):
     tokens('{"tok-ana": "ana"}')
     with pytest.raises(Auth.exceptions.HTTPException) as refused:
@@ -132,8 +174,18 @@ def test_without_tokens_everyone_passes_as_anonymous(tokens, raw):
         assert user["identity"] == "anonymous" and user["is_authenticated"] is False
 
 
-@pytest.mark.parametrize("raw", ["not json", '["tok-ana"]', "{}", '{"tok-ana": 1}',
-                                 '{"tok-ana": ""}', '{"": "ana"}', '"tok-ana"'])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "not json",
+        '["tok-ana"]',
+        "{}",
+        '{"tok-ana": 1}',
+        '{"tok-ana": ""}',
+        '{"": "ana"}',
+        '"tok-ana"',
+    ],
+)
 def test_malformed_tokens_fail_naming_the_variable_and_shape(tokens, raw):
     tokens(raw)
     with pytest.raises(ValueError, match="ARGO_DIRECTOR_TOKENS") as failed:

@@ -26,11 +26,19 @@ TEXT = "Deploy the payment service to production after the load test"
 def test_hashing_embedder_is_deterministic_across_instances_and_processes() -> None:
     here = HashingEmbedder(384).embed_query(TEXT)
     assert here == HashingEmbedder(384).embed_documents([TEXT])[0]
-    code = ("import json; from argo_agents.stores.embeddings import HashingEmbedder; "
-            f"print(json.dumps(HashingEmbedder(384).embed_query({TEXT!r})))")
+    code = (
+        "import json; from argo_agents.stores.embeddings import HashingEmbedder; "
+        f"print(json.dumps(HashingEmbedder(384).embed_query({TEXT!r})))"
+    )
     env = {**os.environ, "PYTHONHASHSEED": "12345"}  # Python's hash() would change here
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True, env=env, cwd=Path(__file__).resolve().parents[2])
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+        cwd=Path(__file__).resolve().parents[2],
+    )
     assert json.loads(out.stdout) == here
 
 
@@ -43,11 +51,13 @@ def test_hashing_vectors_are_unit_length_with_the_configured_dim(text: str) -> N
 
 def test_similar_texts_are_closer_than_unrelated_ones() -> None:
     emb = HashingEmbedder()
-    base, near, far = emb.embed_documents([
-        TEXT,
-        "Deploy the payments service to production once load testing passes",
-        "Write a short poem about autumn leaves in the park",
-    ])
+    base, near, far = emb.embed_documents(
+        [
+            TEXT,
+            "Deploy the payments service to production once load testing passes",
+            "Write a short poem about autumn leaves in the park",
+        ]
+    )
     assert cosine(base, near) > cosine(base, far) + 0.2
     assert cosine(base, base) == pytest.approx(1.0)
 

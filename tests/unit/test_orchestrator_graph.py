@@ -16,8 +16,16 @@ def _no_services():
 
 def test_drawing_shows_the_designed_path():
     mermaid = build_orchestrator(_no_services).compile().get_graph().draw_mermaid()
-    for node in ("interpret_goal", "decompose_goal", "assign_agents", "await_approval",
-                 "run_agent_step", "collect_results", "integrate_results", "sync_to_stores"):
+    for node in (
+        "interpret_goal",
+        "decompose_goal",
+        "assign_agents",
+        "await_approval",
+        "run_agent_step",
+        "collect_results",
+        "integrate_results",
+        "sync_to_stores",
+    ):
         assert node in mermaid
     assert "decompose_goal --> assign_agents" in mermaid
     assert "integrate_results --> sync_to_stores" in mermaid
@@ -27,13 +35,14 @@ def test_generations_group_steps_that_can_run_together():
     plan = plan_offline("Deploy the payments API to production")
     groups = generations(plan)
     assert groups[0] == ["review_release_readiness"]
-    assert set(groups[1]) == {"run_release_tests", "scan_release_security",
-                              "prepare_rollback_plan"}
+    assert set(groups[1]) == {"run_release_tests", "scan_release_security", "prepare_rollback_plan"}
     assert groups[-1] == ["monitor_rollout"]
 
 
-@pytest.mark.parametrize("goal, budget", [("", None), ("   ", None), ("x" * 10_001, None),
-                                          ("ok goal", -5), ("ok goal", "ten")])
+@pytest.mark.parametrize(
+    "goal, budget",
+    [("", None), ("   ", None), ("x" * 10_001, None), ("ok goal", -5), ("ok goal", "ten")],
+)
 def test_bad_goal_input_is_refused_with_a_typed_error(goal, budget):
     with pytest.raises(InvalidGoalError):
         validate_goal_input(goal, budget)

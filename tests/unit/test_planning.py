@@ -252,27 +252,44 @@ def test_pattern_step_sequence_accepts_lists_and_json_text(stored: Any, expected
 
 
 def test_pattern_reads_null_counts_as_zero_and_aliases_task_types() -> None:
-    row = {"id": "p", "task_type": " Optimization ", "success_rate": None, "occurrences": None,
-           "step_sequence": None, "name": None}
+    row = {
+        "id": "p",
+        "task_type": " Optimization ",
+        "success_rate": None,
+        "occurrences": None,
+        "step_sequence": None,
+        "name": None,
+    }
     p = Pattern.model_validate(row)
     assert (p.success_rate, p.occurrences, p.step_sequence, p.name) == (0.0, 0, [], None)
     assert p.intent == "optimize" and p.task_type == " Optimization "
-    assert p.model_dump() == {"id": "p", "task_type": " Optimization ", "success_rate": 0.0,
-                              "step_sequence": [], "name": None, "occurrences": 0}
+    assert p.model_dump() == {
+        "id": "p",
+        "task_type": " Optimization ",
+        "success_rate": 0.0,
+        "step_sequence": [],
+        "name": None,
+        "occurrences": 0,
+    }
 
 
 def test_pattern_threshold_is_inclusive_and_limits_the_cited_patterns() -> None:
     assert (STRONG_PATTERN, MAX_PATTERNS) == (0.7, 5)
-    at, under = PATTERN | {"id": "pat-at", "success_rate": 0.7}, PATTERN | {
-        "id": "pat-under", "success_rate": 0.69}
+    at, under = (
+        PATTERN | {"id": "pat-at", "success_rate": 0.7},
+        PATTERN | {"id": "pat-under", "success_rate": 0.69},
+    )
     assert Pattern.model_validate(at).strong and not Pattern.model_validate(under).strong
     plan = plan_offline("optimise the api", context=PlanningContext(patterns=[at, under]))
     assert any("pat-at" in r for r in plan.rationale)
     assert not any("pat-under" in r for r in plan.rationale)
     assert any("1 pattern(s) not used" in r and "< 0.7" in r for r in plan.rationale)
     many = [PATTERN | {"id": f"pat-{i}", "success_rate": 0.9 - i / 100} for i in range(7)]
-    cited = [r for r in plan_offline("optimise the api", context=PlanningContext(
-        patterns=many)).rationale if r.startswith("Pattern ")]
+    cited = [
+        r
+        for r in plan_offline("optimise the api", context=PlanningContext(patterns=many)).rationale
+        if r.startswith("Pattern ")
+    ]
     assert [r.split()[1] for r in cited] == [f"pat-{i}" for i in range(MAX_PATTERNS)]
 
 
@@ -373,7 +390,6 @@ def test_repair_of_a_valid_plan_changes_nothing() -> None:
 
 
 # --- the LLM planner ------------------------------------------------------------------
-
 
 
 def fake_model(args: dict[str, Any] | None = None, content: str = "") -> ToolCallingFake:

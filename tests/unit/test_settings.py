@@ -32,7 +32,8 @@ def test_llm_is_off_without_key_or_base_url():
 
 
 def test_secrets_never_appear_in_repr():
-    settings = Settings(_env_file=None, neo4j_password="hunter2-secret",
-                        openai_api_key="sk-secret-key")
+    settings = Settings(
+        _env_file=None, neo4j_password="hunter2-secret", openai_api_key="sk-secret-key"
+    )
     assert "hunter2-secret" not in repr(settings)
     assert "sk-secret-key" not in repr(settings)

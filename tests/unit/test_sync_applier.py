@@ -28,14 +28,28 @@ class ScriptedWriter:
 
 
 def jobs(n: int = 3) -> list[Job]:
-    events = [SyncEvent(entity_type="goal", entity_id=f"g{i}", data={}, version=1)
-              for i in range(n)]
-    return [Job(Delivery(None, e, 0), e, e.event_id, spec_for("goal"),  # type: ignore[arg-type]
-                frozenset({NEO4J})) for e in events]
+    events = [
+        SyncEvent(entity_type="goal", entity_id=f"g{i}", data={}, version=1) for i in range(n)
+    ]
+    return [
+        Job(
+            Delivery(None, e, 0),
+            e,
+            e.event_id,
+            spec_for("goal"),  # type: ignore[arg-type]
+            frozenset({NEO4J}),
+        )
+        for e in events
+    ]
 
 
-CONFIG = SyncConfig(retry_attempts=3, busy_attempts=8, retry_initial_s=0.001,
-                    retry_max_s=0.002, breaker_initial_s=60)
+CONFIG = SyncConfig(
+    retry_attempts=3,
+    busy_attempts=8,
+    retry_initial_s=0.001,
+    retry_max_s=0.002,
+    breaker_initial_s=60,
+)
 
 
 def run(writer: ScriptedWriter) -> tuple[Applier, GroupResult, list[Job]]:

@@ -23,3 +23,9 @@ def test_grows_while_full_batches_come_back_fast_and_holds_otherwise():
     assert b.observe(150, 0.1) == 200  # not full: no reason to grow
     assert b.observe(200, 0.7) == 200  # full but not fast
     assert b.observe(0, 0.0) == 200  # an empty poll changes nothing
+
+
+def test_a_read_under_half_the_batch_size_is_light_and_more_is_a_backlog():
+    b = AdaptiveBatchSize(100, 10, 200)
+    assert b.light(1) and b.light(49)
+    assert not b.light(50) and not b.light(100)  # written at once by every worker

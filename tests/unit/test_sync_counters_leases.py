@@ -22,8 +22,7 @@ class FakeRedis:
     address = "redis://fake:6379"
 
     def __init__(self) -> None:
-        self.config: dict[str, str] | None = {"appendonly": "yes",
-                                              "maxmemory-policy": "noeviction"}
+        self.config: dict[str, str] | None = {"appendonly": "yes", "maxmemory-policy": "noeviction"}
         self.claims: list[tuple[str, str]] = []  # (stream, start)
         self.pel: dict[str, list[str]] = {}  # stream → ids claimable, in order
         self.raised: list[Any] = []
@@ -34,8 +33,15 @@ class FakeRedis:
     def append(self, *args: Any, **kwargs: Any) -> Any:
         raise MissingGuard("redis", self.address, "no guard")
 
-    def claim_idle(self, stream: str, group: str, consumer: str, min_idle_ms: int,
-                   count: int, start: str = "0-0") -> tuple[list[StreamEntry], str]:
+    def claim_idle(
+        self,
+        stream: str,
+        group: str,
+        consumer: str,
+        min_idle_ms: int,
+        count: int,
+        start: str = "0-0",
+    ) -> tuple[list[StreamEntry], str]:
         """Each call scans two PEL entries from ``start`` (as Redis scans 10 × count)."""
         self.claims.append((stream, start))
         ids = self.pel.get(stream, [])
@@ -62,12 +68,15 @@ def test_a_lost_guard_becomes_counters_lost_naming_namespace_and_command():
     assert "'t'" in text and "argo sync recover" in text and "nothing was published" in text
 
 
-@pytest.mark.parametrize(("config", "expected"), [
-    ({"appendonly": "yes", "maxmemory-policy": "noeviction"}, []),
-    ({"appendonly": "no", "maxmemory-policy": "noeviction"}, ["appendonly=no"]),
-    ({"appendonly": "yes", "maxmemory-policy": "volatile-lru"}, ["volatile-lru"]),
-    (None, ["could not check"]),
-])
+@pytest.mark.parametrize(
+    ("config", "expected"),
+    [
+        ({"appendonly": "yes", "maxmemory-policy": "noeviction"}, []),
+        ({"appendonly": "no", "maxmemory-policy": "noeviction"}, ["appendonly=no"]),
+        ({"appendonly": "yes", "maxmemory-policy": "volatile-lru"}, ["volatile-lru"]),
+        (None, ["could not check"]),
+    ],
+)
 def test_volatile_redis_settings_are_warned_about(config, expected, caplog):
     redis = FakeRedis()
     redis.config = config
@@ -166,18 +175,26 @@ def test_recovery_takes_the_highest_version_any_store_holds():
     recovery = Recovery.__new__(Recovery)
     recovery.ctx = type("Ctx", (), {"redis": redis, "keys": Keys("t")})()  # type: ignore[assignment]
     recovery.progress = lambda what, n: None
-    recovery.scanner = FakeScanner({  # type: ignore[assignment]
-        "bigquery": [Held("a", 3, "h3", "update", "orchestrator", 1000),
-                     Held("gone", 4, "hd", "delete", "orchestrator", 2000)],
-        "neo4j": [Held("a", 5, "h5", "", "redis", 5000), Held("b", 1, "hb", "", "", 0)],
-        "vector": [Held("b", -1, "", "", "")],  # an unreadable version counts for nothing
-        "redis": [Held("c", 2, "hc")],
-    })
+    recovery.scanner = FakeScanner(
+        {  # type: ignore[assignment]
+            "bigquery": [
+                Held("a", 3, "h3", "update", "orchestrator", 1000),
+                Held("gone", 4, "hd", "delete", "orchestrator", 2000),
+            ],
+            "neo4j": [Held("a", 5, "h5", "", "redis", 5000), Held("b", 1, "hb", "", "", 0)],
+            "vector": [Held("b", -1, "", "", "")],  # an unreadable version counts for nothing
+            "redis": [Held("c", 2, "hc")],
+        }
+    )
     report = RecoverReport()
     recovery._rebuild("goal", report)
     items = {i[0]: i for i in redis.raised}
-    assert report.entities == 4 and report.read == {"bigquery": 2, "neo4j": 2, "vector": 1,
-                                                     "redis": 1}
+    assert report.entities == 4 and report.read == {
+        "bigquery": 2,
+        "neo4j": 2,
+        "vector": 1,
+        "redis": 1,
+    }
     assert items["goal|a"][1:] == (5, "a", "5|h5|update|redis|5000")
     assert items["goal|gone"][3].startswith("4|hd|delete|orchestrator|2000")
     assert items["goal|b"][3].startswith("1|hb|update|orchestrator|")  # defaults filled in

@@ -63,8 +63,17 @@ def test_missing_entity_id_is_refused_at_construction(entity_id):
         SyncEvent(entity_type="knowledge", entity_id=entity_id, data={})
 
 
-@pytest.mark.parametrize("bad", [{"when": datetime.now(UTC)}, {"x": {1, 2}}, {"nan": float("nan")},
-                                 {"inf": [1.0, float("inf")]}, {1: "int key"}, {"o": object()}])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"when": datetime.now(UTC)},
+        {"x": {1, 2}},
+        {"nan": float("nan")},
+        {"inf": [1.0, float("inf")]},
+        {1: "int key"},
+        {"o": object()},
+    ],
+)
 def test_non_json_data_is_refused_with_a_typed_error(bad):
     with pytest.raises(NotSerializableError):
         ev(data=bad)
@@ -76,14 +85,21 @@ def test_validate_refuses_unknown_type_oversize_bad_relations_and_forged_hash():
     with pytest.raises(EventTooLargeError, match="max_event_bytes"):
         validate_event(ev(data={"text": "x" * 2000}), SYNC_MATRIX, 1000)
     with pytest.raises(InvalidRelationError):
-        validate_event(ev(data={"relations": [{"type": "x) DETACH DELETE n //", "label": "Goal",
-                                                "id": "g"}]}), SYNC_MATRIX, 10_000)
+        validate_event(
+            ev(data={"relations": [{"type": "x) DETACH DELETE n //", "label": "Goal", "id": "g"}]}),
+            SYNC_MATRIX,
+            10_000,
+        )
     with pytest.raises(InvalidRelationError):
-        validate_event(ev(data={"relations": [{"type": "ABOUT", "label": "Goal"}]}),
-                       SYNC_MATRIX, 10_000)
+        validate_event(
+            ev(data={"relations": [{"type": "ABOUT", "label": "Goal"}]}), SYNC_MATRIX, 10_000
+        )
     with pytest.raises(InvalidRelationError, match="relationship needs"):
-        validate_event(ev(entity_type="relationship", data={"type": "USES", "src_id": "a"}),
-                       SYNC_MATRIX, 10_000)
+        validate_event(
+            ev(entity_type="relationship", data={"type": "USES", "src_id": "a"}),
+            SYNC_MATRIX,
+            10_000,
+        )
     rel = {"type": "USES", "src_label": "Agent", "src_id": "a", "dst_label": "Goal", "dst_id": "g"}
     assert validate_event(ev(entity_type="relationship", data=rel), SYNC_MATRIX, 10_000)
     forged = ev().model_copy(update={"hash": "0" * 64})
@@ -93,8 +109,14 @@ def test_validate_refuses_unknown_type_oversize_bad_relations_and_forged_hash():
 
 
 def test_outbox_encoding_round_trips():
-    e = ev(version=7, priority=Priority.URGENT, base_version=6, operation_id="op",
-           confidence=0.5, operation=Operation.DELETE)
+    e = ev(
+        version=7,
+        priority=Priority.URGENT,
+        base_version=6,
+        operation_id="op",
+        confidence=0.5,
+        operation=Operation.DELETE,
+    )
     back = decode_event(encode_event(e), 7)
     assert back == e and back.event_id == e.event_id and back.hash == data_hash(e.data)
 
@@ -104,12 +126,26 @@ def test_outbox_chunks_bound_events_and_bytes_but_never_split_one_event():
     from argo_agents.sync.outbox import Outbox
 
     def item(size: int) -> AppendItem:
-        return AppendItem(entity_field="f", ledger_key="l", ledger_field="i",
-                          exact_version=False, version=0, hash="h", operation="create|x",
-                          ts_ms=0, stream="s", payload=b"x" * size, replay=False)
+        return AppendItem(
+            entity_field="f",
+            ledger_key="l",
+            ledger_field="i",
+            exact_version=False,
+            version=0,
+            hash="h",
+            operation="create|x",
+            ts_ms=0,
+            stream="s",
+            payload=b"x" * size,
+            replay=False,
+        )
 
     outbox = Outbox(None, None, "g", chunk=3, chunk_bytes=100)  # type: ignore[arg-type]
     assert outbox._chunks([item(10)] * 7) == [(0, 3), (3, 6), (6, 7)]
     assert outbox._chunks([item(60), item(60), item(30), item(500), item(1)]) == [
-        (0, 1), (1, 3), (3, 4), (4, 5)]
+        (0, 1),
+        (1, 3),
+        (3, 4),
+        (4, 5),
+    ]
     assert outbox._chunks([]) == []

@@ -36,17 +36,31 @@ def test_edges_from_relations_and_collaborations():
 
 
 def test_rows_fit_the_warehouse_schema_for_every_type():
-    samples = {"agent_activity": {"agent_id": "a", "success": "yes", "duration_s": 2},
-               "metric": {"name": "n", "value": 3}, "audit": {"actor": "u", "action": "x"},
-               "pattern": {"task_type": "opt", "success_rate": 0.8}}
-    for etype in ("knowledge", "pattern", "goal", "plan", "step_result", "collaboration",
-                  "agent_activity", "event", "metric", "audit"):
+    samples = {
+        "agent_activity": {"agent_id": "a", "success": "yes", "duration_s": 2},
+        "metric": {"name": "n", "value": 3},
+        "audit": {"actor": "u", "action": "x"},
+        "pattern": {"task_type": "opt", "success_rate": 0.8},
+    }
+    for etype in (
+        "knowledge",
+        "pattern",
+        "goal",
+        "plan",
+        "step_result",
+        "collaboration",
+        "agent_activity",
+        "event",
+        "metric",
+        "audit",
+    ):
         spec = spec_for(etype)
         row = mappers.to_row(ev(etype, **samples.get(etype, {"text": "x"})), spec)
         assert set(row.values) <= SCHEMAS[spec.table].names, etype
         assert row.row_id == ev(etype).event_id
-    act = mappers.to_row(ev("agent_activity", success="yes", duration_s=2),
-                         spec_for("agent_activity"))
+    act = mappers.to_row(
+        ev("agent_activity", success="yes", duration_s=2), spec_for("agent_activity")
+    )
     assert act.values["success"] is None and act.values["duration_s"] == 2.0
 
 

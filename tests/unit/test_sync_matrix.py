@@ -38,9 +38,15 @@ def test_targets_from_the_orchestrator(etype):
     assert targets_of(etype, "orchestrator") == EXPECTED[etype]
 
 
-@pytest.mark.parametrize(("source", "targets"), [
-    (REDIS, {NEO4J, BIGQUERY, VECTOR}), (NEO4J, {REDIS, BIGQUERY}),
-    (BIGQUERY, {REDIS, NEO4J}), (VECTOR, {REDIS})])
+@pytest.mark.parametrize(
+    ("source", "targets"),
+    [
+        (REDIS, {NEO4J, BIGQUERY, VECTOR}),
+        (NEO4J, {REDIS, BIGQUERY}),
+        (BIGQUERY, {REDIS, NEO4J}),
+        (VECTOR, {REDIS}),
+    ],
+)
 def test_knowledge_follows_the_source_documents_table(source, targets):
     assert targets_of("knowledge", source) == targets
 

@@ -49,10 +49,20 @@ def test_strategy_per_entity_type():
 
 
 def job(version, base=None, data=None, eid="k"):
-    e = SyncEvent(entity_type="knowledge", entity_id=eid, data=data or {"x": 1}, version=version,
-                  base_version=base)
-    return Job(Delivery(None, e, 0), e, e.event_id, spec_for("knowledge"),  # type: ignore[arg-type]
-               frozenset({"redis"}))
+    e = SyncEvent(
+        entity_type="knowledge",
+        entity_id=eid,
+        data=data or {"x": 1},
+        version=version,
+        base_version=base,
+    )
+    return Job(
+        Delivery(None, e, 0),
+        e,
+        e.event_id,
+        spec_for("knowledge"),  # type: ignore[arg-type]
+        frozenset({"redis"}),
+    )
 
 
 def test_judge_versions_and_hashes():
@@ -76,6 +86,7 @@ def test_newest_version_of_each_entity_wins_within_a_batch():
 
 # ---- compare-and-set of resolutions ------------------------------------------------------
 
+
 def test_resolution_base_drops_a_resolution_a_newer_version_supersedes():
     from argo_agents.sync.strategies import resolution_base
 
@@ -95,8 +106,10 @@ class _FakeStrict:
     def append(self, events, *, min_versions):
         self.calls.append([e.entity_id for e in events])
         ok = all(e.entity_id in self.free for e in events)
-        return [e.model_copy(update={"version": v if ok else 0})
-                for e, v in zip(events, min_versions, strict=True)]
+        return [
+            e.model_copy(update={"version": v if ok else 0})
+            for e, v in zip(events, min_versions, strict=True)
+        ]
 
 
 def _manager(strict):
@@ -109,8 +122,10 @@ def _manager(strict):
 
 def test_publish_if_newest_retries_one_by_one_when_any_is_superseded():
     strict = _FakeStrict(free={"a", "c"})
-    events = [SyncEvent(entity_type="knowledge", entity_id=i, data={"x": i}, base_version=4)
-              for i in "abc"]
+    events = [
+        SyncEvent(entity_type="knowledge", entity_id=i, data={"x": i}, base_version=4)
+        for i in "abc"
+    ]
     out = _manager(strict).publish_if_newest(events)
     assert [o.version if o else None for o in out] == [5, None, 5]
     assert strict.calls == [["a", "b", "c"], ["a"], ["b"], ["c"]]
