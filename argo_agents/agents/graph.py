@@ -25,8 +25,8 @@ def build_agent_graph(kind: AgentKind, tools: ToolsProvider) -> StateGraph:
         raise ValueError(f"unknown agent kind {kind!r}; choose one of {list(AGENT_KINDS)}")
     builder = StateGraph(AgentState, input_schema=AgentInput, output_schema=AgentOutput)
     # closures built per kind: mypy cannot match their inferred types to add_node's overloads
-    builder.add_node("gather_context", make_gather_context(kind, tools))  # type: ignore[call-overload]
-    builder.add_node("produce_result", make_produce_result(kind, tools))  # type: ignore[call-overload]
+    builder.add_node("gather_context", make_gather_context(kind, tools))  # type: ignore[call-overload, arg-type]
+    builder.add_node("produce_result", make_produce_result(kind, tools))  # type: ignore[call-overload, arg-type]
     builder.add_edge(START, "gather_context")
     builder.add_edge("gather_context", "produce_result")
     builder.add_edge("produce_result", END)
