@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from argo_agents.approval.budget import BudgetValueError, check_amount
 from argo_agents.orchestrator.errors import InvalidContextError
 from argo_agents.planning.models import CATEGORIES
 
@@ -38,9 +39,20 @@ class Context:
             raise InvalidContextError(
                 f"max_step_attempts must be an integer from 1 to 10, got {self.max_step_attempts!r}"
             )
-        _check_number("sync_timeout_s", self.sync_timeout_s, unit="seconds", positive=True)
-        _check_number("budget_threshold_usd", self.budget_threshold_usd)
-        _check_number("plan_threshold_usd", self.plan_threshold_usd)
+        timeout = self.sync_timeout_s
+        if (
+            isinstance(timeout, bool)
+            or not isinstance(timeout, int | float)
+            or not (math.isfinite(timeout) and timeout > 0)
+        ):
+            raise InvalidContextError(
+                f"sync_timeout_s must be a finite, positive number of seconds; got {timeout!r}"
+            )
+        for name in ("budget_threshold_usd", "plan_threshold_usd"):
+            try:  # the same rule as a goal's budget
+                check_amount(name, getattr(self, name))
+            except BudgetValueError as exc:
+                raise InvalidContextError(str(exc)) from exc
         if not isinstance(self.extra_gated_categories, list | tuple) or (
             set(self.extra_gated_categories) - set(CATEGORIES)
         ):
@@ -48,21 +60,3 @@ class Context:
                 f"extra_gated_categories must be a list of {', '.join(CATEGORIES)}; "
                 f"got {self.extra_gated_categories!r}"
             )
-
-
-def _check_number(
-    name: str, value: object, *, unit: str = "US dollars", positive: bool = False
-) -> None:
-    if value is None and not positive:
-        return
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int | float)
-        or not math.isfinite(value)
-        or value < 0
-        or (positive and value == 0)
-    ):
-        kind = "positive" if positive else "non-negative"
-        raise InvalidContextError(
-            f"{name} must be a finite, {kind} number of {unit}; got {value!r}"
-        )

@@ -213,12 +213,13 @@ class BatchProcessor:
         ctx.progress.reset_attempts([j.event_id for j in dead if len(j.stages) > 1])
         failed = {j.event_id: {**j.failed, **j.broken} for j in pending if j.failed or j.broken}
         if failed:
+            retry_at = self._retry_at(pending)
             ctx.progress.mark_failed(
                 failed,
-                self._retry_at(pending),
+                retry_at,
                 counted={j.event_id: set(j.broken) for j in pending if j.broken},
             )
-            stats.retry_at = earliest(self._retry_at(pending), stats.retry_at)
+            stats.retry_at = earliest(retry_at, stats.retry_at)
         deferred = [j for j in pending if not j.failed]
         if deferred:  # behind an open circuit (or waiting for a stage): due when it half-opens
             breaker = self.applier.breaker
