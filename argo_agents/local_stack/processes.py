@@ -3,14 +3,47 @@
 from __future__ import annotations
 
 import os
+import random
 import signal
 import socket
 import time
+from pathlib import Path
+
+# Ports handed out by this process: two servers of one `up` must not get the same one
+# before either binds it.
+_given: set[int] = set()
+
+
+def _ephemeral_range() -> tuple[int, int]:
+    """The kernel's range for client (source) ports; Linux's default elsewhere."""
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 32768, 60999
 
 
 def free_port() -> int:
-    """A TCP port on loopback that nothing listens on right now."""
-    with socket.socket() as s:
+    """A TCP port on loopback that nothing listens on right now.
+
+    Chosen below the kernel's ephemeral range: a port from that range (what binding
+    port 0 returns) can be taken as the source port of any outgoing connection
+    between now and the moment a server binds it, and the server then fails to
+    listen (seen in CI: ArcadeDB "Unable to listen for BOLT connections").
+    """
+    low, _ = _ephemeral_range()
+    candidates = range(10_000, low) if low > 11_000 else range(0)
+    for port in random.sample(candidates, min(200, len(candidates))):
+        if port in _given:
+            continue
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _given.add(port)
+        return port
+    with socket.socket() as s:  # no room below the range: let the kernel choose
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
 
