@@ -23,7 +23,7 @@ from pydantic import BaseModel, Field
 
 from argo_agents.approval.decisions import InvalidResumeError, parse_resume
 from argo_agents.approval.policy import ApprovalRequest
-from argo_agents.bootstrap import Services, attach_agents, build_services
+from argo_agents.bootstrap import Services, build_services
 from argo_agents.config import Settings
 from argo_agents.orchestrator.checkpoints import open_checkpointer
 from argo_agents.orchestrator.context import Context
@@ -94,7 +94,7 @@ class Argo:
         """The stores, engine and agents, opened on first use."""
         if self._services is None:
             self._services = build_services(self.settings)
-        return attach_agents(self._services)
+        return self._services
 
     def close(self) -> None:
         """Close connections; stop the local stack if this instance started it."""

@@ -7,25 +7,40 @@ imports): the root depends on them, never the other way round.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 from argo_agents.config import Settings
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
+    from langgraph.graph.state import CompiledStateGraph
 
+    from argo_agents.agents.models import AgentKind
+    from argo_agents.agents.tools import ToolsProvider
     from argo_agents.approval.policy import ApprovalPolicy
     from argo_agents.assignment.registry import AgentRegistry
     from argo_agents.stores.embeddings import Embedder
     from argo_agents.stores.factory import Stores
     from argo_agents.sync.engine import SyncEngine
 
+    AgentGraphs = Mapping[AgentKind, CompiledStateGraph]
 
-@dataclass
+AgentsBuilder = Callable[["ToolsProvider"], "AgentGraphs"]
+"""Compiles the agent subgraphs; the tools provider gives them these services' parts."""
+
+
+@dataclass(frozen=True)
 class Services:
-    """Everything a node may use: stores, the sync engine, the model, the policies."""
+    """Everything a node may use: stores, the sync engine, the model, the policies, the agents.
+
+    Complete and immutable once built: the agent subgraphs are compiled on
+    construction from ``build_agents``, against this value's stores, embedder
+    and model, so ``dataclasses.replace(services, model=m)`` gives agents that
+    use ``m``.
+    """
 
     settings: Settings
     stores: Stores
@@ -34,8 +49,16 @@ class Services:
     model: BaseChatModel | None
     registry: AgentRegistry
     policy: ApprovalPolicy
-    agent_graphs: dict[str, Any] = field(default_factory=dict)
-    """Compiled agent subgraphs by kind; built from the services when empty."""
+    build_agents: AgentsBuilder
+    agent_graphs: AgentGraphs = field(init=False, repr=False, compare=False)
+    """Compiled agent subgraphs by kind."""
+
+    def __post_init__(self) -> None:
+        from argo_agents.agents.tools import AgentTools
+
+        tools = AgentTools(stores=self.stores, embedder=self.embedder, model=self.model)
+        graphs = MappingProxyType(dict(self.build_agents(lambda: tools)))
+        object.__setattr__(self, "agent_graphs", graphs)  # frozen: set once, here
 
     def close(self) -> None:
         """Close every store connection."""

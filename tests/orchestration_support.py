@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections import Counter
 from pathlib import Path
@@ -11,7 +12,7 @@ from langgraph.graph import START, StateGraph
 
 from argo_agents.agents.state import AgentInput, AgentOutput, AgentState
 from argo_agents.api import Argo
-from argo_agents.bootstrap import Services, build_services
+from argo_agents.bootstrap import ModelChoice, Services, build_services
 from argo_agents.config import Settings
 from argo_agents.config.endpoints import Endpoints
 from argo_agents.sync.config import SyncConfig
@@ -50,16 +51,24 @@ class CountingAgents:
         builder.add_edge(START, "produce_result")
         return builder.compile(name=kind)
 
+    def build(self, tools: object) -> dict[str, Any]:
+        """An `AgentsBuilder`: these counting graphs, whatever the tools."""
+        return {k: self.graph(k) for k in ("technical", "research", "creative")}
+
     def attach(self, services: Services) -> Services:
-        services.agent_graphs = {k: self.graph(k) for k in ("technical", "research", "creative")}
-        return services
+        """``services`` with these agents in place of the real ones."""
+        return dataclasses.replace(services, build_agents=self.build)
 
 
-def make_services(endpoints: Endpoints, data_dir: Path) -> Services:
-    """Services on the session's servers, with their own outbox namespace."""
+def make_services(
+    endpoints: Endpoints, data_dir: Path, sync_config: SyncConfig | None = None
+) -> Services:
+    """Services on the session's servers, with their own outbox namespace unless given one."""
     settings = Settings(_env_file=None, data_dir=data_dir)  # type: ignore[call-arg]
-    config = SyncConfig(namespace=f"test:{uuid.uuid4().hex[:8]}", block_ms=50)
-    return build_services(settings, endpoints=endpoints, model=None, sync_config=config)
+    config = sync_config or SyncConfig(namespace=f"test:{uuid.uuid4().hex[:8]}", block_ms=50)
+    return build_services(
+        settings, endpoints=endpoints, model=ModelChoice.OFFLINE, sync_config=config
+    )
 
 
 def make_argo(services: Services) -> Argo:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import get_args
 
 from langgraph.graph import END, START, StateGraph
+from langgraph.graph.state import CompiledStateGraph
 
 from argo_agents.agents.models import AgentKind
 from argo_agents.agents.nodes import make_gather_context, make_produce_result
@@ -31,3 +32,8 @@ def build_agent_graph(kind: AgentKind, tools: ToolsProvider) -> StateGraph:
     builder.add_edge("gather_context", "produce_result")
     builder.add_edge("produce_result", END)
     return builder
+
+
+def compile_agents(tools: ToolsProvider) -> dict[AgentKind, CompiledStateGraph]:
+    """Every agent kind's subgraph, compiled (no checkpointer: the orchestrator's is used)."""
+    return {kind: build_agent_graph(kind, tools).compile(name=kind) for kind in AGENT_KINDS}

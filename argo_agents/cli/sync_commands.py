@@ -33,27 +33,23 @@ console = Console()
 
 @contextmanager
 def _engine() -> Iterator[SyncEngine]:
-    """An engine on this environment's stores; closes everything on exit."""
+    """An engine on this environment's stores (never set up here); closes everything on exit."""
+    from argo_agents.bootstrap import open_sync
     from argo_agents.config import Settings
     from argo_agents.local_stack import LocalStack
     from argo_agents.local_stack.errors import StackError
-    from argo_agents.stores.embeddings import make_embedder
     from argo_agents.stores.errors import StoreError
-    from argo_agents.stores.factory import open_stores
-    from argo_agents.sync.config import SyncConfig
 
     settings = Settings()
     try:
-        stores = open_stores(LocalStack(settings).endpoints(), settings)
+        parts = open_sync(settings, LocalStack(settings).endpoints())
     except (StackError, StoreError) as exc:
         console.print(f"[red]cannot reach the stores:[/red] {exc}")
         raise typer.Exit(2) from exc
-    engine = SyncEngine(stores, make_embedder(settings), SyncConfig())
     try:
-        yield engine
+        yield parts.engine
     finally:
-        engine.close()
-        stores.close()
+        parts.close()
 
 
 @sync_app.command()

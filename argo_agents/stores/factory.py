@@ -8,7 +8,7 @@ database drivers. `open_stores` is what a composition root calls;
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from argo_agents.config.endpoints import Endpoints
@@ -17,10 +17,17 @@ from argo_agents.stores.errors import StoreError
 if TYPE_CHECKING:
     from argo_agents.config.settings import Settings
     from argo_agents.stores.graph import Neo4jGraph
-    from argo_agents.stores.ports import Store
+    from argo_agents.stores.ports import (
+        CachePort,
+        GraphPort,
+        LeasePort,
+        RecordPort,
+        Store,
+        StreamPort,
+        VectorPort,
+        WarehousePort,
+    )
     from argo_agents.stores.redis_cache import RedisCache
-    from argo_agents.stores.redis_locks import RedisLocks
-    from argo_agents.stores.redis_records import RedisRecords
     from argo_agents.stores.vector import ChromaVectors
     from argo_agents.stores.warehouse import BigQueryWarehouse
 
@@ -79,25 +86,24 @@ def check_health(name: str, endpoints: Endpoints) -> None:
         adapter.close()
 
 
-@dataclass
+@dataclass(frozen=True)
 class Stores:
-    """The four adapters of one process, opened together and closed together."""
+    """The adapters of one process, opened together and closed together.
 
-    cache: RedisCache
-    graph: Neo4jGraph
-    warehouse: BigQueryWarehouse
-    vectors: ChromaVectors
-    records: RedisRecords = field(init=False)
-    """Compare-and-set records on the cache's Redis (the approval gate's own record)."""
-    locks: RedisLocks = field(init=False)
-    """Per-entity leases on the cache's Redis (a compare-and-set for Chroma's writes)."""
+    Typed on the ports: what ARGO needs of each store, not which client serves it.
+    ``records``, ``locks`` and ``streams`` share the cache's Redis connection.
+    """
 
-    def __post_init__(self) -> None:
-        from argo_agents.stores.redis_locks import RedisLocks
-        from argo_agents.stores.redis_records import RedisRecords
-
-        self.records = RedisRecords(self.cache.client, self.cache.address)
-        self.locks = RedisLocks(self.cache.client, self.cache.address)
+    cache: CachePort
+    graph: GraphPort
+    warehouse: WarehousePort
+    vectors: VectorPort
+    records: RecordPort
+    """Compare-and-set records (the approval gate's own record)."""
+    locks: LeasePort
+    """Per-entity leases (a compare-and-set for the vector store's writes)."""
+    streams: StreamPort
+    """The sync engine's outbox: streams, version counters and progress."""
 
     def all(self) -> dict[str, Store]:
         """Adapters by store name."""
@@ -141,4 +147,17 @@ def open_stores(endpoints: Endpoints, settings: Settings | None = None) -> Store
         for adapter in opened:
             adapter.close()
         raise
-    return Stores(cache, graph, warehouse, vectors)
+    from argo_agents.stores.redis_locks import RedisLocks
+    from argo_agents.stores.redis_records import RedisRecords
+    from argo_agents.stores.redis_stream import RedisStreams
+
+    client, address = cache.client, cache.address  # one Redis pool for all four roles
+    return Stores(
+        cache=cache,
+        graph=graph,
+        warehouse=warehouse,
+        vectors=vectors,
+        records=RedisRecords(client, address),
+        locks=RedisLocks(client, address),
+        streams=RedisStreams(client, address),
+    )

@@ -9,15 +9,17 @@ timeout and `StoreRejected` when the server refuses the data.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 from argo_agents.stores.records import (
+    AppendItem,
     CacheEntry,
     EdgeRecord,
     NodeRecord,
     StoredVersion,
+    StreamEntry,
     VectorRecord,
     WarehouseRow,
     WriteResult,
@@ -62,6 +64,9 @@ class CachePort(Store, Protocol):
     def publish(self, channel: str, message: Mapping[str, Any]) -> int:
         """Publish a JSON message (fire-and-forget notifications only)."""
 
+    def ttl_for(self, entity_type: str) -> int:
+        """How long a cached value of ``entity_type`` lives, in seconds."""
+
 
 class RecordPort(Protocol):
     """Small JSON documents that change only by compare-and-set on a revision."""
@@ -83,6 +88,161 @@ class LeasePort(Protocol):
 
     def release(self, keys: Sequence[str], token: str) -> int:
         """Drop the leases ``token`` still holds."""
+
+
+class StreamPort(Protocol):
+    """Redis as the sync engine's outbox: streams, version counters, ledgers, progress.
+
+    Built by the store factory on the cache's connection (one Redis pool per
+    process). Errors as every port: `StoreUnavailable` for an outage or a busy
+    server, `StoreRejected` for a refused command.
+    """
+
+    name: str
+    address: str
+
+    def hgetall_many(self, keys: Sequence[str]) -> list[dict[str, str]]:
+        """HGETALL of each key, in one round trip."""
+
+    def hset_many(
+        self,
+        values: Mapping[str, Mapping[str, Any]],
+        ttl_s: int | None = None,
+        incr: Mapping[str, Mapping[str, int]] | None = None,
+    ) -> None:
+        """HSET (and HINCRBY) fields of several hashes, refreshing their TTL."""
+
+    def hget_fields(self, key: str, fields: Sequence[str]) -> list[str | None]:
+        """HMGET."""
+
+    def hget_all(self, key: str) -> dict[str, str]:
+        """HGETALL of one key."""
+
+    def hdel(self, key: str, fields: Sequence[str]) -> int:
+        """HDEL."""
+
+    def hscan(self, key: str, count: int = 500) -> Iterator[tuple[str, str]]:
+        """Every field of a large hash, without blocking the server."""
+
+    def hlen(self, key: str) -> int:
+        """HLEN."""
+
+    def mget(self, keys: Sequence[str]) -> list[str | None]:
+        """MGET."""
+
+    def set_many(self, values: Mapping[str, Any], ttl_s: int) -> None:
+        """SET with expiry for several keys, in one round trip."""
+
+    def push_capped(self, lists: Mapping[str, Sequence[Any]], cap: int) -> None:
+        """LPUSH values and trim each list to its ``cap`` newest items."""
+
+    def lrange(self, key: str, count: int) -> list[str]:
+        """The ``count`` newest items of a list."""
+
+    def scan_delete(self, pattern: str) -> int:
+        """Delete every key matching ``pattern`` (tests and `reset`)."""
+
+    def ensure_group(self, streams: Sequence[str], group: str) -> None:
+        """Create the consumer group (and empty stream) where missing; idempotent."""
+
+    def append(
+        self,
+        counter_key: str,
+        items: Sequence[AppendItem],
+        *,
+        guard_key: str,
+        at_floors: bool = False,
+    ) -> list[tuple[int, str]]:
+        """Assign versions, update the ledger and XADD, atomically; (version, entry id)."""
+
+    def read_group(
+        self,
+        group: str,
+        consumer: str,
+        streams: Sequence[str],
+        count: int,
+        block_ms: int | None = None,
+    ) -> list[StreamEntry]:
+        """New entries for ``consumer``, taking streams in the given order until ``count``."""
+
+    def read_own_pending(
+        self, group: str, consumer: str, streams: Sequence[str], count: int
+    ) -> list[StreamEntry]:
+        """Entries delivered to ``consumer`` and not yet acknowledged, oldest first."""
+
+    def claim_idle(
+        self,
+        stream: str,
+        group: str,
+        consumer: str,
+        min_idle_ms: int,
+        count: int,
+        start: str = "0-0",
+    ) -> tuple[list[StreamEntry], str]:
+        """XAUTOCLAIM entries idle longer than ``min_idle_ms`` (their worker died or failed)."""
+
+    def renew(
+        self, group: str, consumer: str, ids_by_stream: Mapping[str, Sequence[str]]
+    ) -> list[str]:
+        """Reset the idle time of ``consumer``'s pending entries (no delivery is counted)."""
+
+    def drop_idle_consumers(
+        self, stream: str, group: str, min_idle_ms: int, *, only: str = "", keep: str = ""
+    ) -> list[str]:
+        """XGROUP DELCONSUMER every consumer with nothing pending, idle ``min_idle_ms``."""
+
+    def ack_delete(
+        self,
+        group: str,
+        ids_by_stream: Mapping[str, Sequence[str]],
+        delete_keys: Sequence[str] = (),
+    ) -> None:
+        """XACK and XDEL entries (the stream holds only unfinished work) and drop keys."""
+
+    def raise_versions(
+        self, counter_key: str, ledger_key: str, items: Sequence[tuple[str, int, str, str]]
+    ) -> int:
+        """Raise counters and ledger entries to at least each item's version, atomically."""
+
+    def set_guard(
+        self, guard_key: str, counter_key: str, value: str, *, only_if_missing: bool
+    ) -> str:
+        """Vouch for ``counter_key`` with guard id ``value``; return the guard's id now."""
+
+    def guard(self, guard_key: str) -> str | None:
+        """The guard's id (None when there is no guard)."""
+
+    def drop_guard(self, guard_key: str) -> None:
+        """Remove the guard: appends are refused until `set_guard`."""
+
+    def scan_keys(self, pattern: str, count: int = 1000) -> Iterator[list[str]]:
+        """Keys matching ``pattern``, in pages of about ``count`` (SCAN: never blocks Redis)."""
+
+    def server_config(self, names: Sequence[str]) -> dict[str, str] | None:
+        """CONFIG GET of each name; None when the server refuses CONFIG (managed Redis)."""
+
+    def stream_sizes(self, streams: Sequence[str], group: str) -> dict[str, tuple[int, int]]:
+        """(entries, pending) per stream; entries include pending ones."""
+
+    def xlen(self, stream: str) -> int:
+        """Entries in a stream (0 when it does not exist)."""
+
+    def xadd(self, stream: str, fields: Mapping[str, Any]) -> str:
+        """Append one entry (dead letters)."""
+
+    def xadd_once(self, stream: str, index: str, member: str, fields: Mapping[str, Any]) -> str:
+        """Append one entry unless ``index`` already maps ``member`` to one; return its id."""
+
+    def xdel_indexed(
+        self, stream: str, index: str, ids: Sequence[str], members: Sequence[str]
+    ) -> int:
+        """Delete entries by id and their ``index`` members, in one transaction."""
+
+    def xrange(self, stream: str, count: int = 100, start: str = "-") -> list[StreamEntry]:
+        """Entries of a stream, oldest first."""
+
+    def xdel(self, stream: str, ids: Sequence[str]) -> int:
+        """Delete entries by id."""
 
 
 class GraphPort(Store, Protocol):
@@ -176,6 +336,11 @@ class VectorPort(Store, Protocol):
 
     def versions(self, collection: str, ids: Sequence[str]) -> dict[str, StoredVersion]:
         """Version and hash of the vectors that exist."""
+
+    def metadata_page(
+        self, collection: str, *, limit: int, offset: int
+    ) -> list[tuple[str, dict[str, Any]]]:
+        """(id, metadata) of up to ``limit`` vectors from ``offset`` (a full scan, paged)."""
 
 
 @dataclass(frozen=True, slots=True)

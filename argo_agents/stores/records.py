@@ -82,3 +82,29 @@ class WriteResult:
 
     applied: list[str] = field(default_factory=list)
     stale: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class AppendItem:
+    """One event to append: see `RedisStreams.append`."""
+
+    entity_field: str  # key of the per-entity version counter
+    ledger_key: str
+    ledger_field: str
+    exact_version: bool  # True: use `version`; False: next version, at least `version`
+    version: int
+    hash: str
+    operation: str
+    ts_ms: int
+    stream: str
+    payload: bytes
+    replay: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class StreamEntry:
+    """An entry read from a stream: where it is and its fields (str keys)."""
+
+    stream: str
+    id: str
+    fields: dict[str, Any]

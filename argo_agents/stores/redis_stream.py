@@ -24,12 +24,12 @@ when they act.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import redis
 
 from argo_agents.stores.errors import StoreRejected
+from argo_agents.stores.records import AppendItem, StreamEntry
 from argo_agents.stores.redis_keyspace import RedisKeyspace, as_str
 
 # KEYS[1]: the counter hash, KEYS[2]: its guard hash. ARGV per item: entity field,
@@ -156,30 +156,27 @@ return id
 """
 
 
-@dataclass(frozen=True, slots=True)
-class AppendItem:
-    """One event to append: see `RedisStreams.append`."""
-
-    entity_field: str  # key of the per-entity version counter
-    ledger_key: str
-    ledger_field: str
-    exact_version: bool  # True: use `version`; False: next version, at least `version`
-    version: int
-    hash: str
-    operation: str
-    ts_ms: int
-    stream: str
-    payload: bytes
-    replay: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class StreamEntry:
-    """An entry read from a stream: where it is and its fields (str keys)."""
-
-    stream: str
-    id: str
-    fields: dict[str, Any]
+# `_APPEND` with a compare-and-set in front: an item appended in "+" mode at least at
+# version F is appended only if the entity's counter (KEYS[1]) is still below F, i.e. it
+# gets exactly F. Otherwise nothing of the call is appended and every item comes back as
+# version 0. Built on the same script, so the guard, the ledger and the stream entries
+# stay exactly as every other append makes them (conflict resolutions use it).
+_APPEND_AT_FLOORS = (
+    f"""
+for b = 1, #ARGV, {_STRIDE} do
+  if ARGV[b+2] == '+' and
+      tonumber(redis.call('HGET', KEYS[1], ARGV[b]) or '0') >= tonumber(ARGV[b+3]) then
+    local none = {{}}
+    for _ = 1, #ARGV, {_STRIDE} do
+      none[#none + 1] = '0'
+      none[#none + 1] = ''
+    end
+    return none
+  end
+end
+"""
+    + _APPEND
+)
 
 
 class RedisStreams(RedisKeyspace):
@@ -188,6 +185,7 @@ class RedisStreams(RedisKeyspace):
     def __init__(self, client: redis.Redis, address: str = "redis") -> None:
         super().__init__(client, address)
         self._append = client.register_script(_APPEND)
+        self._append_at_floors = client.register_script(_APPEND_AT_FLOORS)
         self._raise = client.register_script(_RAISE)
         self._guard = client.register_script(_GUARD)
         self._renew = client.register_script(_RENEW)
@@ -215,9 +213,18 @@ class RedisStreams(RedisKeyspace):
                         raise
 
     def append(
-        self, counter_key: str, items: Sequence[AppendItem], *, guard_key: str
+        self,
+        counter_key: str,
+        items: Sequence[AppendItem],
+        *,
+        guard_key: str,
+        at_floors: bool = False,
     ) -> list[tuple[int, str]]:
         """Assign versions, update the ledger and XADD, atomically; (version, entry id).
+
+        With ``at_floors``, an item in "+" mode must get exactly its ``version`` (the
+        entity's counter is still below it); else nothing is appended and every item
+        comes back as version 0 (a compare-and-set for conflict resolutions).
 
         Raises `MissingGuard` (and appends nothing) when ``guard_key`` (see
         `set_guard`) is missing, or says ``counter_key`` existed and it does not.
@@ -246,7 +253,8 @@ class RedisStreams(RedisKeyspace):
             ]
         assert len(args) == _STRIDE * len(items)
         with self._errors():
-            out = self._append(keys=keys, args=args)
+            script = self._append_at_floors if at_floors else self._append
+            out = script(keys=keys, args=args)
         if len(out) == 1 and as_str(out[0]) == _NO_GUARD:
             raise MissingGuard(
                 self.name, self.address, f"{counter_key} lost, or its guard {guard_key}"

@@ -211,6 +211,16 @@ class ChromaVectors:
                 found[i] = StoredVersion(i, v, h)
         return found
 
+    def metadata_page(
+        self, collection: str, *, limit: int, offset: int
+    ) -> list[tuple[str, dict[str, Any]]]:
+        """(id, metadata) of up to ``limit`` vectors from ``offset``, in the store's order."""
+        col = self._collection(collection)
+        with self._errors():
+            got = col.get(include=["metadatas"], limit=limit, offset=offset)
+        metas = got["metadatas"] or [{}] * len(got["ids"])
+        return [(i, dict(m or {})) for i, m in zip(got["ids"], metas, strict=False)]
+
     def _stored_versions(self, col: Collection, ids: list[str]) -> dict[str, tuple[int, str]]:
         if not ids:
             return {}

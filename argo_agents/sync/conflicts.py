@@ -71,8 +71,8 @@ from typing import Any
 import orjson
 
 from argo_agents.stores.errors import StoreError
+from argo_agents.stores.ports import StreamPort
 from argo_agents.stores.records import StoredVersion
-from argo_agents.stores.redis_stream import _APPEND, _STRIDE, RedisStreams
 from argo_agents.sync.config import ConflictStrategy, SyncConfig
 from argo_agents.sync.events import Operation, Priority, SyncEvent, decode_event, encode_event
 from argo_agents.sync.job import Job, judge
@@ -86,28 +86,6 @@ from argo_agents.sync.strategies import Resolution, Side, resolution_base, resol
 log = logging.getLogger(__name__)
 
 SUPERSEDED_CAP = 1000  # dropped resolutions remembered (newest first)
-
-# The outbox's append script with a compare-and-set in front: an item appended in "+"
-# mode at least at version F is appended only if the entity's counter (KEYS[1]) is
-# still below F, i.e. it gets exactly F. Otherwise nothing of the call is appended and
-# every item comes back as version 0. Composed from `RedisStreams`' own script, so the
-# guard, the ledger and the stream entries stay exactly as every other append makes them.
-_STRICT = (
-    f"""
-for b = 1, #ARGV, {_STRIDE} do
-  if ARGV[b+2] == '+' and
-      tonumber(redis.call('HGET', KEYS[1], ARGV[b]) or '0') >= tonumber(ARGV[b+3]) then
-    local none = {{}}
-    for _ = 1, #ARGV, {_STRIDE} do
-      none[#none + 1] = '0'
-      none[#none + 1] = ''
-    end
-    return none
-  end
-end
-"""
-    + _APPEND
-)
 
 
 @dataclass(frozen=True)
@@ -147,14 +125,6 @@ class ConflictMovedOn(KeyError):
         return str(self.args[0]) if self.args else ""
 
 
-class _StrictStreams(RedisStreams):
-    """`RedisStreams` whose append is `_STRICT`: all of a call at its floors, or nothing."""
-
-    def __init__(self, redis: RedisStreams) -> None:
-        super().__init__(redis.client, redis.address)
-        self._append = redis.client.register_script(_STRICT)
-
-
 class ConflictManager:
     """Conflict checks and resolutions for one namespace."""
 
@@ -163,18 +133,19 @@ class ConflictManager:
         reader: StateReader,
         outbox: Outbox,
         progress: ProgressStore,
-        redis: RedisStreams,
+        redis: StreamPort,
         keys: Keys,
         config: SyncConfig,
     ) -> None:
         self.reader, self.outbox, self.progress = reader, outbox, progress
         self.redis, self.keys, self.config = redis, keys, config
         self._strict = Outbox(
-            _StrictStreams(redis),
+            redis,
             keys,
             outbox.group,
             chunk=outbox.chunk,
             chunk_bytes=outbox.chunk_bytes,
+            at_floors=True,
         )
 
     @property

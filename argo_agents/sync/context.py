@@ -1,18 +1,17 @@
 """`SyncContext`: the engine's parts wired once from the stores, an embedder and a config.
 
-The composition root of the sync package: the engine facade, every worker
-and the CLI share one context per process. The outbox uses the cache
-adapter's Redis connection (`RedisCache.client`), so a process holds one
-Redis pool, not two.
+The sync package's wiring: the engine facade, every worker and the CLI share
+one context per process. The outbox is the stores' `streams` port, which the
+store factory builds on the cache's connection (one Redis pool per process).
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from typing import Any
 
-from argo_agents.stores.redis_stream import RedisStreams
+from argo_agents.stores.embeddings import Embedder
+from argo_agents.stores.factory import Stores
 from argo_agents.sync import writers
 from argo_agents.sync.applier import Writer
 from argo_agents.sync.config import SyncConfig
@@ -31,12 +30,12 @@ RECEIPT_TTL_S = 2 * 24 * 3600
 class SyncContext:
     """Everything a worker or the facade needs, built once per process."""
 
-    def __init__(self, stores: Any, embedder: Any, config: SyncConfig) -> None:
+    def __init__(self, stores: Stores, embedder: Embedder, config: SyncConfig) -> None:
         self.stores = stores
         self.embedder = embedder
         self.config = config
         self.keys = Keys(config.namespace)
-        self.redis = RedisStreams(stores.cache.client, stores.cache.address)
+        self.redis = stores.streams
         self.outbox = Outbox(
             self.redis,
             self.keys,

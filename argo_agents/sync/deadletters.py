@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import orjson
 
-from argo_agents.stores.redis_stream import RedisStreams
+from argo_agents.stores.ports import StreamPort
 from argo_agents.sync.events import SyncEvent, decode_event, encode_event
 from argo_agents.sync.keys import Keys
 from argo_agents.sync.outbox import Outbox
@@ -38,7 +38,7 @@ class DeadLetter:
 class DeadLetters:
     """The dead-letter stream of one namespace."""
 
-    def __init__(self, redis: RedisStreams, keys: Keys, outbox: Outbox) -> None:
+    def __init__(self, redis: StreamPort, keys: Keys, outbox: Outbox) -> None:
         self.redis = redis
         self.keys = keys
         self.outbox = outbox

@@ -20,9 +20,11 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from argo_agents.stores.embeddings import Embedder
 from argo_agents.stores.errors import StoreUnavailable
+from argo_agents.stores.factory import Stores
 from argo_agents.sync.config import SyncConfig
 from argo_agents.sync.conflicts import ParkedConflict
 from argo_agents.sync.context import SyncContext
@@ -45,7 +47,9 @@ class Backpressure(StoreUnavailable):
 class SyncEngine:
     """Publish events; run workers; inspect, verify and repair the four stores."""
 
-    def __init__(self, stores: Any, embedder: Any, config: SyncConfig | None = None) -> None:
+    def __init__(
+        self, stores: Stores, embedder: Embedder, config: SyncConfig | None = None
+    ) -> None:
         self.config = config or SyncConfig()
         self.ctx = SyncContext(stores, embedder, self.config)
         self._worker: SyncWorker | None = None

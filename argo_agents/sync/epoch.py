@@ -28,8 +28,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from argo_agents.stores.ports import StreamPort
 from argo_agents.stores.records import NodeRecord
-from argo_agents.stores.redis_stream import RedisStreams
 from argo_agents.sync.context import SyncContext
 from argo_agents.sync.outbox import CountersLost
 
@@ -93,7 +93,7 @@ class EpochGuard:
         return epoch
 
 
-def warn_if_volatile(redis: RedisStreams) -> list[str]:
+def warn_if_volatile(redis: StreamPort) -> list[str]:
     """Log (and return) a warning for each setting that lets Redis lose the outbox."""
     found = redis.server_config(["appendonly", "maxmemory-policy"])
     if found is None:

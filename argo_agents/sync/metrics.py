@@ -15,7 +15,7 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from argo_agents.stores.redis_stream import RedisStreams
+from argo_agents.stores.ports import StreamPort
 from argo_agents.sync.config import SyncConfig
 from argo_agents.sync.keys import Keys
 from argo_agents.sync.matrix import STORES
@@ -28,7 +28,7 @@ WINDOW_S = 60.0
 class Metrics:
     """Record and read the metrics of one namespace."""
 
-    def __init__(self, redis: RedisStreams, keys: Keys, config: SyncConfig) -> None:
+    def __init__(self, redis: StreamPort, keys: Keys, config: SyncConfig) -> None:
         self.redis, self.keys, self.config = redis, keys, config
 
     def record_batch(

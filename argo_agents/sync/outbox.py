@@ -3,7 +3,7 @@
 Why one stream per priority rather than one stream: a consumer group hands
 out a stream's entries in order, so an URGENT event behind 50,000 LOW ones
 would wait for all of them. With four streams a worker fills each batch from
-URGENT first, then HIGH, NORMAL and LOW (`RedisStreams.read_group`), and
+URGENT first, then HIGH, NORMAL and LOW (`StreamPort.read_group`), and
 blocks on all four at once only when every stream is empty.
 
 A large publish is appended in chunks (`SyncConfig.publish_chunk` events and
@@ -29,7 +29,9 @@ from collections.abc import MutableMapping, Sequence
 from dataclasses import dataclass
 
 from argo_agents.stores.errors import StoreRejected, StoreUnavailable
-from argo_agents.stores.redis_stream import AppendItem, MissingGuard, RedisStreams, StreamEntry
+from argo_agents.stores.ports import StreamPort
+from argo_agents.stores.records import AppendItem, StreamEntry
+from argo_agents.stores.redis_stream import MissingGuard
 from argo_agents.sync.events import SyncEvent, decode_event, encode_event
 from argo_agents.sync.keys import Keys
 
@@ -100,13 +102,22 @@ class Outbox:
     """Publish to and consume from the priority streams of one namespace."""
 
     def __init__(
-        self, redis: RedisStreams, keys: Keys, group: str, *, chunk: int, chunk_bytes: int
+        self,
+        redis: StreamPort,
+        keys: Keys,
+        group: str,
+        *,
+        chunk: int,
+        chunk_bytes: int,
+        at_floors: bool = False,
     ) -> None:
         self.redis = redis
         self.keys = keys
         self.group = group
         self.chunk = max(1, chunk)
         self.chunk_bytes = chunk_bytes
+        self.at_floors = at_floors
+        """Append each item exactly at its version floor or nothing (see `StreamPort.append`)."""
 
     def setup(self, epoch: str | None = None) -> str:
         """Create the consumer group on every priority stream; return the counters' epoch.
@@ -164,7 +175,10 @@ class Outbox:
         for start, stop in self._chunks(items):
             try:
                 assigned = self.redis.append(
-                    self.keys.versions, items[start:stop], guard_key=self.keys.epoch
+                    self.keys.versions,
+                    items[start:stop],
+                    guard_key=self.keys.epoch,
+                    at_floors=self.at_floors,
                 )
             except MissingGuard as exc:
                 raise CountersLost(

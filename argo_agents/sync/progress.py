@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from argo_agents.stores.redis_stream import RedisStreams
+from argo_agents.stores.ports import StreamPort
 from argo_agents.sync.keys import Keys
 
 
@@ -40,7 +40,7 @@ class EventProgress:
 class ProgressStore:
     """Read and write progress hashes and tombstones of one namespace."""
 
-    def __init__(self, redis: RedisStreams, keys: Keys, ttl_s: int, tombstone_ttl_s: int):
+    def __init__(self, redis: StreamPort, keys: Keys, ttl_s: int, tombstone_ttl_s: int):
         self.redis = redis
         self.keys = keys
         self.ttl_s = ttl_s

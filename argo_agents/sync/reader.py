@@ -16,6 +16,7 @@ from typing import Any
 
 import orjson
 
+from argo_agents.stores.factory import Stores
 from argo_agents.stores.records import StoredVersion
 from argo_agents.sync import mappers
 from argo_agents.sync.matrix import BIGQUERY, NEO4J, REDIS, VECTOR, spec_for
@@ -27,7 +28,7 @@ READABLE = (REDIS, NEO4J, BIGQUERY)  # stores that hold an entity's whole data
 class StateReader:
     """Versions and states of entities of one type, store by store."""
 
-    def __init__(self, stores: Any) -> None:
+    def __init__(self, stores: Stores) -> None:
         self.stores = stores
 
     def versions(

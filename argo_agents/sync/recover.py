@@ -4,7 +4,7 @@ For every entity type, each store is walked (`scan`) and the highest version
 any of them holds becomes a floor for the entity's counter; the record of
 that version (hash, operation, source, time) becomes its ledger entry, which
 is what `verify` compares the stores against. Counters and ledger entries
-are only ever raised (`RedisStreams.raise_versions`), never lowered, so
+are only ever raised (`StreamPort.raise_versions`), never lowered, so
 recovering a healthy namespace changes nothing and running it twice is the
 same as once.
 

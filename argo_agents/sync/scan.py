@@ -18,8 +18,9 @@ from typing import Any
 
 import orjson
 
+from argo_agents.stores.factory import Stores
+from argo_agents.stores.ports import StreamPort
 from argo_agents.stores.redis_cache import KEY_PREFIX
-from argo_agents.stores.redis_stream import RedisStreams
 from argo_agents.sync import mappers
 from argo_agents.sync.keys import Keys
 from argo_agents.sync.matrix import BIGQUERY, NEO4J, REDIS, SYNC_MATRIX, VECTOR, spec_for
@@ -51,7 +52,7 @@ class Held:
 class StoreScanner:
     """Pages of `Held` per store and entity type."""
 
-    def __init__(self, stores: Any, redis: RedisStreams, keys: Keys, page: int = PAGE) -> None:
+    def __init__(self, stores: Stores, redis: StreamPort, keys: Keys, page: int = PAGE) -> None:
         self.stores = stores
         self.redis = redis
         self.keys = keys
@@ -149,29 +150,22 @@ class StoreScanner:
     def _vectors(self, entity_type: str) -> Iterator[list[Held]]:
         from argo_agents.stores.vector import HASH_KEY, VERSION_KEY
 
-        vectors = self.stores.vectors
-        # `VectorPort` has no listing yet; this is the one place the sync package uses
-        # the Chroma adapter's collection (and its error mapping) directly.
-        col = vectors._collection(entity_type)
         offset = 0
         while True:
-            with vectors._errors():
-                got = col.get(include=["metadatas"], limit=self.page, offset=offset)
-            ids = got["ids"]
-            if not ids:
+            page = self.stores.vectors.metadata_page(entity_type, limit=self.page, offset=offset)
+            if not page:
                 return
-            metas = got["metadatas"] or [{}] * len(ids)
             yield [
                 Held(
                     i,
-                    int((m or {}).get(VERSION_KEY, -1)),
-                    str((m or {}).get(HASH_KEY, "")),
+                    int(m.get(VERSION_KEY, -1)),
+                    str(m.get(HASH_KEY, "")),
                     "",
-                    str((m or {}).get("source") or ""),
+                    str(m.get("source") or ""),
                 )
-                for i, m in zip(ids, metas, strict=False)
+                for i, m in page
             ]
-            offset += len(ids)
+            offset += len(page)
 
     def _cache(self, entity_type: str) -> Iterator[list[Held]]:
         prefix = KEY_PREFIX + mappers.cache_key(entity_type, "")

@@ -30,6 +30,7 @@ import uuid
 from collections.abc import Mapping
 
 from argo_agents.stores.errors import StoreError
+from argo_agents.stores.ports import Store
 from argo_agents.sync.applier import Applier, GroupResult
 from argo_agents.sync.batch import BatchProcessor, BatchStats, earliest
 from argo_agents.sync.batching import BATON_POLL_S, AdaptiveBatchSize, Baton
@@ -214,13 +215,14 @@ class SyncWorker:
 
     def _store_is_up(self, store: str) -> bool:
         s = self.ctx.stores
-        adapters = {
+        by_stage: dict[str, list[Store]] = {
             "redis": [s.cache],
             "neo4j": [s.graph],
             "bigquery": [s.warehouse],
             "vector": [s.vectors],
             "similar": [s.graph, s.vectors],
-        }.get(store, [])
+        }
+        adapters = by_stage.get(store, [])
         try:
             for adapter in adapters:
                 adapter.health()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from argo_agents.api import Argo
-from argo_agents.bootstrap import attach_agents
 from tests.orchestration_support import make_services
 
 pytestmark = pytest.mark.e2e
@@ -14,7 +13,7 @@ GOAL = "Build the entire customer loyalty platform for our retail app"
 
 
 def test_paused_goal_resumes_from_a_new_instance_and_reaches_every_store(endpoints, tmp_path):
-    first = attach_agents(make_services(endpoints, tmp_path))
+    first = make_services(endpoints, tmp_path)
     run = Argo(first.settings, services=first).submit_goal(GOAL, budget_usd=2_000, director="ana")
     assert run.status == "awaiting_approval"
     assert [(p["step_id"], p["estimated_cost_usd"]) for p in run.pending_approvals] == [
@@ -24,8 +23,7 @@ def test_paused_goal_resumes_from_a_new_instance_and_reaches_every_store(endpoin
     first.close()
 
     # a new Argo with new connections: only the durable checkpoint carries the run
-    second = attach_agents(make_services(endpoints, tmp_path))
-    second.engine = second.engine.__class__(second.stores, second.embedder, first.engine.config)
+    second = make_services(endpoints, tmp_path, sync_config=first.engine.config)
     argo = Argo(second.settings, services=second)
     assert argo.get_run(run.thread_id).status == "awaiting_approval"
     done = argo.resume(run.thread_id, {"implement_solution": "approve"}, director="ana")

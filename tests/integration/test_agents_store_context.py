@@ -7,6 +7,7 @@ finds its own rows however many other tests share the session's stack.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -273,7 +274,7 @@ def test_a_store_that_is_down_degrades_to_no_context(
     stores: Stores, endpoints: Endpoints, tag: str
 ) -> None:
     dead = open_graph(endpoints.with_(neo4j_uri=f"bolt://127.0.0.1:{free_port()}", timeout_s=1.0))
-    broken = Stores(stores.cache, dead, stores.warehouse, stores.vectors)
+    broken = dataclasses.replace(stores, graph=dead)
     try:
         graph = build_agent_graph("technical", lambda: tools_for(broken)).compile()
         result = asyncio.run(graph.ainvoke(agent_input(tag, "analyze_performance")))["result"]

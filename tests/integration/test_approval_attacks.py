@@ -348,8 +348,7 @@ def test_concurrent_resumes_of_one_pause_apply_exactly_one(services):
 
     argo, agents = argo_with(services)
     run = argo.submit_goal(DEPLOY, budget_usd=1000)
-    racing = dataclasses.replace(argo.services().stores)
-    racing.records = RacingRecords()  # type: ignore[assignment]
+    racing = dataclasses.replace(argo.services().stores, records=RacingRecords())
     argo_a, agents_a = argo_with(services, stores=racing)
     argo_b, agents_b = argo_with(services, stores=racing)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 
 import psycopg
@@ -30,9 +31,9 @@ def pg_schema_url():
 
 def test_run_paused_in_postgres_resumes_from_a_new_instance(endpoints, tmp_path, pg_schema_url):
     services = make_services(endpoints, tmp_path)
-    services.settings = services.settings.model_copy(update={"checkpoint_url": pg_schema_url})
-    agents = CountingAgents()
-    first = Argo(services.settings, services=agents.attach(services))
+    settings = services.settings.model_copy(update={"checkpoint_url": pg_schema_url})
+    services = CountingAgents().attach(dataclasses.replace(services, settings=settings))
+    first = Argo(services.settings, services=services)
     run = first.submit_goal("Migrate the orders table to the new sharded cluster", budget_usd=5_000)
     assert run.status == "awaiting_approval"
 

@@ -261,7 +261,7 @@ def test_cli_recover_and_a_worker_that_refuses_to_start(
 
 
 def test_setup_warns_about_a_redis_that_can_lose_the_outbox(stores: Stores, tmp_path: Path) -> None:
-    assert warn_if_volatile(RedisStreams(stores.cache.client)) == []  # the local stack's Redis
+    assert warn_if_volatile(stores.streams) == []  # the local stack's Redis
 
     def started(*args: str) -> tuple[subprocess.Popen, RedisStreams]:
         port = free_port()

@@ -134,10 +134,10 @@ def test_publish_if_newest_retries_one_by_one_when_any_is_superseded():
 
 
 def test_the_strict_append_is_the_outbox_append_with_a_check_in_front():
-    from argo_agents.stores.redis_stream import _APPEND
-    from argo_agents.sync.conflicts import _STRICT
+    from argo_agents.stores.redis_stream import _APPEND, _APPEND_AT_FLOORS
 
-    assert _STRICT.endswith(_APPEND) and "ARGV[b+3]" in _STRICT.removesuffix(_APPEND)
+    strict = _APPEND_AT_FLOORS
+    assert strict.endswith(_APPEND) and "ARGV[b+3]" in strict.removesuffix(_APPEND)
 
 
 def test_a_refused_manual_resolution_reads_as_its_message():
