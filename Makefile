@@ -27,9 +27,10 @@ test: $(STAMP) ## Run the whole test suite (starts its own servers on free ports
 test-fast: $(STAMP) ## Unit tests only (no servers)
 	$(BIN)/python -m pytest tests/unit
 
-lint: $(STAMP) ## ruff (lint and format) on the package, tests and benchmarks; mypy on the package
-	$(BIN)/ruff check argo_agents graphs tests bench
-	$(BIN)/ruff format --check argo_agents graphs tests bench
+lint: $(STAMP) ## ruff (lint, format, complexity), function length, mypy on the package
+	$(BIN)/ruff check argo_agents graphs tests bench scripts
+	$(BIN)/ruff format --check argo_agents graphs tests bench scripts
+	$(BIN)/python scripts/function_length.py argo_agents graphs bench
 	$(BIN)/mypy argo_agents
 
 stack-up: $(STAMP) ## Start the embedded local stack

@@ -9,7 +9,7 @@ batch-write rate measured alone (the ceiling); the naive baseline of the source 
 After (a), a paced phase at half its rate measures latency, and prints where the time
 goes (`argo_agents.sync.spans`: outbox wait, baton, preparation, each store, settling)
 and which part makes the tail, next to a same-run baseline whose workers go without the
-baton (`argo_agents.sync.batching`; skip it with --no-baseline).
+baton (`argo_agents.sync.batch_size`; skip it with --no-baseline).
 
 A producer publishes in chunks while W `argo sync worker` processes drain the
 outbox; the backlog is capped so latency reflects a steady flow, not one huge
@@ -50,8 +50,8 @@ from argo_agents.sync.spans import ENV_FLAG, PHASES, BatchSpans
 
 DIM = 384
 BACKLOG_CAP = 4000  # entries waiting: keeps latency that of a steady flow
-# The same-run baseline of the latency phase: workers without the baton (`batching`).
-NO_BATON = "import argo_agents.sync.batching as b; b.BATON_WAIT_S = 0; "
+# The same-run baseline of the latency phase: workers without the baton (`batch_size`).
+NO_BATON = "import argo_agents.sync.batch_size as b; b.BATON_WAIT_S = 0; "
 QUIET = "ignore::FutureWarning"  # google-api-core's Python-version notices, once per process
 warnings.filterwarnings("ignore", category=FutureWarning)
 
@@ -140,6 +140,9 @@ def run_engine(
     this process's interpreter lock with the publisher or each other; ``prelude``
     (Python) runs in them first (`NO_BATON`). They keep each batch's spans, so the
     phase says where the time went (`print_breakdown`).
+
+    Long because the phase is one measured sequence (start workers, publish, wait,
+    collect figures, stop) that reads best without jumps.
     """
     settings = dict(
         batch_size=500,
@@ -336,7 +339,9 @@ def naive_rate(stores: Stores, events: list[SyncEvent]) -> float:
     return len(events) / (time.monotonic() - t0)
 
 
-def main() -> None:
+def main() -> None:  # noqa: PLR0915 (see the docstring)
+    """Long because it is the benchmark's script, in reading order: options, the
+    baselines, each phase and its report."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("n", type=int)
     parser.add_argument("--workers", type=int, default=2)

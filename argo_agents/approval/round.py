@@ -17,6 +17,7 @@ from argo_agents.approval.budget import SpendLimit, plan_spend
 from argo_agents.approval.classifier import Finding, classify_plan
 from argo_agents.approval.decisions import (
     EXPECTED_SHAPE,
+    Decision,
     InvalidResumeError,
     LedgerEntry,
     StepEdit,
@@ -27,7 +28,7 @@ from argo_agents.approval.decisions import (
 from argo_agents.approval.identity import DirectorIdentity
 from argo_agents.approval.policy import ApprovalPolicy, ApprovalRequest
 from argo_agents.approval.record import ApprovalRecord, digest
-from argo_agents.planning.models import ExecutionPlan
+from argo_agents.planning.models import ExecutionPlan, PlanStep
 from argo_agents.planning.validate import PlanValidationError
 
 
@@ -131,41 +132,10 @@ def answer(
             except PlanValidationError as exc:
                 raise InvalidResumeError(f"edit of step {d.step_id!r}: {exc}") from exc
     findings = findings_of(plan, record.goal)
-    entries: list[LedgerEntry] = []
-    for d in decisions:
-        step = plan.step(d.step_id)
-        still = policy.step_reasons(step, findings.get(step.id, [])) if d.verdict == "edit" else []
-        note = ""
-        if d.verdict == "edit":
-            note = (
-                "edited; asked again: " + "; ".join(still)
-                if still
-                else "edited; approved with these changes"
-            )
-        old = before[d.step_id].model_dump()
-        entries.append(
-            LedgerEntry(
-                run_id=record.run_id,
-                plan_id=plan.plan_id,
-                goal_id=record.goal_id,
-                round=round_id,
-                step_id=d.step_id,
-                decision=d.verdict,
-                by=identity.name if identity.verified else d.by,
-                by_verified=identity.verified,
-                at=d.at,
-                reason=f"{d.reason} ({note})" if d.reason and note else d.reason or note,
-                estimated_cost_usd=step.estimated_cost_usd,
-                edits=d.edits,
-                changes={
-                    k: {"before": old[k], "after": v}
-                    for k, v in (d.edits or {}).items()
-                    if old[k] != v
-                },
-                requeued=bool(still),
-                reasons_after_edit=still,
-            )
-        )
+    entries = [
+        _ledger_entry(record, plan, round_id, d, before[d.step_id], findings, policy, identity)
+        for d in decisions
+    ]
     updated = record.model_copy(
         update={
             "plan": plan,
@@ -175,6 +145,48 @@ def answer(
         }
     )
     return _within_budget(updated, entries, policy, allows_over_budget(value))
+
+
+def _ledger_entry(
+    record: ApprovalRecord,
+    plan: ExecutionPlan,
+    round_id: str,
+    d: Decision,
+    old_step: PlanStep,
+    findings: dict[str, list[Finding]],
+    policy: ApprovalPolicy,
+    identity: DirectorIdentity,
+) -> LedgerEntry:
+    """One decision as the ledger keeps it; an edit that still trips a rule is asked again."""
+    step = plan.step(d.step_id)
+    still = policy.step_reasons(step, findings.get(step.id, [])) if d.verdict == "edit" else []
+    note = ""
+    if d.verdict == "edit":
+        note = (
+            "edited; asked again: " + "; ".join(still)
+            if still
+            else "edited; approved with these changes"
+        )
+    old = old_step.model_dump()
+    return LedgerEntry(
+        run_id=record.run_id,
+        plan_id=plan.plan_id,
+        goal_id=record.goal_id,
+        round=round_id,
+        step_id=d.step_id,
+        decision=d.verdict,
+        by=identity.name if identity.verified else d.by,
+        by_verified=identity.verified,
+        at=d.at,
+        reason=f"{d.reason} ({note})" if d.reason and note else d.reason or note,
+        estimated_cost_usd=step.estimated_cost_usd,
+        edits=d.edits,
+        changes={
+            k: {"before": old[k], "after": v} for k, v in (d.edits or {}).items() if old[k] != v
+        },
+        requeued=bool(still),
+        reasons_after_edit=still,
+    )
 
 
 def _within_budget(

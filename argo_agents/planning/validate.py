@@ -157,47 +157,9 @@ def repair_plan(plan: ExecutionPlan) -> tuple[ExecutionPlan, list[str]]:
     """
     notes: list[str] = []
     steps = [s.model_copy(deep=True) for s in plan.steps]
-    reserved = {s.id for s in steps}  # a rename must not steal a later step's id
-    taken: set[str] = set()
-    for i, s in enumerate(steps, start=1):
-        if s.id.strip() and s.id not in taken:
-            taken.add(s.id)
-            continue
-        base, n = s.id.strip() or f"step-{i}", 1
-        new = base
-        while new in taken or new in reserved:
-            n += 1
-            new = f"{base}-{n}"
-        notes.append(f"renamed step {s.id!r} to {new!r} (ids must be unique and non-empty)")
-        s.id = new
-        taken.add(new)
+    taken = _make_ids_unique(steps, notes)
     for s in steps:
-        if not is_snake_case(s.action):
-            fixed = to_snake_case(s.action)
-            notes.append(f"step {s.id!r}: action {s.action!r} renamed to {fixed!r}")
-            s.action = fixed
-        if s.category not in CATEGORIES:
-            fixed = _repair_category(s.category)
-            notes.append(f"step {s.id!r}: unknown category {s.category!r} set to {fixed!r}")
-            s.category = fixed
-        caps: list[str] = []
-        for cap in s.required_capabilities:
-            nearest = cap if cap in CAPABILITIES else _nearest(cap, CAPABILITIES)
-            if nearest != cap:
-                notes.append(
-                    f"step {s.id!r}: capability {cap!r} "
-                    + (f"mapped to {nearest!r}" if nearest else "dropped (no close match)")
-                )
-            if nearest and nearest not in caps:
-                caps.append(nearest)
-        s.required_capabilities = caps
-        deps: list[str] = []
-        for dep in s.dependencies:
-            if dep not in taken:
-                notes.append(f"step {s.id!r}: dropped dependency on unknown step {dep!r}")
-            elif dep not in deps:
-                deps.append(dep)
-        s.dependencies = deps
+        _repair_step(s, taken, notes)
     by_id = {s.id: s for s in steps}
     for sid, dep, cycle in back_edges(steps):
         by_id[sid].dependencies.remove(dep)
@@ -213,3 +175,52 @@ def repair_plan(plan: ExecutionPlan) -> tuple[ExecutionPlan, list[str]]:
     except CycleError as exc:  # pragma: no cover - would be a bug in back_edges
         raise PlanValidationError([f"cycle survived repair: {exc.args[1]}"], plan.plan_id) from exc
     return repaired, notes
+
+
+def _make_ids_unique(steps: list[PlanStep], notes: list[str]) -> set[str]:
+    """Rename empty and repeated ids in place; return the ids in use."""
+    reserved = {s.id for s in steps}  # a rename must not steal a later step's id
+    taken: set[str] = set()
+    for i, s in enumerate(steps, start=1):
+        if s.id.strip() and s.id not in taken:
+            taken.add(s.id)
+            continue
+        base, n = s.id.strip() or f"step-{i}", 1
+        new = base
+        while new in taken or new in reserved:
+            n += 1
+            new = f"{base}-{n}"
+        notes.append(f"renamed step {s.id!r} to {new!r} (ids must be unique and non-empty)")
+        s.id = new
+        taken.add(new)
+    return taken
+
+
+def _repair_step(s: PlanStep, ids: set[str], notes: list[str]) -> None:
+    """Fix one step's action, category, capabilities and dependencies in place."""
+    if not is_snake_case(s.action):
+        fixed = to_snake_case(s.action)
+        notes.append(f"step {s.id!r}: action {s.action!r} renamed to {fixed!r}")
+        s.action = fixed
+    if s.category not in CATEGORIES:
+        fixed = _repair_category(s.category)
+        notes.append(f"step {s.id!r}: unknown category {s.category!r} set to {fixed!r}")
+        s.category = fixed
+    caps: list[str] = []
+    for cap in s.required_capabilities:
+        nearest = cap if cap in CAPABILITIES else _nearest(cap, CAPABILITIES)
+        if nearest != cap:
+            notes.append(
+                f"step {s.id!r}: capability {cap!r} "
+                + (f"mapped to {nearest!r}" if nearest else "dropped (no close match)")
+            )
+        if nearest and nearest not in caps:
+            caps.append(nearest)
+    s.required_capabilities = caps
+    deps: list[str] = []
+    for dep in s.dependencies:
+        if dep not in ids:
+            notes.append(f"step {s.id!r}: dropped dependency on unknown step {dep!r}")
+        elif dep not in deps:
+            deps.append(dep)
+    s.dependencies = deps

@@ -219,7 +219,18 @@ class ConflictManager:
     # ---- before writing ----------------------------------------------------------------
     def precheck(self, jobs: Sequence[Job]) -> None:
         """Base-version races (recorded on the jobs) and ROLLBACK snapshots (saved)."""
-        based = [j for j in jobs if j.event.base_version is not None]
+        self._check_bases([j for j in jobs if j.event.base_version is not None])
+        self._take_snapshots(
+            [
+                j
+                for j in jobs
+                if self.config.strategy_for(j.event.entity_type) is ConflictStrategy.ROLLBACK
+                and (j.progress is None or j.progress.snapshot is None)
+            ]
+        )
+
+    def _check_bases(self, based: Sequence[Job]) -> None:
+        """Record a conflict on each job whose base version a store has moved past."""
         for store in {s for j in based for s in j.todo if s != SIMILAR}:
             for etype in {j.event.entity_type for j in based}:
                 group = [j for j in based if j.event.entity_type == etype and store in j.todo]
@@ -232,12 +243,9 @@ class ConflictManager:
                 for job in group:
                     if judge(job, stored.get(job.event.entity_id)) == "conflict":
                         job.conflicts[store] = stored[job.event.entity_id]
-        rollback = [
-            j
-            for j in jobs
-            if self.config.strategy_for(j.event.entity_type) is ConflictStrategy.ROLLBACK
-            and (j.progress is None or j.progress.snapshot is None)
-        ]
+
+    def _take_snapshots(self, rollback: Sequence[Job]) -> None:
+        """Save the state before each ROLLBACK event (its saga's undo) before it is written."""
         snapshots: dict[str, str] = {}
         for etype in {j.event.entity_type for j in rollback}:
             group = [j for j in rollback if j.event.entity_type == etype]

@@ -27,13 +27,13 @@ from argo_agents.stores.errors import StoreUnavailable
 from argo_agents.stores.factory import Stores
 from argo_agents.sync.config import SyncConfig
 from argo_agents.sync.conflicts import ParkedConflict
-from argo_agents.sync.context import SyncContext
 from argo_agents.sync.deadletters import DeadLetter
 from argo_agents.sync.epoch import MARKER_LABEL, EpochGuard, warn_if_volatile
 from argo_agents.sync.events import SyncEvent, validate_event
 from argo_agents.sync.matrix import SYNC_MATRIX, labels
 from argo_agents.sync.reports import DrainReport, SyncReceipt, SyncStatus, VerifyReport
 from argo_agents.sync.verify import Verifier
+from argo_agents.sync.wiring import SyncWiring
 from argo_agents.sync.worker import SyncWorker
 
 if TYPE_CHECKING:
@@ -51,7 +51,7 @@ class SyncEngine:
         self, stores: Stores, embedder: Embedder, config: SyncConfig | None = None
     ) -> None:
         self.config = config or SyncConfig()
-        self.ctx = SyncContext(stores, embedder, self.config)
+        self.ctx = SyncWiring(stores, embedder, self.config)
         self._worker: SyncWorker | None = None
         self._lock = threading.Lock()
 

@@ -30,8 +30,8 @@ from dataclasses import dataclass
 
 from argo_agents.stores.ports import StreamPort
 from argo_agents.stores.records import NodeRecord
-from argo_agents.sync.context import SyncContext
 from argo_agents.sync.outbox import CountersLost
+from argo_agents.sync.wiring import SyncWiring
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,7 @@ class Marker:
 class EpochGuard:
     """Compares and writes the epoch in Redis and in the graph store for one namespace."""
 
-    def __init__(self, ctx: SyncContext) -> None:
+    def __init__(self, ctx: SyncWiring) -> None:
         self.ctx = ctx
         self.namespace = ctx.config.namespace
 

@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING
 from argo_agents.sync.matrix import SYNC_MATRIX
 
 if TYPE_CHECKING:
-    from argo_agents.sync.context import SyncContext
+    from argo_agents.sync.wiring import SyncWiring
 
 _CHUNK = 500
 
 
-def prune_deleted(ctx: SyncContext, *, now: float | None = None) -> int:
+def prune_deleted(ctx: SyncWiring, *, now: float | None = None) -> int:
     """Drop ledger entries of entities deleted before the tombstone TTL; return how many."""
     cutoff_ms = ((now or time.time()) - ctx.config.tombstone_ttl_s) * 1000
     dropped = 0

@@ -30,11 +30,11 @@ from collections.abc import Callable
 
 from pydantic import BaseModel, Field
 
-from argo_agents.sync.context import SyncContext
 from argo_agents.sync.epoch import EpochGuard
 from argo_agents.sync.events import Operation
 from argo_agents.sync.matrix import SYNC_MATRIX
 from argo_agents.sync.scan import SOURCES, Held, StoreScanner
+from argo_agents.sync.wiring import SyncWiring
 
 WRITE_CHUNK = 1000
 
@@ -55,7 +55,7 @@ class RecoverReport(BaseModel):
 class Recovery:
     """One run of `recover` on one namespace."""
 
-    def __init__(self, ctx: SyncContext, progress: Progress | None = None) -> None:
+    def __init__(self, ctx: SyncWiring, progress: Progress | None = None) -> None:
         self.ctx = ctx
         self.progress = progress or (lambda what, n: None)
         self.scanner = StoreScanner(ctx.stores, ctx.redis, ctx.keys)

@@ -2,7 +2,7 @@
 
 A worker times every batch it processes (a few clock reads, always on): when
 its read returned, when the batch was complete (after waiting for the baton,
-`batching.Baton`), when the store writes started and ended, how long each
+`batch_size.Baton`), when the store writes started and ended, how long each
 store's write took and how often it was tried again (the SIMILAR_TO stage runs
 after the vector write), and when the batch was settled and acknowledged. With
 ``ARGO_SYNC_SPANS=1`` in its environment it also keeps them in Redis

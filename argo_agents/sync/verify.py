@@ -32,12 +32,12 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 
-from argo_agents.sync.context import SyncContext
 from argo_agents.sync.events import Operation, SyncEvent
 from argo_agents.sync.matrix import BIGQUERY, REDIS, SYNC_MATRIX, spec_for, targets_of
 from argo_agents.sync.reader import READABLE
 from argo_agents.sync.reports import Divergence, VerifyReport
 from argo_agents.sync.strategies import resolution_base
+from argo_agents.sync.wiring import SyncWiring
 
 CHUNK = 500
 MAX_LISTED = 200
@@ -57,7 +57,7 @@ class LedgerEntry:
 class Verifier:
     """Runs `verify` (and `--repair`) for one namespace."""
 
-    def __init__(self, ctx: SyncContext) -> None:
+    def __init__(self, ctx: SyncWiring) -> None:
         self.ctx = ctx
 
     def run(self, entity_type: str | None = None, *, repair: bool = False) -> VerifyReport:

@@ -4,10 +4,10 @@ Each step first takes up its own failed entries once their retry time has
 come, then entries that have been pending on any worker longer than
 ``claim_idle_ms`` (their worker died), then fills the batch with new entries,
 most urgent stream first. Batch size
-adapts after every batch (`batching`). Many workers, in one process or on
+adapts after every batch (`batch_size`). Many workers, in one process or on
 many machines, share the group; each entry goes to one of them at a time.
 A light batch (under half the batch size: the workers keep up) is written
-holding the group's baton, one such batch at a time (`batching.Baton`); a
+holding the group's baton, one such batch at a time (`batch_size.Baton`); a
 larger one (a backlog) is written at once by every worker that has one.
 
 Every batch is timed (`spans`: outbox wait, baton, preparation, each store,
@@ -32,14 +32,14 @@ from collections.abc import Mapping
 from argo_agents.stores.errors import StoreError
 from argo_agents.stores.ports import Store
 from argo_agents.sync.applier import Applier, GroupResult
-from argo_agents.sync.batch import BatchProcessor, BatchStats, earliest
-from argo_agents.sync.batching import BATON_POLL_S, AdaptiveBatchSize, Baton
-from argo_agents.sync.context import SyncContext
+from argo_agents.sync.batch_processor import BatchProcessor, BatchStats, earliest
+from argo_agents.sync.batch_size import BATON_POLL_S, AdaptiveBatchSize, Baton
 from argo_agents.sync.housekeeping import prune_deleted
 from argo_agents.sync.job import Job
 from argo_agents.sync.lease import ConsumerSweeper, Lease
 from argo_agents.sync.outbox import Delivery
 from argo_agents.sync.spans import BatchSpans, now_ms, spans_enabled
+from argo_agents.sync.wiring import SyncWiring
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +76,7 @@ class SyncWorker:
     """Reads batches from the outbox and applies them to the stores."""
 
     def __init__(
-        self, ctx: SyncContext, consumer: str | None = None, *, record_spans: bool | None = None
+        self, ctx: SyncWiring, consumer: str | None = None, *, record_spans: bool | None = None
     ) -> None:
         cfg = ctx.config
         self.ctx = ctx
@@ -108,30 +108,8 @@ class SyncWorker:
 
     def _step(self, block_ms: int | None) -> BatchStats:
         size = self.batch.size
-        deliveries: list[Delivery] = []
-        if self._retry_at is not None and time.time() >= self._retry_at:
-            # Its own failures: due now, not only once they have idled `claim_idle_ms`.
-            self._retry_at = None
-            deliveries = self.ctx.outbox.pending_of(self.consumer, size)
-        now = time.monotonic()
-        if now >= self._next_claim and len(deliveries) < size:
-            # Claim checks are cheap but not free; a quarter of the idle time keeps the
-            # delay before a dead worker's entries move on under 1.25 × claim_idle_ms.
-            self._next_claim = now + max(0.05, self.ctx.config.claim_idle_ms / 4000)
-            seen = {d.entry.id for d in deliveries}
-            claimed = [
-                d
-                for d in self.ctx.outbox.claim(
-                    self.consumer,
-                    self.ctx.config.claim_idle_ms,
-                    size - len(deliveries),
-                    self._cursors,
-                )
-                if d.entry.id not in seen
-            ]
-            deliveries += claimed
-            self.sweeper.sweep(claimed=bool(claimed))
-        # Light batches go one at a time per group (`batching`). While other workers' light
+        deliveries = self._due_and_claimed(size)
+        # Light batches go one at a time per group (`batch_size`). While other workers' light
         # batches keep it waiting, a worker waits for the baton *before* it reads: what
         # arrives meanwhile is then one batch, not a few events read early that wait anyway.
         baton_first = self._contended and self.baton.wait_s > 0 and not deliveries
@@ -176,6 +154,33 @@ class SyncWorker:
             except StoreError as exc:  # only figures: the batch itself is done
                 log.debug("sync worker %s: could not keep spans: %s", self.consumer, exc)
         return stats
+
+    def _due_and_claimed(self, size: int) -> list[Delivery]:
+        """Its own failures that are due again, then entries other workers left idle."""
+        deliveries: list[Delivery] = []
+        if self._retry_at is not None and time.time() >= self._retry_at:
+            # Its own failures: due now, not only once they have idled `claim_idle_ms`.
+            self._retry_at = None
+            deliveries = self.ctx.outbox.pending_of(self.consumer, size)
+        now = time.monotonic()
+        if now >= self._next_claim and len(deliveries) < size:
+            # Claim checks are cheap but not free; a quarter of the idle time keeps the
+            # delay before a dead worker's entries move on under 1.25 × claim_idle_ms.
+            self._next_claim = now + max(0.05, self.ctx.config.claim_idle_ms / 4000)
+            seen = {d.entry.id for d in deliveries}
+            claimed = [
+                d
+                for d in self.ctx.outbox.claim(
+                    self.consumer,
+                    self.ctx.config.claim_idle_ms,
+                    size - len(deliveries),
+                    self._cursors,
+                )
+                if d.entry.id not in seen
+            ]
+            deliveries += claimed
+            self.sweeper.sweep(claimed=bool(claimed))
+        return deliveries
 
     def _maybe_redrive(self) -> None:
         """Every `redrive_interval_s`, one worker of the group (whoever wins the turn) replays

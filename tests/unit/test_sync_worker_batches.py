@@ -19,8 +19,8 @@ from typing import Any
 from argo_agents.stores.errors import StoreUnavailable
 from argo_agents.stores.redis_stream import StreamEntry
 from argo_agents.sync import SyncConfig
-from argo_agents.sync.batch import BatchStats
-from argo_agents.sync.batching import BATON_POLL_S, Baton
+from argo_agents.sync.batch_processor import BatchStats
+from argo_agents.sync.batch_size import BATON_POLL_S, Baton
 from argo_agents.sync.outbox import Delivery
 from argo_agents.sync.worker import SyncWorker
 

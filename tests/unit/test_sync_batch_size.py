@@ -1,6 +1,6 @@
 """Adaptive batch size (halve above 1 s, min 10; double below 50/s, max 200)."""
 
-from argo_agents.sync.batching import AdaptiveBatchSize
+from argo_agents.sync.batch_size import AdaptiveBatchSize
 
 
 def test_halves_when_slow_down_to_the_minimum():

@@ -22,13 +22,13 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from argo_agents.sync.applier import Applier
+from argo_agents.sync.applier import Applier, GroupResult
 from argo_agents.sync.job import Job
-from argo_agents.sync.matrix import SIMILAR, STORES, VECTOR, spec_for, stages_of
+from argo_agents.sync.matrix import NEO4J, SIMILAR, STORES, VECTOR, spec_for, stages_of
 from argo_agents.sync.outbox import Delivery
 
 if TYPE_CHECKING:
-    from argo_agents.sync.context import SyncContext
+    from argo_agents.sync.wiring import SyncWiring
 
 
 @dataclass
@@ -52,7 +52,7 @@ def earliest(*times: float | None) -> float | None:
 class BatchProcessor:
     """Turns a list of deliveries into store writes and outbox acknowledgements."""
 
-    def __init__(self, ctx: SyncContext, applier: Applier) -> None:
+    def __init__(self, ctx: SyncWiring, applier: Applier) -> None:
         self.ctx = ctx
         self.applier = applier
 
@@ -61,21 +61,7 @@ class BatchProcessor:
         ctx, t0 = self.ctx, time.monotonic()
         stats = BatchStats(events=len(deliveries))
         finished: list[Delivery] = []
-        jobs: list[Job] = []
-        for d in deliveries:
-            job = self._job(d)
-            if job is None:
-                ctx.deadletters.add(
-                    d.event,
-                    "outbox",
-                    d.error or "unknown entity type",
-                    0,
-                    raw=d.entry.fields.get("e", b""),
-                )
-                finished.append(d)
-                stats.dead_lettered += 1
-            else:
-                jobs.append(job)
+        jobs = self._decode(deliveries, finished, stats)
         jobs, waiting = self._load_progress(jobs)
         stats.waiting = len(waiting)
         stats.retry_at = earliest(*(j.progress.retry_at for j in waiting if j.progress))
@@ -92,32 +78,31 @@ class BatchProcessor:
         groups = {s: g for s, g in groups.items() if g}
         similar = [j for j in jobs if SIMILAR in j.todo]
         results = self.applier.apply(groups, similar)
-        retries, errors = 0, {}
         for store, res in results.items():
-            retries += res.retries
-            if res.error:
-                errors[store] = res.error
-            candidates = similar if store == SIMILAR else groups[store]
-            for job in (j for j in candidates if j.event_id in res.attempted):
-                if job.event_id in res.outcome.applied:
-                    job.done.add(store)
-                elif job.event_id in res.outcome.conflicts:
-                    job.conflicts[store] = res.outcome.conflicts[job.event_id]
-                elif job.event_id in res.rejected:
-                    job.rejected[store] = res.rejected[job.event_id]
-                elif job.event_id in res.broken:
-                    job.broken[store] = res.broken[job.event_id]
-                elif res.error:
-                    job.failed[store] = res.error
-                else:
-                    job.failed[store] = (
-                        "the store reported the write neither applied nor "
-                        "stale (a concurrent change); it will be retried"
-                    )
+            _record_result(store, res, similar if store == SIMILAR else groups[store])
         for job in jobs:
             job.deferred |= job.todo  # stages not tried (SIMILAR waits for its vector)
+        retries = sum(res.retries for res in results.values())
+        errors = {store: res.error for store, res in results.items() if res.error}
         self._settle(jobs, finished, stats, retries, errors, t0)
         return stats
+
+    def _decode(
+        self, deliveries: list[Delivery], finished: list[Delivery], stats: BatchStats
+    ) -> list[Job]:
+        """Jobs of the decodable deliveries; the others are dead-lettered at once."""
+        jobs = []
+        for d in deliveries:
+            job = self._job(d)
+            if job is not None:
+                jobs.append(job)
+                continue
+            raw = d.entry.fields.get("e", b"")
+            error = d.error or "unknown entity type"
+            self.ctx.deadletters.add(d.event, "outbox", error, 0, raw=raw)
+            finished.append(d)
+            stats.dead_lettered += 1
+        return jobs
 
     def _job(self, d: Delivery) -> Job | None:
         ev = d.event
@@ -169,7 +154,7 @@ class BatchProcessor:
         return min(due)
 
     def _circuit_open(self, stage: str) -> bool:
-        stores = ("neo4j", VECTOR) if stage == SIMILAR else (stage,)
+        stores = (NEO4J, VECTOR) if stage == SIMILAR else (stage,)
         return any(self.applier.breaker.is_open(s) for s in stores)
 
     def _settle(
@@ -181,61 +166,27 @@ class BatchProcessor:
         errors: dict[str, str],
         t0: float,
     ) -> None:
-        ctx, cfg = self.ctx, self.ctx.config
+        """Step 4: resolve or park conflicts, dead-letter, schedule retries, acknowledge."""
+        ctx = self.ctx
         conflicted = [j for j in jobs if j.conflicts]
         ctx.conflicts.handle(conflicted)
         outcomes: dict[str, str] = {j.event_id: "conflict" for j in conflicted}
-        dead, pending, complete = [], [], []
-        for job in jobs:
-            if job.conflicts:
-                continue
-            # only a record's own failures count: an outage holds it, however long
-            attempts = {
-                s: (job.progress.attempts.get(s, 0) if job.progress else 0) + 1 for s in job.broken
-            }
-            if job.rejected or max(attempts.values(), default=0) >= cfg.max_deliveries:
-                dead.append(job)
-            elif job.complete:
-                complete.append(job)
-            else:
-                pending.append(job)
-        for job in dead:
-            kind = "rejected" if job.rejected else "broken"
-            store, error = next(iter({**job.broken, **job.rejected}.items()))
-            tries = (job.progress.max_attempts if job.progress else 0) + 1
-            ctx.deadletters.add(job.event, store, error, tries, kind=kind)
-            outcomes[job.event_id] = f"dead:{store}"
+        dead, pending, complete = self._classify([j for j in jobs if not j.conflicts])
+        self._dead_letter(dead, outcomes)
         multi = [j for j in dead + pending if len(j.stages) > 1]
         ctx.progress.mark_done(
             {j.event_id: j.done - j.done_before for j in multi if j.done - j.done_before}
         )
         # a replayed dead letter starts its count again
         ctx.progress.reset_attempts([j.event_id for j in dead if len(j.stages) > 1])
-        failed = {j.event_id: {**j.failed, **j.broken} for j in pending if j.failed or j.broken}
-        if failed:
-            retry_at = self._retry_at(pending)
-            ctx.progress.mark_failed(
-                failed,
-                retry_at,
-                counted={j.event_id: set(j.broken) for j in pending if j.broken},
-            )
-            stats.retry_at = earliest(retry_at, stats.retry_at)
-        deferred = [j for j in pending if not j.failed]
-        if deferred:  # behind an open circuit (or waiting for a stage): due when it half-opens
-            breaker = self.applier.breaker
-            wait_s = min(
-                max([breaker.wait_s(s) for s in j.deferred] + [cfg.breaker_initial_s])
-                for j in deferred
-            )
-            stats.retry_at = earliest(time.time() + wait_s, stats.retry_at)
+        failures = self._schedule_retries(pending, stats)
         outcomes.update({j.event_id: "ok:" + ",".join(sorted(j.stages)) for j in complete})
         done_jobs = complete + conflicted
-        ctx.record_outcomes(outcomes)
+        ctx.record_outcomes(outcomes)  # before acknowledging: a crash loses nothing
         finished += [j.delivery for j in done_jobs + dead]
         ctx.outbox.finish(
             finished, [ctx.progress.key(j.event_id) for j in done_jobs if len(j.stages) > 1]
         )
-        now_ms = int(time.time() * 1000)
         stats.applied, stats.conflicts = len(complete), len(conflicted)
         stats.dead_lettered += len(dead)
         stats.waiting += len(pending)
@@ -244,14 +195,71 @@ class BatchProcessor:
             "retries": retries,
             "conflicts": len(conflicted),
             "dead_lettered": stats.dead_lettered,
-            "failures": len(failed),
+            "failures": failures,
         }
+        self._record_metrics(jobs, complete, stats, errors, t0)
+
+    def _classify(self, jobs: list[Job]) -> tuple[list[Job], list[Job], list[Job]]:
+        """(dead, pending, complete). Only a record's own failures count toward the
+        dead-letter limit: an outage holds it, however long."""
+        limit = self.ctx.config.max_deliveries
+        dead, pending, complete = [], [], []
+        for job in jobs:
+            before = job.progress.attempts if job.progress else {}
+            attempts = max((before.get(s, 0) + 1 for s in job.broken), default=0)
+            if job.rejected or attempts >= limit:
+                dead.append(job)
+            elif job.complete:
+                complete.append(job)
+            else:
+                pending.append(job)
+        return dead, pending, complete
+
+    def _dead_letter(self, dead: list[Job], outcomes: dict[str, str]) -> None:
+        for job in dead:
+            kind = "rejected" if job.rejected else "broken"
+            store, error = next(iter({**job.broken, **job.rejected}.items()))
+            tries = (job.progress.max_attempts if job.progress else 0) + 1
+            self.ctx.deadletters.add(job.event, store, error, tries, kind=kind)
+            outcomes[job.event_id] = f"dead:{store}"
+
+    def _schedule_retries(self, pending: list[Job], stats: BatchStats) -> int:
+        """Record failures with their retry time; note when deferred jobs are due.
+        Returns how many events failed in this batch."""
+        failed = {j.event_id: {**j.failed, **j.broken} for j in pending if j.failed or j.broken}
+        if failed:
+            retry_at = self._retry_at(pending)
+            self.ctx.progress.mark_failed(
+                failed,
+                retry_at,
+                counted={j.event_id: set(j.broken) for j in pending if j.broken},
+            )
+            stats.retry_at = earliest(retry_at, stats.retry_at)
+        deferred = [j for j in pending if not j.failed]
+        if deferred:  # behind an open circuit (or waiting for a stage): due when it half-opens
+            cfg, breaker = self.ctx.config, self.applier.breaker
+            wait_s = min(
+                max([breaker.wait_s(s) for s in j.deferred] + [cfg.breaker_initial_s])
+                for j in deferred
+            )
+            stats.retry_at = earliest(time.time() + wait_s, stats.retry_at)
+        return len(failed)
+
+    def _record_metrics(
+        self,
+        jobs: list[Job],
+        complete: list[Job],
+        stats: BatchStats,
+        errors: dict[str, str],
+        t0: float,
+    ) -> None:
+        now_ms = int(time.time() * 1000)
         per_store: dict[str, list[int]] = {}
         for job in jobs:
             for s in job.done - job.done_before:
                 per_store.setdefault(s, []).append(now_ms - job.delivery.published_ms)
         stats.counters.update({f"applied:{s}": len(v) for s, v in per_store.items()})
-        ctx.metrics.record_batch(
+        self.ctx.metrics.record_batch(
             events=stats.events,
             seconds=time.monotonic() - t0,
             latencies_ms=[now_ms - j.delivery.published_ms for j in complete],
@@ -259,3 +267,23 @@ class BatchProcessor:
             counters=stats.counters,
             store_errors=errors,
         )
+
+
+def _record_result(store: str, res: GroupResult, candidates: list[Job]) -> None:
+    """What one store's write did to each job it attempted."""
+    for job in (j for j in candidates if j.event_id in res.attempted):
+        if job.event_id in res.outcome.applied:
+            job.done.add(store)
+        elif job.event_id in res.outcome.conflicts:
+            job.conflicts[store] = res.outcome.conflicts[job.event_id]
+        elif job.event_id in res.rejected:
+            job.rejected[store] = res.rejected[job.event_id]
+        elif job.event_id in res.broken:
+            job.broken[store] = res.broken[job.event_id]
+        elif res.error:
+            job.failed[store] = res.error
+        else:
+            job.failed[store] = (
+                "the store reported the write neither applied nor "
+                "stale (a concurrent change); it will be retried"
+            )

@@ -1,4 +1,4 @@
-"""`SyncContext`: the engine's parts wired once from the stores, an embedder and a config.
+"""`SyncWiring`: the engine's parts wired once from the stores, an embedder and a config.
 
 The sync package's wiring: the engine facade, every worker and the CLI share
 one context per process. The outbox is the stores' `streams` port, which the
@@ -27,7 +27,7 @@ from argo_agents.sync.reader import StateReader
 RECEIPT_TTL_S = 2 * 24 * 3600
 
 
-class SyncContext:
+class SyncWiring:
     """Everything a worker or the facade needs, built once per process."""
 
     def __init__(self, stores: Stores, embedder: Embedder, config: SyncConfig) -> None:
