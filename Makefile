@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test test-fast lint stack-up stack-down dev bench clean
+.PHONY: help install demo test test-fast lint wheel-smoke stack-up stack-down dev bench clean
 
 help: ## Show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -32,6 +32,9 @@ lint: $(STAMP) ## ruff (lint, format, complexity), function length, mypy on the 
 	$(BIN)/ruff format --check argo_agents graphs tests bench scripts
 	$(BIN)/python scripts/function_length.py argo_agents graphs bench
 	$(BIN)/mypy argo_agents
+
+wheel-smoke: $(STAMP) ## Build the wheel, install it outside the checkout, run the LLM smoke test
+	scripts/wheel_smoke.sh
 
 stack-up: $(STAMP) ## Start the embedded local stack
 	$(BIN)/argo stack up

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import TYPE_CHECKING
 
+from pydantic import SecretStr
+
 from argo_agents.agents.graph import compile_agents
 from argo_agents.config import Settings
 from argo_agents.config.endpoints import Endpoints
@@ -59,9 +61,11 @@ def make_chat_model(settings: Settings) -> BaseChatModel | None:
         return None
     from langchain_openai import ChatOpenAI
 
+    # A local server usually needs no key, but the client refuses to start without one.
+    key = settings.openai_api_key or SecretStr("not-needed")
     return ChatOpenAI(
         model=settings.llm_model,
-        api_key=settings.openai_api_key,  # type: ignore[arg-type]
+        api_key=key,
         base_url=settings.openai_base_url,
         temperature=0,
         timeout=60,

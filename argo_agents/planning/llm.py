@@ -34,6 +34,7 @@ from argo_agents.planning.offline import (
 from argo_agents.planning.templates import GATED_STEP, KNOWN_STEPS
 from argo_agents.planning.validate import PlanValidationError, find_problems, repair_plan
 from argo_agents.prompts import render_prompt
+from argo_agents.structured import structured
 
 FALLBACK_PREFIX = "LLM plan replaced by offline plan: "
 
@@ -105,7 +106,7 @@ def plan_with_llm(
     prompt = render_plan_prompt(goal, parsed, context)
     messages = [SystemMessage(content=prompt), HumanMessage(content=f"Plan this goal: {goal}")]
     try:
-        raw: Any = model.with_structured_output(PlanDraft).invoke(messages)
+        raw: Any = structured(model, PlanDraft).invoke(messages)
     except (ValidationError, OutputParserException) as exc:
         return _fallback(goal, context, salt, f"model returned no parsable plan ({exc})")
     # Deliberately broad: any provider, network or parsing error means "no

@@ -104,7 +104,9 @@ class OpenAIEmbedder:
     ) -> None:
         from langchain_openai import OpenAIEmbeddings
 
-        kwargs: dict[str, Any] = {"model": model}
+        # No token counting: it would fetch tiktoken's encoding files (or a Hugging
+        # Face tokenizer) from the internet at run time; the server truncates instead.
+        kwargs: dict[str, Any] = {"model": model, "check_embedding_ctx_length": False}
         if api_key:
             kwargs["api_key"] = api_key
         if base_url:
@@ -155,13 +157,16 @@ class SentenceTransformerEmbedder:
 def make_embedder(settings: Settings, provider: str | None = None) -> Embedder:
     """The embedder named by ``provider`` or ``settings.embedding_provider``.
 
-    "auto" means OpenAI when an LLM endpoint and an API key are configured,
-    otherwise the offline hashing embedder.
+    "auto" means the local sentence-transformers model when
+    ``ARGO_EMBEDDING_MODEL_PATH`` names one, otherwise the offline hashing
+    embedder. A chat endpoint never implies remote embeddings: a local
+    OpenAI-compatible chat server rarely serves them, and they are chosen only
+    by ``ARGO_EMBEDDING_PROVIDER=openai``.
     """
     choice = provider or settings.embedding_provider
     key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
     if choice == "auto":
-        choice = "openai" if settings.llm_configured and key else "hashing"
+        choice = "sentence-transformers" if settings.embedding_model_path else "hashing"
     if choice == "hashing":
         return HashingEmbedder(settings.embedding_dim)
     if choice == "openai":

@@ -68,10 +68,10 @@ def test_make_embedder_auto_is_offline_hashing_without_a_key() -> None:
     assert isinstance(emb, Embedder)
 
 
-def test_make_embedder_auto_picks_openai_with_a_key() -> None:
+def test_make_embedder_openai_only_when_chosen() -> None:
     settings = Settings(_env_file=None, openai_api_key="sk-test")  # type: ignore[call-arg]
-    assert isinstance(make_embedder(settings), OpenAIEmbedder)  # built, never called
-    assert isinstance(make_embedder(settings, "hashing"), HashingEmbedder)  # explicit wins
+    assert isinstance(make_embedder(settings), HashingEmbedder)  # a key alone: still offline
+    assert isinstance(make_embedder(settings, "openai"), OpenAIEmbedder)  # built, never called
 
 
 def test_make_embedder_errors_name_the_choices() -> None:

@@ -2,27 +2,29 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from argo_agents.planning import CAPABILITIES, CATEGORIES, PlanningContext
 from argo_agents.planning.intents import parse_goal
 from argo_agents.planning.llm import render_plan_prompt
 from argo_agents.prompts import (
-    PROMPTS_DIR,
     PromptRenderError,
     load_prompt,
     placeholders,
+    prompt_names,
     render_prompt,
 )
 
 PLAN_VALUES = {"goal", "categories", "capabilities", "patterns", "similar_goals"}
 
 
-@pytest.mark.parametrize("path", sorted(PROMPTS_DIR.glob("*.md")), ids=lambda p: p.stem)
-def test_every_prompt_loads_and_has_named_placeholders(path: Path) -> None:
-    text = load_prompt(path.stem)
+def test_the_package_ships_the_plan_and_agent_prompts() -> None:
+    assert prompt_names() == ["agent_creative", "agent_research", "agent_technical", "plan"]
+
+
+@pytest.mark.parametrize("name", prompt_names())
+def test_every_prompt_loads_and_has_named_placeholders(name: str) -> None:
+    text = load_prompt(name)
     assert text.strip()
     placeholders(text)  # raises on positional "{}" fields
 

@@ -1,7 +1,9 @@
-"""Loading and rendering the LLM prompt texts kept in ``prompts/``.
+"""Loading and rendering the LLM prompt texts: the ``*.md`` files of this package.
 
 Prompts are text files so they can be reviewed and edited without touching
-code; this is the one function that finds them, and rendering
+code. They are package data (read with `importlib.resources`), so an
+installed wheel carries them; the top-level ``prompts`` link points here.
+`load_prompt` is the one function that finds them, and rendering
 refuses a prompt whose placeholders do not match what the caller passes, so a
 renamed placeholder fails a test instead of silently sending "{goal}" to a model.
 """
@@ -9,9 +11,11 @@ renamed placeholder fails a test instead of silently sending "{goal}" to a model
 from __future__ import annotations
 
 import string
+from importlib.resources import files
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
-PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
+PROMPTS_DIR: Traversable = files(__name__)
 
 
 class PromptRenderError(ValueError):
@@ -30,17 +34,24 @@ class PromptRenderError(ValueError):
         )
 
 
-def _path(name: str) -> Path:
+def _path(name: str) -> Traversable:
     if not name or Path(name).name != name or name.startswith("."):
         raise ValueError(f"prompt name {name!r} must be a bare file stem such as 'plan'")
     return PROMPTS_DIR / f"{name}.md"
 
 
+def prompt_names() -> list[str]:
+    """Every prompt this package ships, by name."""
+    return sorted(
+        p.name.removesuffix(".md") for p in PROMPTS_DIR.iterdir() if p.name.endswith(".md")
+    )
+
+
 def load_prompt(name: str) -> str:
-    """The text of ``prompts/<name>.md``."""
+    """The text of the prompt ``<name>.md``."""
     path = _path(name)
     if not path.is_file():
-        available = sorted(p.stem for p in PROMPTS_DIR.glob("*.md")) if PROMPTS_DIR.is_dir() else []
+        available = prompt_names()
         raise FileNotFoundError(
             f"no prompt {name!r}: {path} does not exist; prompts are read from "
             f"{PROMPTS_DIR} (available: {available or 'none'})"
@@ -63,7 +74,7 @@ def placeholders(text: str) -> set[str]:
 
 
 def render_prompt(name: str, **values: object) -> str:
-    """``prompts/<name>.md`` with every placeholder filled; exactly these values must be given."""
+    """The prompt ``<name>.md`` with its placeholders filled; exactly these values are allowed."""
     text = load_prompt(name)
     wanted = placeholders(text)
     missing, extra = wanted - values.keys(), values.keys() - wanted
