@@ -9,7 +9,8 @@ leaves out the gated step the goal asks for (a deployment filed as
 
 from __future__ import annotations
 
-from typing import Any
+import logging
+from typing import Any, Literal
 
 from langchain_core.exceptions import OutputParserException
 from langchain_core.language_models import BaseChatModel
@@ -36,7 +37,11 @@ from argo_agents.planning.validate import PlanValidationError, find_problems, re
 from argo_agents.prompts import render_prompt
 from argo_agents.structured import structured
 
+log = logging.getLogger(__name__)
+
 FALLBACK_PREFIX = "LLM plan replaced by offline plan: "
+Fallback = Literal["offline", "never"]
+"""What a model failure leads to: the offline plan (recorded), or an error."""
 
 
 class PlanDraft(BaseModel):
@@ -89,7 +94,20 @@ def _missing_gates(parsed: ParsedGoal, plan: ExecutionPlan) -> list[str]:
     ]
 
 
-def _fallback(goal: str, context: PlanningContext | None, salt: str, reason: str) -> ExecutionPlan:
+class LLMFallbackRefused(RuntimeError):
+    """The model gave no usable plan and ``ARGO_LLM_FALLBACK=never`` forbids the offline one."""
+
+
+def _fallback(
+    goal: str, context: PlanningContext | None, salt: str, reason: str, policy: Fallback
+) -> ExecutionPlan:
+    """The offline plan, marked with why; never silent (logged, and kept in the plan)."""
+    if policy == "never":
+        raise LLMFallbackRefused(
+            f"the model gave no usable plan ({reason}); fix the model endpoint, or set "
+            "ARGO_LLM_FALLBACK=offline to plan offline when it fails"
+        )
+    log.warning("planning %r: %s%s", goal[:80], FALLBACK_PREFIX, reason)
     plan = plan_offline(goal, context=context, salt=salt)
     return plan.model_copy(update={"repair_notes": [FALLBACK_PREFIX + reason]})
 
@@ -100,27 +118,45 @@ def plan_with_llm(
     *,
     context: PlanningContext | None = None,
     salt: str = "",
+    fallback: Fallback = "offline",
 ) -> ExecutionPlan:
-    """A model-drafted, validated plan; the offline plan (with the reason) when that fails."""
+    """A model-drafted, validated plan; the offline plan (with the reason) when that fails.
+
+    With ``fallback="never"`` a failure raises `LLMFallbackRefused` instead.
+    """
     parsed = parse_goal(goal)
     prompt = render_plan_prompt(goal, parsed, context)
     messages = [SystemMessage(content=prompt), HumanMessage(content=f"Plan this goal: {goal}")]
     try:
         raw: Any = structured(model, PlanDraft).invoke(messages)
     except (ValidationError, OutputParserException) as exc:
-        return _fallback(goal, context, salt, f"model returned no parsable plan ({exc})")
+        return _fallback(
+            goal, context, salt, policy=fallback, reason=f"model returned no parsable plan ({exc})"
+        )
     # Deliberately broad: any provider, network or parsing error means "no
     # usable draft", and the reason is kept in the plan, not swallowed.
     except Exception as exc:
-        return _fallback(goal, context, salt, f"model call failed ({type(exc).__name__}: {exc})")
+        return _fallback(
+            goal,
+            context,
+            salt,
+            policy=fallback,
+            reason=f"model call failed ({type(exc).__name__}: {exc})",
+        )
     if raw is None:
         return _fallback(
-            goal, context, salt, "model returned no parsable plan (no structured output)"
+            goal,
+            context,
+            salt,
+            policy=fallback,
+            reason="model returned no parsable plan (no structured output)",
         )
     try:
         draft = raw if isinstance(raw, PlanDraft) else PlanDraft.model_validate(raw)
     except ValidationError as exc:
-        return _fallback(goal, context, salt, f"model returned no parsable plan ({exc})")
+        return _fallback(
+            goal, context, salt, policy=fallback, reason=f"model returned no parsable plan ({exc})"
+        )
     plan = ExecutionPlan(
         plan_id=make_plan_id(goal, salt, source="llm"),
         goal_id=make_goal_id(goal, salt),
@@ -135,9 +171,15 @@ def plan_with_llm(
         try:
             plan, _ = repair_plan(plan)
         except PlanValidationError as exc:
-            return _fallback(goal, context, salt, f"repair failed ({'; '.join(exc.problems)})")
+            return _fallback(
+                goal,
+                context,
+                salt,
+                policy=fallback,
+                reason=f"repair failed ({'; '.join(exc.problems)})",
+            )
     if missing := _missing_gates(parsed, plan):
-        return _fallback(goal, context, salt, "; ".join(missing))
+        return _fallback(goal, context, salt, policy=fallback, reason="; ".join(missing))
     return plan
 
 
@@ -147,8 +189,9 @@ def make_plan(
     model: BaseChatModel | None = None,
     context: PlanningContext | None = None,
     salt: str = "",
+    fallback: Fallback = "offline",
 ) -> ExecutionPlan:
     """The LLM plan when a model is configured, else the offline plan."""
     if model is None:
         return plan_offline(goal, context=context, salt=salt)
-    return plan_with_llm(model, goal, context=context, salt=salt)
+    return plan_with_llm(model, goal, context=context, salt=salt, fallback=fallback)

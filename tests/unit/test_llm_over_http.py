@@ -59,3 +59,18 @@ def test_openai_embeddings_download_nothing(monkeypatch: pytest.MonkeyPatch) -> 
         vectors = embedder.embed_documents(["the orders table", "slow queries"])
     assert len(vectors) == 2 and len(vectors[0]) == 8
     assert [r["input"] for r in stub.requests] == [["the orders table", "slow queries"]]
+
+
+def test_a_failing_model_falls_back_visibly_or_fails_when_told_never(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from argo_agents.planning.llm import FALLBACK_PREFIX, LLMFallbackRefused, make_plan
+
+    with OpenAIStub(lambda body: ToolCall("PlanDraft", {"steps": "not a list"})) as stub:
+        model = ChatOpenAI(model="m", api_key="k", base_url=stub.base_url, max_retries=0)
+        with caplog.at_level("WARNING"):
+            plan = make_plan(smoke_llm_plan.GOAL, model=model)
+        assert plan.source == "offline" and plan.repair_notes[0].startswith(FALLBACK_PREFIX)
+        assert FALLBACK_PREFIX in caplog.text
+        with pytest.raises(LLMFallbackRefused, match="ARGO_LLM_FALLBACK=offline"):
+            make_plan(smoke_llm_plan.GOAL, model=model, fallback="never")
