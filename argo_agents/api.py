@@ -4,7 +4,7 @@
     with Argo.local() as argo:
         run = argo.submit_goal("optimise the checkout service's query latency by 40%")
         if run.status == "awaiting_approval":
-            decisions = {p["step_id"]: "approve" for p in run.pending_approvals}
+            decisions = {p.step_id: "approve" for p in run.pending_approvals}
             run = argo.resume(run.thread_id, decisions)
 
 Sync methods wrap the async twins (`asubmit_goal`, `aresume`, `aget_run`);
@@ -21,8 +21,9 @@ from typing import Any, Literal
 from langchain_core.runnables import RunnableConfig
 from pydantic import BaseModel, Field
 
-from argo_agents.approval.decisions import InvalidResumeError, parse_resume
+from argo_agents.approval.decisions import InvalidResumeError, LedgerEntry, parse_resume
 from argo_agents.approval.policy import ApprovalRequest
+from argo_agents.assignment.scoring import Assignment
 from argo_agents.bootstrap import Services, build_services
 from argo_agents.config import Settings
 from argo_agents.orchestrator.checkpoints import open_checkpointer
@@ -35,6 +36,18 @@ from argo_agents.orchestrator.errors import (
 )
 from argo_agents.orchestrator.graph import build_orchestrator
 from argo_agents.orchestrator.planning_nodes import validate_goal_input
+from argo_agents.orchestrator.state import (
+    Integration,
+    State,
+    StepOutcome,
+    StepStatus,
+    assignments_of,
+    ledger_of,
+    plan_of,
+    results_of,
+)
+from argo_agents.planning.models import ExecutionPlan
+from argo_agents.sync.reports import SyncReceipt
 
 RunStatus = Literal["awaiting_approval", "running", "stalled", "completed", "failed", "rejected"]
 Progress = Callable[[str, dict[str, Any]], None]
@@ -42,7 +55,10 @@ Progress = Callable[[str, dict[str, Any]], None]
 
 
 class GoalRun(BaseModel):
-    """A goal's run as the Director sees it."""
+    """A goal's run as the Director sees it, parsed once from the run's state.
+
+    ``model_dump(mode="json")`` gives it back as plain JSON.
+    """
 
     thread_id: str
     status: RunStatus
@@ -50,14 +66,19 @@ class GoalRun(BaseModel):
     goal_id: str = ""
     run_id: str = ""
     """This goal's run on the thread (a thread may hold several runs, one after another)."""
-    pending_approvals: list[dict[str, Any]] = Field(default_factory=list)
-    plan: dict[str, Any] = Field(default_factory=dict)
-    assignments: dict[str, dict[str, Any]] = Field(default_factory=dict)
-    step_status: dict[str, str] = Field(default_factory=dict)
-    results: dict[str, dict[str, Any]] = Field(default_factory=dict)
-    approval_ledger: list[dict[str, Any]] = Field(default_factory=list)
-    integration: dict[str, Any] = Field(default_factory=dict)
-    sync_receipt: dict[str, Any] = Field(default_factory=dict)
+    pending_approvals: list[ApprovalRequest] = Field(default_factory=list)
+    plan: ExecutionPlan | None = None
+    """None until the planner has made it."""
+    assignments: dict[str, Assignment] = Field(default_factory=dict)
+    step_status: dict[str, StepStatus] = Field(default_factory=dict)
+    results: dict[str, StepOutcome] = Field(default_factory=dict)
+    """Per finished step, a `StepRun` (its `StepResult`, attempts and duration) or a
+    `StepFailure`."""
+    approval_ledger: list[LedgerEntry] = Field(default_factory=list)
+    integration: Integration | None = None
+    """The results combined, once the run has finished."""
+    sync_receipt: SyncReceipt | None = None
+    """Where the run's records stand in the four stores, once the run has finished."""
     errors: dict[str, str] = Field(default_factory=dict)
 
 
@@ -229,37 +250,37 @@ class Argo:
         """Sync twin of `acontinue_run`."""
         return asyncio.run(self.acontinue_run(thread_id, progress=progress))
 
-
 def _to_run(thread_id: str, snapshot: Any) -> GoalRun:
-    values = dict(snapshot.values)
+    values: State = snapshot.values
     interrupts = [i.value for i in getattr(snapshot, "interrupts", ())]
     errors = dict(values.get("errors") or {})
+    status: RunStatus
+    pending: list[ApprovalRequest] = []
     if interrupts:
-        status: str = "awaiting_approval"
-        pending = interrupts[0].get("approvals", [])
+        status = "awaiting_approval"
+        pending = [ApprovalRequest.model_validate(p) for p in interrupts[0].get("approvals", [])]
         if interrupts[0].get("error"):
             errors["approval"] = interrupts[0]["error"]
     else:
-        pending = []
-        status = values.get("status", "running") if not snapshot.next else "running"
-        if status not in ("completed", "failed", "rejected"):
-            status = "running"
+        final = values.get("status") if not snapshot.next else None
+        status = final if final in ("completed", "failed", "rejected") else "running"
         if failed := [t for t in getattr(snapshot, "tasks", ()) if t.error]:
             status = "stalled"  # a node raised: `continue_run` carries it on
             errors["run"] = f"{failed[0].name}: {failed[0].error}"
+    receipt = values.get("sync_receipt")
     return GoalRun(
         thread_id=thread_id,
         status=status,
-        goal=values.get("goal", ""),  # type: ignore[arg-type]
+        goal=values.get("goal", ""),
         goal_id=values.get("goal_id", ""),
         run_id=values.get("run_id", ""),
         pending_approvals=pending,
-        plan=values.get("plan") or {},
-        assignments=values.get("assignments") or {},
+        plan=plan_of(values) if values.get("plan") else None,
+        assignments=assignments_of(values),
         step_status=values.get("step_status") or {},
-        results=values.get("results") or {},
-        approval_ledger=values.get("approval_ledger") or [],
-        integration=values.get("integration") or {},
-        sync_receipt=values.get("sync_receipt") or {},
+        results=results_of(values),
+        approval_ledger=ledger_of(values),
+        integration=values.get("integration") or None,
+        sync_receipt=SyncReceipt.model_validate(receipt) if receipt else None,
         errors=errors,
     )

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any
 
+from argo_agents.agents.context import Evidence, GatheredContext
 from argo_agents.agents.lenses import Lens, pick_lens
-from argo_agents.agents.models import AgentKind
-from argo_agents.agents.state import AgentState
+from argo_agents.agents.models import AgentKind, StepResult
+from argo_agents.agents.state import AgentState, step_of, upstream_of
 from argo_agents.planning.intents import extract_subject
+from argo_agents.planning.models import Pattern, PlanStep
 
 _SCORE_LABEL = {
     "knowledge": "match",
@@ -44,38 +45,31 @@ class Brief:
     intent: str
     subject: str
     target: str | None
-    step: dict[str, Any]
+    step: PlanStep
     agent_id: str
-    upstream: dict[str, dict[str, Any]]
-    evidence: list[dict[str, Any]]
+    upstream: dict[str, StepResult]
+    evidence: list[Evidence]
     sources: list[str]
-    context: dict[str, Any]
+    context: GatheredContext
+    patterns: list[Pattern]
+    """The applicable patterns the research agent found (empty for other kinds)."""
     lens: Lens
 
     @property
     def action(self) -> str:
         """The step's action, e.g. ``analyze_performance``."""
-        return str(self.step.get("action") or self.step.get("id") or "step")
+        return self.step.action or self.step.id or "step"
 
     @property
     def step_id(self) -> str:
         """The step's id within its plan."""
-        return str(self.step.get("id") or self.action)
+        return self.step.id or self.action
 
     def upstream_findings(self) -> list[tuple[str, str]]:
         """(step id, finding) of every dependency, in dependency order."""
-        return [(sid, str(f)) for sid, r in self.upstream.items() for f in r.get("findings", [])]
+        return [(sid, f) for sid, r in self.upstream.items() for f in r.findings]
 
-    def upstream_texts(self) -> list[str]:
-        """Every upstream summary, finding and artefact content, for keyword support."""
-        texts = []
-        for r in self.upstream.values():
-            texts.append(str(r.get("summary", "")))
-            texts.extend(str(f) for f in r.get("findings", []))
-            texts.extend(str(a.get("content", "")) for a in r.get("artefacts", []))
-        return texts
-
-    def cited(self, *types: str, limit: int = 3) -> list[dict[str, Any]]:
+    def cited(self, *types: str, limit: int = 3) -> list[Evidence]:
         """The strongest evidence of these types (all when none given), best of each type first.
 
         Taking one of each kind before a second of any keeps a citation list
@@ -90,14 +84,14 @@ class Brief:
         return sorted(chosen, key=ranked.index)
 
 
-def cite(e: dict[str, Any]) -> str:
+def cite(e: Evidence) -> str:
     """``knowledge 'Index the orders table' (neo4j, match 0.67)``."""
     label = _SCORE_LABEL.get(e["type"], "score")
     score = "" if e["score"] is None else f", {label} {e['score']:.2f}"
     return f"{_TYPE_NAME.get(e['type'], e['type'])} '{e['title']}' ({e['store']}{score})"
 
 
-def context_phrase(evidence: list[dict[str, Any]]) -> str:
+def context_phrase(evidence: list[Evidence]) -> str:
     """``"drew on 2 knowledge items, 1 pattern"`` or that nothing was found."""
     if not evidence:
         return "no stored context was found, so this rests on the step and upstream results"
@@ -107,8 +101,8 @@ def context_phrase(evidence: list[dict[str, Any]]) -> str:
 
 def make_brief(state: AgentState, kind: AgentKind) -> Brief:
     """The brief for this state (context may be empty when gathering was skipped)."""
-    context = state.get("context") or {}
-    step = dict(state["step"])
+    context: GatheredContext = state.get("context") or {}
+    step = step_of(state)
     _, target = extract_subject(state["goal"]) if state["goal"].strip() else ("", None)
     return Brief(
         kind=kind,
@@ -119,9 +113,10 @@ def make_brief(state: AgentState, kind: AgentKind) -> Brief:
         target=target,
         step=step,
         agent_id=state["agent_id"],
-        upstream=dict(state.get("upstream") or {}),
+        upstream=upstream_of(state),
         evidence=list(context.get("evidence", [])),
         sources=list(context.get("sources", [])),
         context=context,
-        lens=pick_lens(state["subject"], str(step.get("description", "")), state["goal"]),
+        patterns=[Pattern.model_validate(p) for p in context.get("patterns", [])],
+        lens=pick_lens(state["subject"], step.description, state["goal"]),
     )

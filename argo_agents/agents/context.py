@@ -11,10 +11,15 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
+# typing_extensions: pydantic (Studio's schema view) needs it on Python < 3.12.
+from typing_extensions import TypedDict
+
+from argo_agents.agents.models import ModelDump
+from argo_agents.analytics.graph_queries import Rows
 from argo_agents.stores.errors import StoreError, StoreUnavailable
 
 log = logging.getLogger(__name__)
@@ -26,6 +31,83 @@ _STOPWORDS = frozenset(
     "to with we all any each every new our your more less make makes making".split()
 )
 _WORD = re.compile(r"[0-9a-zA-Z\uac00-\ud7a3][0-9a-zA-Z_\-\uac00-\ud7a3]*")
+
+
+EvidenceType = Literal[
+    "related", "knowledge", "pattern", "similar_case", "previous_step", "history", "past_goal"
+]
+
+
+class Evidence(TypedDict):
+    """One piece of stored context, cited the same way whichever store gave it."""
+
+    type: EvidenceType
+    id: str
+    title: str
+    score: float | None
+    """The match, success rate, similarity or confidence, 0..1; None when it has none."""
+    detail: str
+    store: str
+
+
+class RelatedNode(TypedDict):
+    """A graph node near the goal."""
+
+    label: str
+    id: str
+    distance: int
+
+
+class HistoryStats(TypedDict):
+    """What the warehouse's record of an action says (see `research.history_stats`)."""
+
+    runs: int
+    successes: int
+    success_rate: float | None
+    mean_duration_s: float | None
+    agents: list[str]
+    predicted_s: int | None
+
+
+class SimilarCase(TypedDict):
+    """A vector-store hit close to the step."""
+
+    collection: str
+    id: str
+    title: str
+    similarity: float
+    document: str
+    metadata: Mapping[str, object]
+
+
+class GatheredContext(TypedDict, total=False):
+    """The ``context`` an agent gathers: evidence and sources, plus its kind's extras.
+
+    Plain JSON, like all graph state; each kind fills only its own extras.
+    """
+
+    kind: str
+    evidence: list[Evidence]
+    sources: list[str]
+    """One line per store consulted, or why it gave nothing."""
+    terms: list[str]
+    """technical: the subject's key terms the text searches used."""
+    related: list[RelatedNode]
+    """technical: nodes within three hops of the goal."""
+    knowledge: Rows
+    """technical: knowledge items mentioning the key terms."""
+    past_goals: Rows
+    """technical: past goals mentioning the key terms."""
+    previous: Rows
+    """technical: earlier results of the same action in other goals."""
+    task_type: str
+    """research: the intent the patterns and history were read for."""
+    patterns: list[ModelDump]
+    """research: applicable `Pattern` dumps, best first."""
+    history: HistoryStats
+    """research: the warehouse's record of this action."""
+    cases: list[SimilarCase]
+    """creative: similar cases, most similar first."""
 
 
 def key_terms(text: str, limit: int = 6) -> list[str]:
@@ -42,14 +124,12 @@ def key_terms(text: str, limit: int = 6) -> list[str]:
 class Gatherer:
     """Collects evidence and source lines; runs store calls so a store outage degrades.
 
-    Evidence items are dicts with ``type`` (related, knowledge, pattern,
-    similar_case, previous_step, history), ``id``, ``title``, ``score`` (or
-    None), ``detail`` and ``store``, so result production can cite any of them
-    the same way.
+    Each piece of evidence is an `Evidence`, so result production can cite any
+    of them the same way.
     """
 
     sources: list[str] = field(default_factory=list)
-    evidence: list[dict[str, Any]] = field(default_factory=list)
+    evidence: list[Evidence] = field(default_factory=list)
     down: set[str] = field(default_factory=set)
 
     def call(self, store: str, what: str, fn: Callable[..., T], *args: Any, **kw: Any) -> T | None:
@@ -68,7 +148,7 @@ class Gatherer:
 
     def add(
         self,
-        type_: str,
+        type_: EvidenceType,
         id_: str,
         title: str,
         *,
@@ -92,9 +172,9 @@ class Gatherer:
         """Record what a store contributed (one line per query)."""
         self.sources.append(line)
 
-    def context(self, kind: str, **extra: Any) -> dict[str, Any]:
-        """The ``context`` state value: evidence, sources and kind-specific extras."""
-        return {"kind": kind, "evidence": self.evidence, "sources": self.sources, **extra}
+    def context(self, kind: str) -> GatheredContext:
+        """The ``context`` state value: evidence and sources (each kind adds its extras)."""
+        return {"kind": kind, "evidence": self.evidence, "sources": self.sources}
 
 
 def plural(n: int, word: str) -> str:

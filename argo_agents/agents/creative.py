@@ -8,10 +8,10 @@ tried, for something like this before.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Mapping
 
-from argo_agents.agents.context import Gatherer, plural
-from argo_agents.agents.state import AgentState
+from argo_agents.agents.context import GatheredContext, Gatherer, SimilarCase, plural
+from argo_agents.agents.state import AgentState, step_of
 from argo_agents.agents.tools import AgentTools
 
 log = logging.getLogger(__name__)
@@ -23,7 +23,7 @@ K = 5
 MIN_SIMILARITY = 0.2
 
 
-def case_title(document: str, metadata: dict[str, Any]) -> str:
+def case_title(document: str, metadata: Mapping[str, object]) -> str:
     """A readable name for a hit: its title or summary metadata, else the document's start."""
     for key in ("title", "summary", "goal", "name"):
         if metadata.get(key):
@@ -34,7 +34,7 @@ def case_title(document: str, metadata: dict[str, Any]) -> str:
 
 def _search(
     g: Gatherer, tools: AgentTools, collection: str, embedding: list[float], goal_id: str
-) -> list[dict[str, Any]]:
+) -> list[SimilarCase]:
     hits = g.call(
         STORE, f"{collection} search", tools.stores.vectors.search, collection, embedding, k=K
     )
@@ -43,7 +43,7 @@ def _search(
     # This goal's own results reach the agent as upstream input, not as "similar cases".
     others = [h for h in hits if h.metadata.get("goal_id") != goal_id]
     kept = [h for h in others if h.similarity >= MIN_SIMILARITY]
-    cases = []
+    cases: list[SimilarCase] = []
     for h in kept:
         title = case_title(h.document, h.metadata)
         g.add(
@@ -71,10 +71,10 @@ def _search(
     return cases
 
 
-def gather_creative(tools: AgentTools, state: AgentState) -> dict[str, Any]:
+def gather_creative(tools: AgentTools, state: AgentState) -> GatheredContext:
     """Nearest past knowledge and step results to this step's description and subject."""
     g = Gatherer()
-    text = f"{state['step'].get('description', '')}\n{state['subject']}"
+    text = f"{step_of(state).description}\n{state['subject']}"
     try:
         embedding = list(tools.embedder.embed_query(text))
     # Deliberately broad: an embedding provider (OpenAI, a local model) fails in
@@ -83,9 +83,9 @@ def gather_creative(tools: AgentTools, state: AgentState) -> dict[str, Any]:
     except Exception as exc:
         log.warning("agent context: embedding failed: %s", exc)
         g.note(f"no context from {STORE} (embedding): {type(exc).__name__}: {exc}")
-        return g.context("creative", cases=[])
-    cases: list[dict[str, Any]] = []
+        return {**g.context("creative"), "cases": []}
+    cases: list[SimilarCase] = []
     for collection in COLLECTIONS:
         cases.extend(_search(g, tools, collection, embedding, state["goal_id"]))
     cases.sort(key=lambda c: -c["similarity"])
-    return g.context("creative", cases=cases)
+    return {**g.context("creative"), "cases": cases}

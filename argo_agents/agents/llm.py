@@ -1,7 +1,7 @@
 """LLM result production: the model writes the step result from the same brief.
 
 The model sees what the offline producer sees (step, upstream results,
-evidence and sources) through the agent kind's prompt in ``prompts/``, and
+evidence and sources) through the agent kind's prompt in ``argo_agents/prompts/``, and
 answers in a `StepDraft` via structured output. Any model failure falls back
 to the offline result, with the reason in ``sources``: a step never fails
 because a provider did.
@@ -18,7 +18,7 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel, Field, ValidationError
 
 from argo_agents.agents.brief import Brief, cite
-from argo_agents.agents.models import KnowledgeItem, StepResult
+from argo_agents.agents.models import Artefact, ArtefactItem, KnowledgeItem, StepResult
 from argo_agents.agents.offline import produce_offline
 from argo_agents.prompts import render_prompt
 
@@ -33,6 +33,15 @@ class ArtefactDraft(BaseModel):
     name: str = Field(description="snake_case name, e.g. bottleneck_ranking")
     kind: str = Field(description="checklist, ranking, options, plan, table, code or text")
     content: str
+    items: list[str] = Field(
+        default_factory=list,
+        description="For a ranking or an options list: its entries, best first.",
+    )
+
+    def artefact(self) -> Artefact:
+        """The artefact as a step result keeps it."""
+        items = [ArtefactItem(text=t) for t in self.items]
+        return Artefact(name=self.name, kind=self.kind, content=self.content, items=items)
 
 
 class KnowledgeDraft(BaseModel):
@@ -56,27 +65,23 @@ class StepDraft(BaseModel):
 
 
 def _step_text(b: Brief) -> str:
-    s = b.step
-    return (
-        f"{b.step_id}: action {b.action}, category {s.get('category')}\n{s.get('description', '')}"
-    )
+    return f"{b.step_id}: action {b.action}, category {b.step.category}\n{b.step.description}"
 
 
 def _upstream_text(b: Brief) -> str:
     if not b.upstream:
         return "- none (this step has no dependencies)"
     return "\n".join(
-        f"- {sid} ({r.get('agent_kind')}, confidence {r.get('confidence')}): {r.get('summary')}\n"
-        + "\n".join(f"  - {f}" for f in r.get("findings", [])[:6])
+        f"- {sid} ({r.agent_kind}, confidence {r.confidence}): {r.summary}\n"
+        + "\n".join(f"  - {f}" for f in r.findings[:6])
         for sid, r in b.upstream.items()
     )
 
 
 def _context_text(b: Brief) -> str:
     lines = [f"- {cite(e)}: {e['detail']}" for e in b.evidence] or ["- nothing found"]
-    extra = {k: v for k, v in b.context.items() if k in ("history",) and v}
-    if extra:
-        lines.append("- " + json.dumps(extra, default=str))
+    if history := b.context.get("history"):
+        lines.append("- " + json.dumps({"history": history}, default=str))
     return "\n".join(lines + ["Consulted:"] + [f"- {s}" for s in b.sources or ["no store"]])
 
 
@@ -122,7 +127,7 @@ def _to_result(b: Brief, draft: StepDraft, model: BaseChatModel) -> StepResult:
         agent_kind=b.kind,
         summary=draft.summary,
         findings=draft.findings,
-        artefacts=[a.model_dump() for a in draft.artefacts],
+        artefacts=[a.artefact() for a in draft.artefacts],
         confidence=min(1.0, max(0.0, draft.confidence)),
         knowledge=knowledge,
         sources=[*b.sources, f"llm: {model_name(model)}"],

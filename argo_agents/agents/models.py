@@ -14,7 +14,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-AgentKind = Literal["technical", "research", "creative"]
+from argo_agents.assignment.registry import AgentKind
+
+# A model as graph state holds it: its JSON dump. State stays plain JSON so a
+# checkpoint or the dev server's HTTP API needs no ARGO class, and a client's
+# state edit arrives as JSON anyway; readers parse a dump once, into its model.
+ModelDump = dict[str, Any]
 
 
 def knowledge_id(goal_id: str, step_id: str, title: str) -> str:
@@ -43,6 +48,26 @@ class KnowledgeItem(BaseModel):
         return cls(id=knowledge_id(goal_id, step_id, title), title=title, text=text, tags=tags)
 
 
+class ArtefactItem(BaseModel):
+    """One entry of a ranking or an options list, as later steps read it."""
+
+    key: str = Field(default="", description="The lens key it stands for, when it has one.")
+    text: str
+
+
+class Artefact(BaseModel):
+    """Something a step produced: a plan, a checklist, a ranking, an options list..."""
+
+    name: str
+    kind: str = Field(description="checklist, ranking, options, plan, table, runbook, outline...")
+    content: str
+    items: list[ArtefactItem] = Field(
+        default_factory=list,
+        description="A ranking's or an options list's entries, best first: later steps "
+        "read the decision from here, never from the wording of ``content``.",
+    )
+
+
 class StepResult(BaseModel):
     """One agent's outcome for one step: what it found, made, and how sure it is."""
 
@@ -51,9 +76,7 @@ class StepResult(BaseModel):
     agent_kind: AgentKind
     summary: str
     findings: list[str] = Field(default_factory=list)
-    artefacts: list[dict[str, Any]] = Field(
-        default_factory=list, description="Each {name, kind, content}."
-    )
+    artefacts: list[Artefact] = Field(default_factory=list)
     confidence: float = Field(ge=0.0, le=1.0)
     knowledge: list[KnowledgeItem] = Field(default_factory=list)
     sources: list[str] = Field(

@@ -9,21 +9,21 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from argo_agents.agents.brief import make_brief
+from argo_agents.agents.context import GatheredContext
 from argo_agents.agents.creative import gather_creative
 from argo_agents.agents.llm import aproduce_with_llm
 from argo_agents.agents.models import AgentKind
 from argo_agents.agents.offline import produce_offline
 from argo_agents.agents.research import gather_research
-from argo_agents.agents.state import AgentState
+from argo_agents.agents.state import AgentState, AgentUpdate
 from argo_agents.agents.technical import gather_technical
 from argo_agents.agents.tools import AgentTools, ToolsProvider
 
-Node = Callable[[AgentState], Awaitable[dict[str, Any]]]
+Node = Callable[[AgentState], Awaitable[AgentUpdate]]
 
-GATHERERS: dict[str, Callable[[AgentTools, AgentState], dict[str, Any]]] = {
+GATHERERS: dict[AgentKind, Callable[[AgentTools, AgentState], GatheredContext]] = {
     "technical": gather_technical,
     "research": gather_research,
     "creative": gather_creative,
@@ -34,7 +34,7 @@ def make_gather_context(kind: AgentKind, tools: ToolsProvider) -> Node:
     """The ``gather_context`` node of ``kind``: read the agent's store(s) for this step."""
     gather = GATHERERS[kind]
 
-    async def gather_context(state: AgentState) -> dict[str, Any]:
+    async def gather_context(state: AgentState) -> AgentUpdate:
         """Context from the store this agent kind is best at."""
         opened = await asyncio.to_thread(tools)
         return {"context": await asyncio.to_thread(gather, opened, state)}
@@ -45,7 +45,7 @@ def make_gather_context(kind: AgentKind, tools: ToolsProvider) -> Node:
 def make_produce_result(kind: AgentKind, tools: ToolsProvider) -> Node:
     """The ``produce_result`` node of ``kind``: the model's result, or the offline one."""
 
-    async def produce_result(state: AgentState) -> dict[str, Any]:
+    async def produce_result(state: AgentState) -> AgentUpdate:
         """A `StepResult` from the step, its upstream results and the gathered context."""
         opened = await asyncio.to_thread(tools)
         brief = make_brief(state, kind)

@@ -37,9 +37,7 @@ def _title(action: str) -> str:
 
 def knowledge_for(b: Brief, draft: Draft) -> list[KnowledgeItem]:
     """The outcome itself, and the artefact when it holds a reusable list."""
-    tags = list(
-        dict.fromkeys([b.kind, b.action, str(b.step.get("category", "")), b.lens.name, b.intent])
-    )
+    tags = list(dict.fromkeys([b.kind, b.action, b.step.category, b.lens.name, b.intent]))
     tags = [t for t in tags if t]
     items = [
         KnowledgeItem.for_step(
@@ -50,16 +48,16 @@ def knowledge_for(b: Brief, draft: Draft) -> list[KnowledgeItem]:
             tags,
         )
     ]
-    content = str(draft.artefact.get("content", "")).strip()
+    content = draft.artefact.content.strip()
     if content.count("\n") >= 1:
-        name = str(draft.artefact["name"]).replace("_", " ")
+        name = draft.artefact.name.replace("_", " ")
         items.append(
             KnowledgeItem.for_step(
                 b.goal_id,
                 b.step_id,
                 f"{name.capitalize()} for {b.subject}",
                 content,
-                [*tags, str(draft.artefact.get("kind", ""))],
+                [*tags, draft.artefact.kind],
             )
         )
     return items

@@ -9,13 +9,13 @@ category (`playbook_for`).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 from argo_agents.agents.brief import Brief, cite, context_phrase
 from argo_agents.agents.lenses import Option, Suspect, mentions, supported
+from argo_agents.agents.models import Artefact, ArtefactItem
 from argo_agents.agents.targets import acceptance_criterion, mentions_target
-from argo_agents.planning.models import GATED_CATEGORIES
+from argo_agents.planning.models import GATED_CATEGORIES, PlanStep
 
 # Below what an offline result with no stored context gets (0.35): only results
 # built on failures (stores down, model fallbacks) or that say so themselves.
@@ -28,17 +28,18 @@ class Draft:
 
     summary: str
     findings: list[str]
-    artefact: dict[str, Any]
-    extra: list[dict[str, Any]] = field(default_factory=list)
+    artefact: Artefact
 
 
-def _artefact(name: str, kind: str, lines: list[str]) -> dict[str, Any]:
-    return {"name": name, "kind": kind, "content": "\n".join(lines)}
+def _artefact(
+    name: str, kind: str, lines: list[str], items: list[ArtefactItem] | None = None
+) -> Artefact:
+    return Artefact(name=name, kind=kind, content="\n".join(lines), items=items or [])
 
 
 def _task(b: Brief) -> str:
     """The step's own description (naming the subject), which makes each summary distinct."""
-    text = str(b.step.get("description") or b.action.replace("_", " ")).strip().rstrip(".")
+    text = (b.step.description or b.action.replace("_", " ")).strip().rstrip(".")
     return text if b.subject in text else f"{text} (for {b.subject})"
 
 
@@ -62,11 +63,7 @@ def rank_suspects(b: Brief) -> list[tuple[Suspect, list[str]]]:
             for e in b.evidence
             if e["type"] != "related" and supported(s, [f"{e['title']} {e['detail']}"])
         ]
-        why += [
-            f"{sid}'s findings"
-            for sid, r in b.upstream.items()
-            if supported(s, [str(f) for f in r.get("findings", [])])
-        ]
+        why += [f"{sid}'s findings" for sid, r in b.upstream.items() if supported(s, r.findings)]
         order = ranking.index(s.key) if s.key in ranking else len(ranking)
         scored.append((order, -len(why), i, s, why))
     scored.sort(key=lambda t: t[:3])
@@ -75,11 +72,11 @@ def rank_suspects(b: Brief) -> list[tuple[Suspect, list[str]]]:
 
 def _upstream_ranking(b: Brief) -> list[str]:
     """Suspect keys in the order an upstream ``ranking`` artefact lists them."""
-    for a in (a for r in b.upstream.values() for a in r.get("artefacts", [])):
-        if a.get("kind") == "ranking":
-            content = str(a.get("content", ""))
-            found = [(content.find(s.text), s.key) for s in b.lens.suspects if s.text in content]
-            return [key for _, key in sorted(found)]
+    for a in (a for r in b.upstream.values() for a in r.artefacts):
+        if a.kind == "ranking":
+            # the suspect itself (its text), not only its key: lenses reuse keys
+            by_text = {s.text: s.key for s in b.lens.suspects}
+            return [by_text[i.text] for i in a.items if i.text in by_text]
     return []
 
 
@@ -128,7 +125,8 @@ def diagnose(b: Brief) -> Draft:
         f"{len(b.upstream)} upstream result(s); {context_phrase(b.evidence)}."
     )
     lines = [f"{i}. {s.text} ({len(why)} supporting)" for i, (s, why) in enumerate(ranked, 1)]
-    return Draft(summary, findings, _artefact("bottleneck_ranking", "ranking", lines))
+    items = [ArtefactItem(key=s.key, text=s.text) for s, _ in ranked]
+    return Draft(summary, findings, _artefact("bottleneck_ranking", "ranking", lines, items))
 
 
 def _option_rank(b: Brief) -> list[tuple[Option, Suspect]]:
@@ -139,16 +137,20 @@ def _option_rank(b: Brief) -> list[tuple[Option, Suspect]]:
 def propose(b: Brief) -> Draft:
     """Design steps: concrete options, ordered by the bottlenecks upstream steps reported."""
     letters = "ABCDEFG"
-    findings, lines = [], []
+    findings: list[str] = []
+    items: list[ArtefactItem] = []
     options = _option_rank(b)
     for (opt, suspect), letter in zip(options[:3], letters, strict=False):
         findings.append(
             f"Option {letter} for {b.subject}: {opt.text} — addresses {suspect.text}; "
             f"trade-off: {opt.tradeoff}."
         )
+        items.append(ArtefactItem(key=opt.key, text=opt.text))
     cases = b.cited("similar_case", "pattern", limit=2)
     for e, letter in zip(cases, letters[len(findings) :], strict=False):
-        findings.append(f"Option {letter}: adapt {cite(e)} to {b.subject}: {e['detail'][:160]}.")
+        adapt = f"adapt {cite(e)} to {b.subject}: {e['detail'][:160]}."
+        findings.append(f"Option {letter}: {adapt}")
+        items.append(ArtefactItem(text=adapt))
     lines = [f.split(" — ")[0] for f in findings]
     if findings:
         basis = (
@@ -164,26 +166,27 @@ def propose(b: Brief) -> Draft:
         f"{_task(b)}: {len(lines)} options, led by: {options[0][0].text}; "
         f"{context_phrase(b.evidence)}."
     )
-    return Draft(summary, findings, _artefact("solution_options", "options", lines))
+    return Draft(summary, findings, _artefact("solution_options", "options", lines, items))
 
 
 def research(b: Brief) -> Draft:
     """Research steps: pattern success rates, history counts, open questions."""
     findings = []
-    for p in b.context.get("patterns", []):
+    for p in b.patterns:
         findings.append(
-            f"Pattern '{p.get('name') or p['id']}' for {b.intent} tasks: "
-            f"{p['success_rate']:.0%} success over {p['occurrences']} runs — "
-            + (" → ".join(p["step_sequence"]) or "no sequence recorded")
+            f"Pattern '{p.name or p.id}' for {b.intent} tasks: "
+            f"{p.success_rate:.0%} success over {p.occurrences} runs — "
+            + (" → ".join(p.step_sequence) or "no sequence recorded")
             + "."
         )
-    if not b.context.get("patterns"):
+    if not b.patterns:
         findings.append(
             f"No pattern with ≥ 70% success is recorded for {b.intent} tasks yet: "
             "this goal's outcome will seed one."
         )
-    h = b.context.get("history") or {}
-    if h.get("runs"):
+    h = b.context.get("history")
+    runs = h.get("runs", 0) if h else 0
+    if h and runs:
         findings.append(
             f"History: {h['runs']} past {b.action}/{b.intent} activities, "
             f"{h['success_rate']:.0%} succeeded, mean {h['mean_duration_s']} s; "
@@ -193,9 +196,8 @@ def research(b: Brief) -> Draft:
         findings.append(f"History: no recorded {b.action} activity to compare with.")
     findings += _research_focus(b)
     findings += [f"See {cite(e)}." for e in b.cited("knowledge", "similar_case", "previous_step")]
-    n_pat = len(b.context.get("patterns", []))
     summary = (
-        f"{_task(b)}: {n_pat} applicable pattern(s), {h.get('runs') or 0} historical "
+        f"{_task(b)}: {len(b.patterns)} applicable pattern(s), {runs} historical "
         f"run(s); {context_phrase(b.evidence)}."
     )
     lines = ["source | item | score"] + [
@@ -228,13 +230,10 @@ def _research_focus(b: Brief) -> list[str]:
 
 
 def _chosen_option(b: Brief) -> str:
-    for r in b.upstream.values():
-        for f in r.get("findings", []):
-            if str(f).startswith("Option A"):
-                return str(f).split(": ", 1)[-1].split(" — ")[0]
-    for a in (a for r in b.upstream.values() for a in r.get("artefacts", [])):
-        if a.get("kind") == "options" and str(a.get("content", "")).strip():
-            return str(a["content"]).splitlines()[0].split(": ", 1)[-1]
+    """The first entry of an upstream options list; else the lens's first option."""
+    for a in (a for r in b.upstream.values() for a in r.artefacts):
+        if a.kind == "options" and a.items:
+            return a.items[0].text
     return b.lens.options[0].text
 
 
@@ -280,12 +279,12 @@ def check(b: Brief) -> Draft:
     findings = [f"Acceptance: {c}." for c in criteria[:3]]
     weak = []
     for sid, r in b.upstream.items():
-        conf = float(r.get("confidence", 0))
+        conf = r.confidence
         if conf < LOW_CONFIDENCE:
             weak.append(sid)
-        named = b.target and any(mentions_target(str(f), b.target) for f in r.get("findings", []))
+        named = b.target and any(mentions_target(f, b.target) for f in r.findings)
         findings.append(
-            f"{sid} ({r.get('agent_kind', '?')}, confidence {conf:.2f}): "
+            f"{sid} ({r.agent_kind}, confidence {conf:.2f}): "
             + ("re-run before sign-off" if conf < LOW_CONFIDENCE else "usable")
             + (f"; addresses the {b.target} target." if named else ".")
         )
@@ -313,7 +312,7 @@ def check(b: Brief) -> Draft:
 def document(b: Brief) -> Draft:
     """Documentation steps: an outline built from what upstream steps found."""
     sections = [
-        f"## {sid.replace('_', ' ').capitalize()}: {str(r.get('summary', ''))[:100]}"
+        f"## {sid.replace('_', ' ').capitalize()}: {r.summary[:100]}"
         for sid, r in b.upstream.items()
     ]
     outline = [
@@ -333,8 +332,8 @@ def document(b: Brief) -> Draft:
 def gate(b: Brief) -> Draft:
     """Approval-gated steps: preconditions from upstream, go/no-go checks, rollback."""
     findings = [
-        f"Precondition {sid}: confidence {float(r.get('confidence', 0)):.2f}"
-        + (" — too low, hold." if float(r.get("confidence", 0)) < LOW_CONFIDENCE else ".")
+        f"Precondition {sid}: confidence {r.confidence:.2f}"
+        + (" — too low, hold." if r.confidence < LOW_CONFIDENCE else ".")
         for sid, r in b.upstream.items()
     ]
     findings += [f"Go/no-go for {b.subject}: {c}." for c in b.lens.checks]
@@ -344,7 +343,7 @@ def gate(b: Brief) -> Draft:
     )
     runbook = ["Confirm the Director's approval is recorded", *findings]
     summary = (
-        f"{_task(b)}: a {str(b.step.get('category', '')).replace('_', ' ')} runbook with "
+        f"{_task(b)}: a {b.step.category.replace('_', ' ')} runbook with "
         f"{len(b.upstream)} precondition(s) and {len(b.lens.checks)} go/no-go checks."
     )
     return Draft(summary, findings, _artefact(f"{b.action}_runbook", "runbook", runbook))
@@ -353,9 +352,9 @@ def gate(b: Brief) -> Draft:
 Playbook = Callable[[Brief], Draft]
 
 
-def playbook_for(step: dict[str, Any]) -> Playbook:
+def playbook_for(step: PlanStep) -> Playbook:
     """The playbook for a step, from its action words first and its category second."""
-    action, category = str(step.get("action", "")), str(step.get("category", ""))
+    action, category = step.action, step.category
     if category in GATED_CATEGORIES:
         return gate
     if "bottleneck" in action or action.startswith(("identify", "diagnose")):

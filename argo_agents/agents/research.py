@@ -12,13 +12,12 @@ import hashlib
 import json
 import time
 from statistics import mean
-from typing import Any
 
-from argo_agents.agents.context import Gatherer, plural
-from argo_agents.agents.state import AgentState
+from argo_agents.agents.context import GatheredContext, Gatherer, HistoryStats, plural
+from argo_agents.agents.state import AgentState, step_of
 from argo_agents.agents.tools import AgentTools
 from argo_agents.analytics.graph_queries import applicable_patterns
-from argo_agents.analytics.queries import predict_completion_s, task_history
+from argo_agents.analytics.queries import Rows, predict_completion_s, task_history
 from argo_agents.planning.models import Pattern
 from argo_agents.stores.records import CacheEntry
 
@@ -73,7 +72,7 @@ def _patterns(g: Gatherer, tools: AgentTools, task_type: str) -> list[Pattern]:
     return patterns
 
 
-def history_stats(rows: list[dict[str, Any]]) -> dict[str, Any]:
+def history_stats(rows: Rows) -> HistoryStats:
     """Runs, successes, success rate, mean duration, agents and a completion estimate."""
     durations = [float(r["duration_s"]) for r in rows if r.get("duration_s") is not None]
     successes = sum(1 for r in rows if r.get("success"))
@@ -88,7 +87,7 @@ def history_stats(rows: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def _history(g: Gatherer, tools: AgentTools, task_type: str, action: str) -> dict[str, Any]:
+def _history(g: Gatherer, tools: AgentTools, task_type: str, action: str) -> HistoryStats:
     rows = g.call(
         "bigquery", "task history", task_history, tools.stores.warehouse, task_type, action=action
     )
@@ -113,10 +112,15 @@ def _history(g: Gatherer, tools: AgentTools, task_type: str, action: str) -> dic
     return stats
 
 
-def gather_research(tools: AgentTools, state: AgentState) -> dict[str, Any]:
+def gather_research(tools: AgentTools, state: AgentState) -> GatheredContext:
     """Applicable patterns for the goal's intent and the history of this action."""
     g = Gatherer()
     task_type = state["intent"]
     patterns = [p.model_dump() for p in _patterns(g, tools, task_type)]
-    history = _history(g, tools, task_type, str(state["step"].get("action", "")))
-    return g.context("research", task_type=task_type, patterns=patterns, history=history)
+    history = _history(g, tools, task_type, step_of(state).action)
+    return {
+        **g.context("research"),
+        "task_type": task_type,
+        "patterns": patterns,
+        "history": history,
+    }

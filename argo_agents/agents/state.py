@@ -7,10 +7,12 @@ gathered context never leaks into the orchestrator's state or checkpoints.
 
 from __future__ import annotations
 
-from typing import Any
-
 # typing_extensions: pydantic (Studio's schema view) needs it on Python < 3.12.
 from typing_extensions import TypedDict
+
+from argo_agents.agents.context import GatheredContext
+from argo_agents.agents.models import ModelDump, StepResult
+from argo_agents.planning.models import PlanStep
 
 
 class AgentInput(TypedDict):
@@ -26,9 +28,9 @@ class AgentInput(TypedDict):
     goal_id: str
     intent: str
     subject: str
-    step: dict[str, Any]
+    step: ModelDump
     agent_id: str
-    upstream: dict[str, dict[str, Any]]
+    upstream: dict[str, ModelDump]
 
 
 class AgentState(AgentInput):
@@ -38,11 +40,28 @@ class AgentState(AgentInput):
     and `sources`, one line per store consulted (or why it gave nothing).
     """
 
-    context: dict[str, Any]
-    result: dict[str, Any]
+    context: GatheredContext
+    result: ModelDump
+
+
+class AgentUpdate(TypedDict, total=False):
+    """What a node of the subgraph writes."""
+
+    context: GatheredContext
+    result: ModelDump
 
 
 class AgentOutput(TypedDict):
     """What the parent graph receives: ``StepResult.model_dump(mode="json")``."""
 
-    result: dict[str, Any]
+    result: ModelDump
+
+
+def step_of(state: AgentInput) -> PlanStep:
+    """The step to carry out, parsed from the input."""
+    return PlanStep.model_validate(state["step"])
+
+
+def upstream_of(state: AgentInput) -> dict[str, StepResult]:
+    """The result of each dependency, parsed from the input."""
+    return {sid: StepResult.model_validate(r) for sid, r in (state.get("upstream") or {}).items()}

@@ -11,12 +11,13 @@ completes, so the text searches are what connect it to the graph's history.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from typing import Any
+from collections.abc import Mapping
 
-from argo_agents.agents.context import Gatherer, key_terms, plural
-from argo_agents.agents.state import AgentState
+from argo_agents.agents.context import GatheredContext, Gatherer, key_terms, plural
+from argo_agents.agents.state import AgentState, step_of
 from argo_agents.agents.tools import AgentTools
 from argo_agents.analytics.graph_queries import (
+    Rows,
     goals_mentioning,
     knowledge_mentioning,
     previous_results,
@@ -26,7 +27,7 @@ STORE = "neo4j"
 GOAL = "Goal"  # the label the sync engine's graph mapper gives goals
 
 
-def node_title(label: str, node_id: str, props: dict[str, Any]) -> str:
+def node_title(label: str, node_id: str, props: Mapping[str, object]) -> str:
     """A readable name for a node, whichever entity type it is."""
     for key in ("title", "goal", "name", "summary", "description", "action"):
         if props.get(key):
@@ -42,7 +43,7 @@ def _related(g: Gatherer, tools: AgentTools, goal_id: str) -> list[tuple[str, st
     ids_by_label: dict[str, list[str]] = defaultdict(list)
     for label, node_id, _ in related:
         ids_by_label[label].append(node_id)
-    props: dict[tuple[str, str], dict[str, Any]] = {}
+    props: dict[tuple[str, str], Mapping[str, object]] = {}
     for label, ids in ids_by_label.items():
         found = g.call(STORE, f"{label} nodes", graph.get_nodes, label, ids) or {}
         props.update({(label, i): p for i, p in found.items()})
@@ -55,7 +56,7 @@ def _related(g: Gatherer, tools: AgentTools, goal_id: str) -> list[tuple[str, st
     return related
 
 
-def _knowledge(g: Gatherer, tools: AgentTools, terms: list[str]) -> list[dict[str, Any]]:
+def _knowledge(g: Gatherer, tools: AgentTools, terms: list[str]) -> Rows:
     if not terms:
         return []
     rows = g.call(STORE, "knowledge search", knowledge_mentioning, tools.stores.graph, terms)
@@ -76,9 +77,7 @@ def _knowledge(g: Gatherer, tools: AgentTools, terms: list[str]) -> list[dict[st
     return rows
 
 
-def _past_goals(
-    g: Gatherer, tools: AgentTools, terms: list[str], goal_id: str
-) -> list[dict[str, Any]]:
+def _past_goals(g: Gatherer, tools: AgentTools, terms: list[str], goal_id: str) -> Rows:
     if not terms:
         return []
     rows = g.call(
@@ -100,7 +99,7 @@ def _past_goals(
     return rows
 
 
-def _previous(g: Gatherer, tools: AgentTools, action: str, goal_id: str) -> list[dict[str, Any]]:
+def _previous(g: Gatherer, tools: AgentTools, action: str, goal_id: str) -> Rows:
     rows = g.call(
         STORE,
         "previous results",
@@ -125,19 +124,19 @@ def _previous(g: Gatherer, tools: AgentTools, action: str, goal_id: str) -> list
     return rows
 
 
-def gather_technical(tools: AgentTools, state: AgentState) -> dict[str, Any]:
+def gather_technical(tools: AgentTools, state: AgentState) -> GatheredContext:
     """Related nodes, knowledge and past goals naming the subject, earlier results."""
     g = Gatherer()
     terms = key_terms(state["subject"])
     related = _related(g, tools, state["goal_id"])
     knowledge = _knowledge(g, tools, terms)
     past_goals = _past_goals(g, tools, terms, state["goal_id"])
-    previous = _previous(g, tools, str(state["step"].get("action", "")), state["goal_id"])
-    return g.context(
-        "technical",
-        terms=terms,
-        related=[{"label": lb, "id": i, "distance": d} for lb, i, d in related],
-        knowledge=knowledge,
-        past_goals=past_goals,
-        previous=previous,
-    )
+    previous = _previous(g, tools, step_of(state).action, state["goal_id"])
+    return {
+        **g.context("technical"),
+        "terms": terms,
+        "related": [{"label": lb, "id": i, "distance": d} for lb, i, d in related],
+        "knowledge": knowledge,
+        "past_goals": past_goals,
+        "previous": previous,
+    }

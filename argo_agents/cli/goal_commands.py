@@ -40,11 +40,11 @@ def _progress(node: str, update: dict[str, Any]) -> None:
 def _decide(run: GoalRun, approve_all: bool, interactive: bool) -> dict[str, Any] | None:
     console.print(approvals_table(run.pending_approvals))
     if approve_all:
-        return {p["step_id"]: "approve" for p in run.pending_approvals}
+        return {p.step_id: "approve" for p in run.pending_approvals}
     if not interactive:
         return None
     return {
-        p["step_id"]: ("approve" if typer.confirm(f"Approve {p['step_id']}?") else "reject")
+        p.step_id: ("approve" if typer.confirm(f"Approve {p.step_id}?") else "reject")
         for p in run.pending_approvals
     }
 
@@ -65,8 +65,12 @@ def _drive(
     return run
 
 
-def register(app: typer.Typer) -> None:
-    """Add the goal commands to the `argo` app."""
+def register(app: typer.Typer) -> None:  # noqa: PLR0915 (see the docstring)
+    """Add the goal commands to the `argo` app.
+
+    Long because it nests the goal commands, each short, so Typer reads their
+    signatures as the CLI's help.
+    """
 
     @app.command()
     def run(
@@ -106,7 +110,7 @@ def register(app: typer.Typer) -> None:
                 current = argo.get_run(thread)
                 rejected = set(reject or [])
                 decisions = {
-                    p["step_id"]: ("reject" if p["step_id"] in rejected else "approve")
+                    p.step_id: ("reject" if p.step_id in rejected else "approve")
                     for p in current.pending_approvals
                 }
                 result = argo.resume(

@@ -2,39 +2,40 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from argo_agents.api import GoalRun
+from argo_agents.approval.policy import ApprovalRequest
+from argo_agents.orchestrator.state import StepFailure
 
 
 def plan_table(run: GoalRun) -> Table:
     """The plan with each step's agent, score and status."""
     plan = run.plan
     table = Table(
-        title=f"Plan {plan.get('plan_id', '')} — intent {plan.get('intent', '?')}, "
-        f"source {plan.get('source', '?')}"
+        title=f"Plan {plan.plan_id} — intent {plan.intent}, source {plan.source}"
+        if plan
+        else "Plan  — intent ?, source ?"
     )
     for col in ("step", "category", "depends on", "cost $", "agent", "score", "status"):
         table.add_column(col)
-    for step in plan.get("steps", []):
-        a = run.assignments.get(step["id"], {})
+    for step in plan.steps if plan else []:
+        a = run.assignments.get(step.id)
         table.add_row(
-            step["id"],
-            step["category"],
-            ", ".join(step["dependencies"]) or "-",
-            f"{step['estimated_cost_usd']:.0f}",
-            a.get("agent_id", "-"),
-            f"{a.get('adjusted_score', 0):.2f}" if a else "-",
-            run.step_status.get(step["id"], "pending"),
+            step.id,
+            step.category,
+            ", ".join(step.dependencies) or "-",
+            f"{step.estimated_cost_usd:.0f}",
+            a.agent_id if a else "-",
+            f"{a.adjusted_score:.2f}" if a else "-",
+            run.step_status.get(step.id, "pending"),
         )
     return table
 
 
-def approvals_table(pending: list[dict[str, Any]]) -> Table:
+def approvals_table(pending: list[ApprovalRequest]) -> Table:
     """What the Director is asked to decide: the step's own words, not only its label."""
     table = Table(title="Awaiting the Director's approval")
     for col in ("step", "what it does", "category", "cost $", "why"):
@@ -42,11 +43,11 @@ def approvals_table(pending: list[dict[str, Any]]) -> Table:
     for p in pending:
         # plan text may come from an LLM: never let it render as markup
         table.add_row(
-            escape(p["step_id"]),
-            escape(p.get("description") or p["action"]),
-            p["category"],
-            f"{p['estimated_cost_usd']:.2f}",
-            escape(p["reason"]),
+            escape(p.step_id),
+            escape(p.description or p.action),
+            p.category,
+            f"{p.estimated_cost_usd:.2f}",
+            escape(p.reason),
         )
     return table
 
@@ -56,13 +57,12 @@ def print_outcome(console: Console, run: GoalRun) -> None:
     colour = {"completed": "green", "rejected": "yellow"}.get(run.status, "red")
     console.print(f"\n[bold {colour}]Goal {run.status}[/bold {colour}] (thread {run.thread_id})")
     for sid, result in run.results.items():
-        text = result.get("summary") or result.get("error", "")
-        console.print(f"  [bold]{sid}[/bold] ({result.get('agent_id')}): {text}")
+        text = result.error if isinstance(result, StepFailure) else result.summary
+        console.print(f"  [bold]{sid}[/bold] ({result.agent_id}): {text}")
     for sid, why in run.errors.items():
         if run.step_status.get(sid) in ("skipped", "failed"):
             console.print(f"  [yellow]{sid}[/yellow]: {run.step_status[sid]} — {why}")
-    receipt = run.sync_receipt
-    if receipt:
-        console.print(f"  sync: {receipt}")
-    if rationale := run.plan.get("rationale"):
+    if run.sync_receipt:
+        console.print(f"  sync: {run.sync_receipt.model_dump(mode='json')}")
+    if run.plan and (rationale := run.plan.rationale):
         console.print("  rationale: " + " ".join(rationale))

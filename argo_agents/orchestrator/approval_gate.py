@@ -17,7 +17,7 @@ record (outside graph state, so clients cannot write it), asks, and routes:
 from __future__ import annotations
 
 import logging
-from typing import Any, Literal
+from typing import Literal
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.config import get_config
@@ -44,8 +44,7 @@ from argo_agents.orchestrator.errors import (
 )
 from argo_agents.orchestrator.execution import route_ready_steps
 from argo_agents.orchestrator.outcome import decision_events
-from argo_agents.orchestrator.state import State
-from argo_agents.planning.models import ExecutionPlan
+from argo_agents.orchestrator.state import State, plan_of
 from argo_agents.services import Services, ServicesProvider
 
 log = logging.getLogger(__name__)
@@ -148,7 +147,7 @@ class ApprovalGate:
                 thread_id=thread_id,
                 goal=state["goal"],
                 goal_id=state["goal_id"],
-                plan=ExecutionPlan.model_validate(state["plan"]),
+                plan=plan_of(state),
                 policy=policy,
                 budget_usd=budget,
             )
@@ -204,7 +203,7 @@ class ApprovalGate:
 
     def _proceed(self, state: State, record: ApprovalRecord) -> Command[GateRoute]:
         skipped = record.skipped
-        update: dict[str, Any] = {
+        update: State = {
             **_mirror(record),
             "approval_error": None,
             "pending_approvals": [],
@@ -221,14 +220,14 @@ class ApprovalGate:
         }
         after: State = {
             **state,
-            **update,  # type: ignore[typeddict-item]
+            **update,
             "step_status": {**(state.get("step_status") or {}), **update["step_status"]},
         }
         route = route_ready_steps(after)
         return Command(update=update, goto=route if isinstance(route, list) else [route])
 
 
-def _mirror(record: ApprovalRecord) -> dict[str, Any]:
+def _mirror(record: ApprovalRecord) -> State:
     """The record's plan and decisions as graph state (a copy for readers, never trusted)."""
     return {
         "plan": record.plan.model_dump(mode="json"),

@@ -18,7 +18,21 @@ from typing import Any
 
 from argo_agents.approval.decisions import LedgerEntry
 from argo_agents.approval.record import ApprovalRecord
-from argo_agents.orchestrator.state import State
+from argo_agents.assignment.scoring import Assignment
+from argo_agents.orchestrator.state import (
+    Integration,
+    LearnedPattern,
+    RunStatus,
+    State,
+    StepFailure,
+    StepOutcome,
+    StepTask,
+    assignments_of,
+    integration_of,
+    ledger_of,
+    plan_of,
+    results_of,
+)
 from argo_agents.planning.models import ExecutionPlan
 from argo_agents.sync.events import Priority, SyncEvent
 
@@ -27,40 +41,46 @@ def _id(*parts: str) -> str:
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
 
 
-def integrate(state: State) -> dict[str, Any]:
+class PatternRecord(LearnedPattern):
+    """A learned pattern as the stores keep it: with the counts of every run that followed it."""
+
+    occurrences: int
+    success_rate: float
+    text: str
+
+
+def _said(result: StepOutcome) -> str:
+    return result.error if isinstance(result, StepFailure) else result.summary
+
+
+def integrate(state: State) -> Integration:
     """Combined results by step and by agent, with the run's final status."""
-    plan = ExecutionPlan.model_validate(state["plan"])
+    plan = plan_of(state)
     status = state.get("step_status") or {}
-    results = state.get("results") or {}
+    results = results_of(state)
     by_agent: dict[str, list[str]] = {}
     for sid, r in results.items():
-        by_agent.setdefault(r.get("agent_id", "?"), []).append(sid)
-    rejected = [
-        e["step_id"] for e in state.get("approval_ledger") or [] if e["decision"] == "reject"
-    ]
+        by_agent.setdefault(r.agent_id, []).append(sid)
+    rejected = [e.step_id for e in ledger_of(state) if e.decision == "reject"]
     failed = [sid for sid, s in status.items() if s == "failed"]
-    final = "failed" if failed else "rejected" if rejected else "completed"
+    final: RunStatus = "failed" if failed else "rejected" if rejected else "completed"
     done = [s.id for s in plan.steps if status.get(s.id) == "done"]
     return {
         "status": final,
         "steps_done": done,
         "steps_failed": failed,
         "steps_skipped": [sid for sid, s in status.items() if s == "skipped"],
-        "by_step": {
-            sid: results[sid].get("summary", results[sid].get("error", ""))
-            for sid in plan.step_ids()
-            if sid in results
-        },
+        "by_step": {sid: _said(results[sid]) for sid in plan.step_ids() if sid in results},
         "by_agent": {a: sorted(sids) for a, sids in sorted(by_agent.items())},
         "success_rate": round(len(done) / len(plan.steps), 3) if plan.steps else 0.0,
-        "duration_s": round(sum(float(r.get("duration_s", 0)) for r in results.values()), 3),
+        "duration_s": round(sum(r.duration_s for r in results.values()), 3),
         "learned_pattern": learn_pattern(plan, status, results),
     }
 
 
 def learn_pattern(
-    plan: ExecutionPlan, status: Mapping[str, str], results: dict[str, dict[str, Any]]
-) -> dict[str, Any]:
+    plan: ExecutionPlan, status: Mapping[str, str], results: Mapping[str, StepOutcome]
+) -> LearnedPattern:
     """The run's execution pattern (what later plans learn from; docs/store-model.md)."""
     sequence = [s.action for s in plan.steps]
     ran = [s for s in plan.steps if status.get(s.id) in ("done", "failed")]
@@ -70,14 +90,14 @@ def learn_pattern(
         "task_type": plan.intent,
         "name": f"{plan.intent}: {' → '.join(sequence)}",
         "step_sequence": sequence,
-        "agent_types": sorted({r.get("agent_kind", "") for r in results.values()} - {""}),
+        "agent_types": sorted({r.agent_kind for r in results.values()} - {""}),
         "success": success,
         "failure_points": [s.action for s in plan.steps if status.get(s.id) == "failed"],
-        "duration_s": sum(float(results.get(s.id, {}).get("duration_s", 0)) for s in ran),
+        "duration_s": sum(results[s.id].duration_s for s in ran if s.id in results),
     }
 
 
-def with_stats(learned: dict[str, Any], occurrences: int, successes: int) -> dict[str, Any]:
+def with_stats(learned: LearnedPattern, occurrences: int, successes: int) -> PatternRecord:
     """The learned pattern as a record, with the counts of every run that followed it."""
     rate = round(successes / occurrences, 4) if occurrences else 0.0
     return {**learned, "occurrences": occurrences, "success_rate": rate, "text": learned["name"]}
@@ -116,7 +136,7 @@ class _Events(list[SyncEvent]):
         super().__init__()
         self.version = version
 
-    def add(self, entity_type: str, entity_id: str, data: dict[str, Any], **kw: Any) -> None:
+    def add(self, entity_type: str, entity_id: str, data: Mapping[str, object], **kw: Any) -> None:
         self.append(
             SyncEvent(
                 entity_type=entity_type, entity_id=entity_id, data=data, version=self.version, **kw
@@ -125,25 +145,29 @@ class _Events(list[SyncEvent]):
 
 
 def _step_record(
-    state: State, plan: ExecutionPlan, step_id: str, status: str, error: str | None
-) -> dict[str, Any]:
+    goal_id: str,
+    plan: ExecutionPlan,
+    step_id: str,
+    assignment: Assignment | None,
+    status: str,
+    error: str | None,
+) -> dict[str, object]:
     step = plan.step(step_id)
-    a = (state.get("assignments") or {}).get(step.id, {})
     rel = [
         {"type": "DEPENDS_ON", "label": "Step", "id": step_entity_id(plan.goal_id, d)}
         for d in step.dependencies
     ]
-    if a:
-        rel.append({"type": "ASSIGNED_TO", "label": "Agent", "id": a["agent_id"]})
+    if assignment:
+        rel.append({"type": "ASSIGNED_TO", "label": "Agent", "id": assignment.agent_id})
     return {
         "text": step.description,
         "action": step.action,
         "category": step.category,
         "status": status,
-        "goal_id": state["goal_id"],
+        "goal_id": goal_id,
         "estimated_cost_usd": step.estimated_cost_usd,
-        "agent_id": a.get("agent_id"),
-        "assignment_reason": a.get("reason"),
+        "agent_id": assignment.agent_id if assignment else None,
+        "assignment_reason": assignment.reason if assignment else None,
         "error": error,
         "relations": rel,
     }
@@ -183,54 +207,59 @@ def _goal_and_plan(ev: _Events, state: State, plan: ExecutionPlan, status: str) 
     )
 
 
-def planned_events(state: State) -> list[SyncEvent]:
+def planned_events(state: State, assignments: Mapping[str, Assignment]) -> list[SyncEvent]:
     """Goal, plan and steps as soon as agents are assigned (so agents can read them)."""
-    plan = ExecutionPlan.model_validate(state["plan"])
+    plan = plan_of(state)
+    goal_id = state["goal_id"]
     ev = _Events(run_version(state["started_at"], Phase.PLANNED))
     _goal_and_plan(ev, state, plan, "planned")
     for step in plan.steps:
         ev.add(
             "step",
-            step_entity_id(state["goal_id"], step.id),
-            _step_record(state, plan, step.id, "pending", None),
+            step_entity_id(goal_id, step.id),
+            _step_record(goal_id, plan, step.id, assignments.get(step.id), "pending", None),
         )
     return ev
 
 
 def step_events(
-    state: State, step_id: str, result: dict[str, Any], status: str, error: str | None
+    task: StepTask,
+    assignment: Assignment,
+    result: StepOutcome,
+    status: str,
+    error: str | None,
 ) -> list[SyncEvent]:
     """What one finished step produced: its status, result, knowledge and the activity."""
-    plan = ExecutionPlan.model_validate(state["plan"])
-    goal_id = state["goal_id"]
+    plan = plan_of(task)
+    goal_id, step_id = task["goal_id"], assignment.step_id
     sid = step_entity_id(goal_id, step_id)
-    ev = _Events(run_version(state["started_at"], Phase.RAN))
-    ev.add("step", sid, _step_record(state, plan, step_id, status, error))
-    if not result.get("failed"):
-        confidence = float(result.get("confidence", 0.5))
+    ev = _Events(run_version(task["started_at"], Phase.RAN))
+    ev.add("step", sid, _step_record(goal_id, plan, step_id, assignment, status, error))
+    if not isinstance(result, StepFailure):
+        confidence = result.confidence
         ev.add(
             "step_result",
             sid + "-result",
             {
-                "text": result["summary"] + "\n" + "\n".join(result.get("findings", [])),
-                "summary": result["summary"],
-                "findings": result.get("findings", []),
+                "text": result.summary + "\n" + "\n".join(result.findings),
+                "summary": result.summary,
+                "findings": result.findings,
                 "confidence": confidence,
-                "agent_id": result["agent_id"],
+                "agent_id": result.agent_id,
                 "step_id": step_id,
                 "goal_id": goal_id,
                 "relations": [{"type": "RESULT_OF", "label": "Step", "id": sid}],
             },
             confidence=confidence,
         )
-        for k in result.get("knowledge", []):
+        for k in result.knowledge:
             ev.add(
                 "knowledge",
-                k["id"],
+                k.id,
                 {
-                    "text": k["text"],
-                    "title": k["title"],
-                    "tags": k.get("tags", []),
+                    "text": k.text,
+                    "title": k.title,
+                    "tags": k.tags,
                     "goal_id": goal_id,
                     "relations": [
                         {"type": "DERIVED_FROM", "label": "StepResult", "id": sid + "-result"}
@@ -242,25 +271,25 @@ def step_events(
         "agent_activity",
         sid + "-activity",
         {
-            "agent_id": result.get("agent_id"),
+            "agent_id": result.agent_id,
             "task_id": goal_id,
             "task_type": plan.intent,
             "activity_type": plan.step(step_id).action,
-            "success": not result.get("failed"),
-            "duration_s": float(result.get("duration_s", 0)),
+            "success": not isinstance(result, StepFailure),
+            "duration_s": result.duration_s,
         },
     )
     return ev
 
 
-def outcome_events(state: State, pattern: dict[str, Any]) -> list[SyncEvent]:
+def outcome_events(state: State, pattern: PatternRecord) -> list[SyncEvent]:
     """The run's final records: goal and steps as they ended, agents, the learned pattern,
     collaborations, the duration metric and the `goal_completion` event."""
-    plan = ExecutionPlan.model_validate(state["plan"])
-    goal_id, integ = state["goal_id"], state["integration"]
+    plan = plan_of(state)
+    goal_id, integ = state["goal_id"], integration_of(state)
     status = state.get("step_status") or {}
-    results = state.get("results") or {}
-    assignments = state.get("assignments") or {}
+    results = results_of(state)
+    assignments = assignments_of(state)
     ev = _Events(run_version(state["started_at"], Phase.FINAL))
     _goal_and_plan(ev, state, plan, integ["status"])
     for step in plan.steps:
@@ -268,15 +297,16 @@ def outcome_events(state: State, pattern: dict[str, Any]) -> list[SyncEvent]:
             "step",
             step_entity_id(goal_id, step.id),
             _step_record(
-                state,
+                goal_id,
                 plan,
                 step.id,
+                assignments.get(step.id),
                 status.get(step.id, "pending"),
                 (state.get("errors") or {}).get(step.id),
             ),
         )
     for agent_id, sids in integ["by_agent"].items():
-        kind = next((results[s].get("agent_kind") for s in sids if s in results), None)
+        kind = next((results[s].agent_kind for s in sids if s in results), None)
         ev.add(
             "agent",
             agent_id,
@@ -353,14 +383,14 @@ def decision_events(record: ApprovalRecord, entries: list[LedgerEntry]) -> list[
 
 
 def _collaborations(
-    plan: ExecutionPlan, assignments: dict[str, dict[str, Any]], status: Mapping[str, str]
+    plan: ExecutionPlan, assignments: Mapping[str, Assignment], status: Mapping[str, str]
 ) -> list[tuple[str, str]]:
     """Agent pairs where one's finished step fed another agent's step."""
-    pairs = set()
+    pairs: set[tuple[str, str]] = set()
     for step in plan.steps:
         for dep in step.dependencies:
-            a = assignments.get(dep, {}).get("agent_id")
-            b = assignments.get(step.id, {}).get("agent_id")
+            a = dep_agent.agent_id if (dep_agent := assignments.get(dep)) else ""
+            b = own.agent_id if (own := assignments.get(step.id)) else ""
             if a and b and a != b and status.get(step.id) == "done":
-                pairs.add(tuple(sorted((a, b))))
-    return sorted(pairs)  # type: ignore[arg-type]
+                pairs.add((min(a, b), max(a, b)))
+    return sorted(pairs)

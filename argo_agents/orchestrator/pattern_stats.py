@@ -10,7 +10,8 @@ graph store holds.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+
+from pydantic import BaseModel, Field
 
 from argo_agents.approval.record import RecordConflict
 from argo_agents.stores.ports import RecordPort
@@ -19,40 +20,40 @@ KEEP_RUNS = 500
 _TRIES = 20
 
 
+class PatternCounts(BaseModel):
+    """A pattern's counts as its record keeps them, with the runs already counted."""
+
+    occurrences: int = 0
+    successes: int = 0
+    runs: list[str] = Field(default_factory=list)
+
+
 def count_run(
     records: RecordPort,
     pattern_id: str,
     run_id: str,
     success: bool,
-    stored: Callable[[], dict[str, Any] | None],
+    stored: Callable[[], tuple[int, int]],
 ) -> tuple[int, int]:
-    """Count ``run_id`` once for the pattern; return (occurrences, successes) after it."""
+    """Count ``run_id`` once for the pattern; return (occurrences, successes) after it.
+
+    ``stored`` gives the (occurrences, successes) to start from the first time.
+    """
     key = f"pattern-stats:{pattern_id}"
-    doc: dict[str, Any]
     for _ in range(_TRIES):
         found = records.get(key)
         if found is None:
-            seed = stored() or {}
-            n = int(seed.get("occurrences") or 0)
-            rev, doc = (
-                0,
-                {
-                    "occurrences": n,
-                    "runs": [],
-                    "successes": round(float(seed.get("success_rate") or 0.0) * n),
-                },
-            )
+            occurrences, successes = stored()
+            rev, counts = 0, PatternCounts(occurrences=occurrences, successes=successes)
         else:
-            rev, doc = found
-        if run_id in doc["runs"]:
-            return int(doc["occurrences"]), int(doc["successes"])
-        occurrences = int(doc["occurrences"]) + 1
-        successes = int(doc["successes"]) + int(success)
-        doc = {
-            "occurrences": occurrences,
-            "successes": successes,
-            "runs": [*doc["runs"], run_id][-KEEP_RUNS:],
-        }
-        if records.compare_and_set(key, rev, doc):
-            return occurrences, successes
+            rev, counts = found[0], PatternCounts.model_validate(found[1])
+        if run_id in counts.runs:
+            return counts.occurrences, counts.successes
+        counts = PatternCounts(
+            occurrences=counts.occurrences + 1,
+            successes=counts.successes + int(success),
+            runs=[*counts.runs, run_id][-KEEP_RUNS:],
+        )
+        if records.compare_and_set(key, rev, counts.model_dump()):
+            return counts.occurrences, counts.successes
     raise RecordConflict(f"pattern {pattern_id}: too many concurrent updates of its counts")

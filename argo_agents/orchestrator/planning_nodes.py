@@ -9,14 +9,16 @@ from typing import Any
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.types import Overwrite
+from typing_extensions import TypedDict
 
+from argo_agents.agents.models import ModelDump
 from argo_agents.approval.budget import BudgetValueError, check_amount
 from argo_agents.assignment.hungarian import assign_batch
-from argo_agents.assignment.scoring import select_agent
+from argo_agents.assignment.scoring import Assignment, select_agent
 from argo_agents.orchestrator.errors import InvalidGoalError
 from argo_agents.orchestrator.outcome import planned_events
 from argo_agents.orchestrator.recall import recall_patterns, recall_similar_goals
-from argo_agents.orchestrator.state import State
+from argo_agents.orchestrator.state import RunStatus, State, plan_of
 from argo_agents.planning.intents import parse_goal
 from argo_agents.planning.llm import make_plan
 from argo_agents.planning.models import ExecutionPlan, make_goal_id
@@ -26,26 +28,32 @@ from argo_agents.services import ServicesProvider
 MAX_GOAL_CHARS = 10_000
 
 
-def fresh_run() -> dict[str, Any]:
+class RunStart(TypedDict):
     """The state update that starts a new run on a thread.
 
     A new goal on a thread is a new run: nothing of an earlier run there
-    (decisions, statuses, results) carries over. Reducer channels need Overwrite.
+    (decisions, statuses, results) carries over. Reducer channels are reset
+    with `Overwrite`, which is why this is not a `State`.
     """
-    return {
-        "plan": None,
-        "assignments": {},
-        "approval_ledger": [],
-        "pending_approvals": [],
-        "approval_error": None,
-        "integration": {},
-        "sync_receipt": {},
-        "step_status": Overwrite({}),
-        "results": Overwrite({}),
-        "errors": Overwrite({}),
-        "attempts": Overwrite({}),
-        "published": Overwrite([]),
-    }
+
+    goal: str
+    goal_id: str
+    run_id: str
+    status: RunStatus
+    started_at: str
+    planning_context: ModelDump
+    plan: None
+    assignments: dict[str, ModelDump]
+    approval_ledger: list[ModelDump]
+    pending_approvals: list[ModelDump]
+    approval_error: None
+    integration: None
+    sync_receipt: None
+    step_status: Overwrite
+    results: Overwrite
+    errors: Overwrite
+    attempts: Overwrite
+    published: Overwrite
 
 
 def validate_goal_input(goal: Any, budget_usd: Any, director: Any = None) -> str:
@@ -102,7 +110,7 @@ class PlanningNodes:
     def __init__(self, services: ServicesProvider) -> None:
         self._services = services
 
-    async def interpret_goal(self, state: State, config: RunnableConfig) -> dict[str, Any]:
+    async def interpret_goal(self, state: State, config: RunnableConfig) -> RunStart:
         """Check the goal, give it an id, and recall what the stores know about it."""
         goal = validate_goal_input(
             state.get("goal"), state.get("budget_usd"), state.get("director")
@@ -113,16 +121,30 @@ class PlanningNodes:
         patterns = await asyncio.to_thread(recall_patterns, services, intent)
         similar = await asyncio.to_thread(recall_similar_goals, services, goal, exclude_id=goal_id)
         return {
-            **fresh_run(),
             "goal": goal,
             "goal_id": goal_id,
             "run_id": f"run-{uuid.uuid4().hex}",
             "status": "planning",
             "started_at": datetime.now(UTC).isoformat(),
-            "planning_context": {"patterns": patterns, "similar_goals": similar},
+            "planning_context": {
+                "patterns": [p.model_dump() for p in patterns],
+                "similar_goals": similar,
+            },
+            "plan": None,
+            "assignments": {},
+            "approval_ledger": [],
+            "pending_approvals": [],
+            "approval_error": None,
+            "integration": None,
+            "sync_receipt": None,
+            "step_status": Overwrite({}),
+            "results": Overwrite({}),
+            "errors": Overwrite({}),
+            "attempts": Overwrite({}),
+            "published": Overwrite([]),
         }
 
-    async def decompose_goal(self, state: State, config: RunnableConfig) -> dict[str, Any]:
+    async def decompose_goal(self, state: State, config: RunnableConfig) -> State:
         """Decompose the goal into a validated DAG (LLM when configured, else rules)."""
         services = await asyncio.to_thread(self._services)
         context = PlanningContext.model_validate(state.get("planning_context") or {})
@@ -134,15 +156,15 @@ class PlanningNodes:
             "step_status": {s.id: "pending" for s in plan.steps},
         }
 
-    async def assign_agents(self, state: State) -> dict[str, Any]:
+    async def assign_agents(self, state: State) -> State:
         """Score agents per step; the Hungarian algorithm for steps that run together."""
         services = await asyncio.to_thread(self._services)
-        plan = ExecutionPlan.model_validate(state["plan"])
+        plan = plan_of(state)
         registry = services.registry
         workloads = dict(
             await asyncio.to_thread(services.stores.cache.workloads, registry.agent_ids())
         )
-        assignments: dict[str, dict[str, Any]] = {}
+        assignments: dict[str, Assignment] = {}
         for group in generations(plan):
             steps = [plan.step(sid) for sid in group]
             if len(steps) == 1:
@@ -150,10 +172,11 @@ class PlanningNodes:
             else:
                 chosen = assign_batch(steps, registry, workloads)
             for a in chosen:
-                assignments[a.step_id] = a.model_dump(mode="json")
+                assignments[a.step_id] = a
                 # later levels see the load this plan will add
                 workloads[a.agent_id] = workloads.get(a.agent_id, 0) + 1
         # the plan is in the stores before anything runs, so agents can read it
-        events = planned_events({**state, "assignments": assignments})
+        events = planned_events(state, assignments)
         published = await asyncio.to_thread(services.engine.publish, events)
-        return {"assignments": assignments, "published": published}
+        dumped = {sid: a.model_dump(mode="json") for sid, a in assignments.items()}
+        return {"assignments": dumped, "published": published}

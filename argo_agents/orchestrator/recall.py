@@ -8,38 +8,47 @@ past goals (vector store). A store that is down degrades recall, never the run.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TypedDict
 
 from argo_agents.analytics.graph_queries import applicable_patterns
-from argo_agents.planning.models import STRONG_PATTERN
+from argo_agents.planning.models import STRONG_PATTERN, Pattern
 from argo_agents.services import Services
 from argo_agents.stores.errors import StoreError
 
 log = logging.getLogger(__name__)
 
 
+class SimilarGoal(TypedDict):
+    """A past goal near this one in the vector store."""
+
+    goal: str
+    similarity: float
+    id: str
+    outcome: object
+    """The status its run ended with, as the store recorded it (None when unknown)."""
+
+
 def recall_patterns(
     services: Services, task_type: str, min_rate: float = STRONG_PATTERN
-) -> list[dict[str, Any]]:
-    """Learned execution patterns for a task type, best first, as dicts for the run's state."""
+) -> list[Pattern]:
+    """Learned execution patterns for a task type, best first."""
     try:
-        patterns = applicable_patterns(services.stores.graph, task_type, min_success_rate=min_rate)
+        return applicable_patterns(services.stores.graph, task_type, min_success_rate=min_rate)
     except StoreError as exc:
         log.warning("pattern recall skipped: %s", exc)
         return []
-    return [p.model_dump() for p in patterns]
 
 
 def recall_similar_goals(
     services: Services, goal: str, *, exclude_id: str, k: int = 3
-) -> list[dict[str, Any]]:
+) -> list[SimilarGoal]:
     """The past goals nearest to ``goal`` in the vector store."""
     try:
         hits = services.stores.vectors.search("goal", services.embedder.embed_query(goal), k=k + 1)
     except StoreError as exc:
         log.warning("similar-goal recall skipped: %s", exc)
         return []
-    return [
+    similar: list[SimilarGoal] = [
         {
             "goal": h.document,
             "similarity": round(h.similarity, 3),
@@ -48,4 +57,5 @@ def recall_similar_goals(
         }
         for h in hits
         if h.id != exclude_id and h.similarity > 0.2
-    ][:k]
+    ]
+    return similar[:k]

@@ -1,23 +1,83 @@
 """The Strategic Orchestrator's state: what goes in, what is tracked, what comes out.
 
 State holds plain JSON (model dumps), never connections or credentials, so a
-checkpoint can be resumed by any process and rendered by Studio.
+checkpoint can be resumed by any process and rendered by Studio. Nodes read a
+dump through its accessor (`plan_of`, `assignments_of`, `results_of`,
+`ledger_of`), which parses it once into its model.
 """
 
 from __future__ import annotations
 
 import operator
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal, TypeVar
 
+from pydantic import BaseModel, TypeAdapter
 from typing_extensions import TypedDict
+
+from argo_agents.agents.models import ModelDump, StepResult
+from argo_agents.approval.decisions import LedgerEntry
+from argo_agents.assignment.scoring import Assignment
+from argo_agents.planning.models import ExecutionPlan
 
 StepStatus = Literal["pending", "ready", "done", "failed", "skipped"]
 RunStatus = Literal["planning", "awaiting_approval", "running", "completed", "failed", "rejected"]
 
+V = TypeVar("V")
 
-def merge(left: dict[str, Any] | None, right: dict[str, Any] | None) -> dict[str, Any]:
+
+def merge(left: dict[str, V] | None, right: dict[str, V] | None) -> dict[str, V]:
     """Reducer: parallel steps each add their own keys."""
     return {**(left or {}), **(right or {})}
+
+
+class StepRun(StepResult):
+    """A step that ran: its agent's `StepResult`, with how the run got it."""
+
+    attempts: int = 1
+    duration_s: float = 0.0
+
+
+class StepFailure(BaseModel):
+    """A step that failed (or was refused): why, instead of a result."""
+
+    step_id: str
+    agent_id: str
+    agent_kind: str = ""
+    failed: Literal[True]
+    error: str = ""
+    duration_s: float = 0.0
+
+
+StepOutcome = StepRun | StepFailure
+"""What ``results`` holds for a step: `StepRun`, or `StepFailure` when it failed."""
+
+
+class LearnedPattern(TypedDict):
+    """The execution pattern a run followed (what later plans learn from)."""
+
+    id: str
+    task_type: str
+    name: str
+    step_sequence: list[str]
+    agent_types: list[str]
+    success: bool
+    failure_points: list[str]
+    duration_s: float
+
+
+class Integration(TypedDict):
+    """The run's results combined: by step, by agent, with its final status."""
+
+    status: RunStatus
+    steps_done: list[str]
+    steps_failed: list[str]
+    steps_skipped: list[str]
+    by_step: dict[str, str]
+    """Each step's summary, or its error when it failed."""
+    by_agent: dict[str, list[str]]
+    success_rate: float
+    duration_s: float
+    learned_pattern: LearnedPattern
 
 
 class InputState(TypedDict, total=False):
@@ -38,28 +98,33 @@ class OutputState(TypedDict, total=False):
     """This goal's run on the thread; a new goal on the thread is a new run."""
     goal_id: str
     status: RunStatus
-    plan: dict[str, Any]
-    assignments: dict[str, dict[str, Any]]
+    plan: ModelDump | None
+    """The `ExecutionPlan`; None until the planner has made it."""
+    assignments: dict[str, ModelDump]
+    """An `Assignment` per step id."""
     step_status: dict[str, StepStatus]
-    results: dict[str, dict[str, Any]]
-    approval_ledger: list[dict[str, Any]]
-    """A copy of the gate's decisions for this run; the gate trusts only its own record."""
-    integration: dict[str, Any]
-    sync_receipt: dict[str, Any]
+    results: dict[str, ModelDump]
+    """A `StepOutcome` per step id that has finished."""
+    approval_ledger: list[ModelDump]
+    """A copy of the gate's decisions (`LedgerEntry`) for this run; the gate trusts only
+    its own record."""
+    integration: Integration | None
+    sync_receipt: ModelDump | None
+    """The `SyncReceipt` of every record the run published."""
     errors: dict[str, str]
 
 
 class State(InputState, OutputState, total=False):
     """Everything the orchestrator tracks between nodes."""
 
-    planning_context: dict[str, Any]
-    """Patterns and similar past goals read from the stores for the planner."""
-    pending_approvals: list[dict[str, Any]]
+    planning_context: ModelDump
+    """The `PlanningContext`: patterns and similar past goals read from the stores."""
+    pending_approvals: list[ModelDump]
     """The approvals the Director has not decided yet (the interrupt payload)."""
     approval_error: str | None
     """Why the last resume value was refused; shown in the next interrupt."""
     step_status: Annotated[dict[str, StepStatus], merge]  # type: ignore[misc]
-    results: Annotated[dict[str, dict[str, Any]], merge]  # type: ignore[misc]
+    results: Annotated[dict[str, ModelDump], merge]  # type: ignore[misc]
     errors: Annotated[dict[str, str], merge]
     """Why a step failed or was skipped, by step id."""
     attempts: Annotated[dict[str, int], merge]
@@ -77,7 +142,39 @@ class StepTask(TypedDict):
     started_at: str
     intent: str
     subject: str
-    plan: dict[str, Any]
-    step: dict[str, Any]
-    assignment: dict[str, Any]
-    upstream: dict[str, dict[str, Any]]
+    plan: ModelDump
+    step: ModelDump
+    assignment: ModelDump
+    upstream: dict[str, ModelDump]
+
+
+_OUTCOMES: TypeAdapter[dict[str, StepOutcome]] = TypeAdapter(dict[str, StepOutcome])
+
+
+def plan_of(state: State | StepTask) -> ExecutionPlan:
+    """The run's plan (KeyError or ValidationError before the planner has made one)."""
+    return ExecutionPlan.model_validate(state["plan"])
+
+
+def assignments_of(state: State) -> dict[str, Assignment]:
+    """Which agent runs each step (empty before agents are assigned)."""
+    return {
+        sid: Assignment.model_validate(a) for sid, a in (state.get("assignments") or {}).items()
+    }
+
+
+def results_of(state: State) -> dict[str, StepOutcome]:
+    """What each finished step produced, or why it failed."""
+    return _OUTCOMES.validate_python(state.get("results") or {})
+
+
+def ledger_of(state: State) -> list[LedgerEntry]:
+    """The copy of the gate's decisions kept in the state (for readers, never trusted)."""
+    return [LedgerEntry.model_validate(e) for e in state.get("approval_ledger") or []]
+
+
+def integration_of(state: State) -> Integration:
+    """The run's combined results (KeyError before `integrate_results` has run)."""
+    if not (integration := state.get("integration")):
+        raise KeyError("integration")
+    return integration

@@ -11,7 +11,6 @@ carry deterministic versions, so publishing them again changes nothing.
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 from langgraph.runtime import Runtime
 
@@ -19,16 +18,22 @@ from argo_agents.approval.record import RecordConflict, load_record, save_record
 from argo_agents.orchestrator.context import Context
 from argo_agents.orchestrator.outcome import integrate, outcome_events, with_stats
 from argo_agents.orchestrator.pattern_stats import count_run
-from argo_agents.orchestrator.state import State
+from argo_agents.orchestrator.state import State, integration_of
 from argo_agents.services import Services, ServicesProvider
 from argo_agents.stores.errors import StoreError
+from argo_agents.sync.reports import SyncReceipt
 
 
-def _stored_pattern(services: Services, pattern_id: str) -> dict[str, Any] | None:
+def _stored_counts(services: Services, pattern_id: str) -> tuple[int, int]:
+    """(occurrences, successes) of the pattern as the graph store holds it."""
     try:
-        return services.stores.graph.get_nodes("Pattern", [pattern_id]).get(pattern_id)
+        node = services.stores.graph.get_nodes("Pattern", [pattern_id]).get(pattern_id)
     except StoreError:
-        return None  # unknown history: the pattern starts again from this run
+        node = None  # unknown history: the pattern starts again from this run
+    if node is None:
+        return 0, 0
+    n = int(node.get("occurrences") or 0)
+    return n, round(float(node.get("success_rate") or 0.0) * n)
 
 
 def _close_record(services: Services, run_id: str) -> None:
@@ -51,32 +56,32 @@ class OutcomeNodes:
     def __init__(self, services: ServicesProvider) -> None:
         self._services = services
 
-    def integrate_results(self, state: State) -> dict[str, Any]:
+    def integrate_results(self, state: State) -> State:
         """Combine the results by step and by agent; learn the run's pattern."""
         integration = integrate(state)
         return {"integration": integration, "status": integration["status"]}
 
-    async def sync_to_stores(self, state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+    async def sync_to_stores(self, state: State, runtime: Runtime[Context]) -> State:
         """Publish the run's records and wait for the four stores to apply them."""
         services = await asyncio.to_thread(self._services)
         timeout = runtime.context.sync_timeout_s if runtime.context else 120.0
-        learned = state["integration"]["learned_pattern"]
+        learned = integration_of(state)["learned_pattern"]
         counts = await asyncio.to_thread(
             count_run,
             services.stores.records,
             learned["id"],
             state["run_id"],
             learned["success"],
-            lambda: _stored_pattern(services, learned["id"]),
+            lambda: _stored_counts(services, learned["id"]),
         )
         events = outcome_events(state, with_stats(learned, *counts))
 
-        def publish_and_apply() -> dict[str, Any]:
+        def publish_and_apply() -> SyncReceipt:
             ids = services.engine.publish(events)
             services.engine.drain(timeout_s=timeout)
             mine = list(dict.fromkeys([*(state.get("published") or []), *ids]))
-            return services.engine.receipt(mine).model_dump(mode="json")
+            return services.engine.receipt(mine)
 
         receipt = await asyncio.to_thread(publish_and_apply)
         await asyncio.to_thread(_close_record, services, state["run_id"])
-        return {"sync_receipt": receipt}
+        return {"sync_receipt": receipt.model_dump(mode="json")}

@@ -16,7 +16,7 @@ def test_paused_goal_resumes_from_a_new_instance_and_reaches_every_store(endpoin
     first = make_services(endpoints, tmp_path)
     run = Argo(first.settings, services=first).submit_goal(GOAL, budget_usd=2_000, director="ana")
     assert run.status == "awaiting_approval"
-    assert [(p["step_id"], p["estimated_cost_usd"]) for p in run.pending_approvals] == [
+    assert [(p.step_id, p.estimated_cost_usd) for p in run.pending_approvals] == [
         ("implement_solution", 150.0)
     ]
     assert "implement_solution" not in run.results
@@ -32,11 +32,10 @@ def test_paused_goal_resumes_from_a_new_instance_and_reaches_every_store(endpoin
     assert set(done.step_status.values()) == {"done"}
     for sid, result in done.results.items():
         assert (
-            "customer loyalty platform"
-            in (result["summary"] + " ".join(result["findings"])).lower()
+            "customer loyalty platform" in (result.summary + " ".join(result.findings)).lower()
         ), sid
     receipt = done.sync_receipt
-    assert receipt["published"] > 0 and receipt["pending"] == 0 and receipt["dead_lettered"] == 0
+    assert receipt.published > 0 and receipt.pending == 0 and receipt.dead_lettered == 0
 
     stores = second.stores
     goal_node = stores.graph.get_nodes("Goal", [done.goal_id])[done.goal_id]

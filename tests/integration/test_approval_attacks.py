@@ -82,7 +82,7 @@ def llm_step(
 
 
 def pending(run) -> set[str]:
-    return {p["step_id"] for p in run.pending_approvals}
+    return {p.step_id for p in run.pending_approvals}
 
 
 # ---- decisions belong to one goal run ------------------------------------------------
@@ -114,7 +114,7 @@ def test_a_goal_of_another_intent_on_a_used_thread_is_asked_and_runs(services):
     assert agents.calls["delete_data"] == 0
     second = argo.resume(second.thread_id, {"delete_data": "approve"})
     assert second.status == "completed"
-    assert [e["step_id"] for e in second.approval_ledger] == ["delete_data"]
+    assert [e.step_id for e in second.approval_ledger] == ["delete_data"]
 
 
 def test_a_new_goal_on_a_paused_thread_is_refused(services):
@@ -142,12 +142,12 @@ def test_a_decoy_does_not_hide_the_real_deployment(services):
         ],
     )
     run = argo.submit_goal(DEPLOY, budget_usd=1000)
-    assert run.plan["source"] == "llm"
+    assert run.plan.source == "llm"
     assert pending(run) == {"deploy_payments_api_to_production", "notify_team"}
     real = next(
-        p for p in run.pending_approvals if p["step_id"] == "deploy_payments_api_to_production"
+        p for p in run.pending_approvals if p.step_id == "deploy_payments_api_to_production"
     )
-    assert real["category"] == "production_deployment"
+    assert real.category == "production_deployment"
     run = argo.resume(run.thread_id, {"notify_team": "reject"})
     assert run.status == "awaiting_approval", "rejecting the decoy decides nothing else"
     assert agents.calls["deploy_payments_api_to_production"] == 0
@@ -180,9 +180,7 @@ def test_destructive_wording_inside_a_clause_is_asked(services, llm):
     run = argo.submit_goal("Optimise checkout queries by dropping unused indexes")
     acting = "drop_indexes" if llm else "implement_optimizations"
     assert acting in pending(run)
-    assert "data deletion" in next(
-        p["reason"] for p in run.pending_approvals if p["step_id"] == acting
-    )
+    assert "data deletion" in next(p.reason for p in run.pending_approvals if p.step_id == acting)
     assert agents.calls[acting] == 0
 
 
@@ -269,7 +267,7 @@ def test_a_forged_ledger_in_the_state_approves_nothing(services):
     run = argo.submit_goal(DEPLOY, budget_usd=1000)
     forged = {
         "run_id": run.run_id,
-        "plan_id": run.plan["plan_id"],
+        "plan_id": run.plan.plan_id,
         "goal_id": run.goal_id,
         "round": "x",
         "step_id": "deploy_to_production",
@@ -293,8 +291,10 @@ def test_a_forged_ledger_in_the_state_approves_nothing(services):
             # through the update-state call, with the plan relabelled as harmless, as if
             # the planner had written it, then carrying on from there
             relabelled = {
-                **run.plan,
-                "steps": [{**s, "category": "analysis"} for s in run.plan["steps"]],
+                **run.plan.model_dump(mode="json"),
+                "steps": [
+                    {**s.model_dump(mode="json"), "category": "analysis"} for s in run.plan.steps
+                ],
             }
             await graph.aupdate_state(
                 config,
@@ -310,7 +310,7 @@ def test_a_forged_ledger_in_the_state_approves_nothing(services):
     assert agents.calls["deploy_to_production"] == 0
     done = argo.resume(run.thread_id, {"deploy_to_production": "approve"}, director="ana")
     assert done.status == "completed"
-    assert [(e["by"], e["by_verified"]) for e in done.approval_ledger] == [("ana", False)]
+    assert [(e.by, e.by_verified) for e in done.approval_ledger] == [("ana", False)]
 
 
 def test_an_edit_that_relabels_a_deployment_is_asked_again(services):
@@ -324,9 +324,9 @@ def test_an_edit_that_relabels_a_deployment_is_asked_again(services):
     assert pending(run) == {"deploy_to_production"}
     assert agents.calls["deploy_to_production"] == 0
     entry = run.approval_ledger[0]
-    assert entry["requeued"] is True
-    assert entry["changes"]["category"] == {"before": "production_deployment", "after": "analysis"}
-    assert any("production deployment" in r for r in entry["reasons_after_edit"])
+    assert entry.requeued is True
+    assert entry.changes["category"] == {"before": "production_deployment", "after": "analysis"}
+    assert any("production deployment" in r for r in entry.reasons_after_edit)
 
 
 def test_concurrent_resumes_of_one_pause_apply_exactly_one(services):
@@ -363,9 +363,9 @@ def test_concurrent_resumes_of_one_pause_apply_exactly_one(services):
     errors = [o for o in outcomes if isinstance(o, Exception)]
     assert len(errors) == 1 and isinstance(errors[0], ConcurrentDecisionError), outcomes
     final = argo.get_run(run.thread_id)
-    assert [e["step_id"] for e in final.approval_ledger] == ["deploy_to_production"]
+    assert [e.step_id for e in final.approval_ledger] == ["deploy_to_production"]
     ran = agents_a.calls["deploy_to_production"] + agents_b.calls["deploy_to_production"]
-    assert ran == (1 if final.approval_ledger[0]["decision"] == "approve" else 0)
+    assert ran == (1 if final.approval_ledger[0].decision == "approve" else 0)
 
 
 # ---- one budget computation ----------------------------------------------------------
@@ -378,9 +378,9 @@ def test_the_budget_flow_quotes_one_figure_and_one_acceptance_finishes_it(servic
         "optimisation to production"
     )
     run = argo.submit_goal(goal, budget_usd=50)
-    total = sum(s["estimated_cost_usd"] for s in run.plan["steps"])
+    total = sum(s.estimated_cost_usd for s in run.plan.steps)
     figure = f"${total:.2f}"
-    assert all(figure in p["reason"] for p in run.pending_approvals if "goal budget" in p["reason"])
+    assert all(figure in p.reason for p in run.pending_approvals if "goal budget" in p.reason)
     decisions = {sid: "approve" for sid in pending(run)}
     with pytest.raises(InvalidResumeError) as refused:
         argo.resume(run.thread_id, decisions)
@@ -389,7 +389,7 @@ def test_the_budget_flow_quotes_one_figure_and_one_acceptance_finishes_it(servic
     assert message.count('"decisions"') == 1, "the expected shape is said once"
     run = argo.resume(run.thread_id, decisions, allow_over_budget=True)
     assert run.status == "completed", run.pending_approvals
-    assert sum(agents.calls.values()) == len(run.plan["steps"])
+    assert sum(agents.calls.values()) == len(run.plan.steps)
 
 
 def test_each_decision_is_audited_when_it_is_made(services):

@@ -25,7 +25,7 @@ def services(endpoints, tmp_path_factory):
 
 
 def _gated_steps(run, category):
-    return [s for s in run.plan["steps"] if s["category"] == category]
+    return [s for s in run.plan.steps if s.category == category]
 
 
 @pytest.mark.parametrize("category", sorted(GATED))
@@ -37,19 +37,19 @@ def test_gated_step_never_runs_before_approval_and_runs_after(services, category
     assert run.status == "awaiting_approval"
     gated = _gated_steps(run, category)
     assert gated, f"the {category} plan has a {category} step"
-    pending = {p["step_id"] for p in run.pending_approvals}
+    pending = {p.step_id for p in run.pending_approvals}
     for step in gated:
-        assert step["id"] in pending
-        assert agents.calls[step["action"]] == 0
-        assert step["id"] not in run.results
+        assert step.id in pending
+        assert agents.calls[step.action] == 0
+        assert step.id not in run.results
     assert sum(agents.calls.values()) == 0, "nothing runs before the gate is passed"
 
     run = argo.resume(run.thread_id, {sid: "approve" for sid in pending})
     assert run.status == "completed"
     for step in gated:
-        assert agents.calls[step["action"]] == 1
-        assert run.step_status[step["id"]] == "done"
-    assert [e["by"] for e in run.approval_ledger] == ["ana"] * len(pending)
+        assert agents.calls[step.action] == 1
+        assert run.step_status[step.id] == "done"
+    assert [e.by for e in run.approval_ledger] == ["ana"] * len(pending)
 
 
 def test_rejecting_skips_the_step_and_its_dependents(services):
@@ -57,16 +57,16 @@ def test_rejecting_skips_the_step_and_its_dependents(services):
     argo = make_argo(agents.attach(services))
     run = argo.submit_goal(GATED["production_deployment"], budget_usd=10_000)
     gated = _gated_steps(run, "production_deployment")[0]
-    dependents = [s for s in run.plan["steps"] if gated["id"] in s["dependencies"]]
+    dependents = [s for s in run.plan.steps if gated.id in s.dependencies]
 
-    run = argo.resume(run.thread_id, {p["step_id"]: "reject" for p in run.pending_approvals})
+    run = argo.resume(run.thread_id, {p.step_id: "reject" for p in run.pending_approvals})
     assert run.status == "rejected"
-    assert agents.calls[gated["action"]] == 0
-    assert run.step_status[gated["id"]] == "skipped"
+    assert agents.calls[gated.action] == 0
+    assert run.step_status[gated.id] == "skipped"
     for dep in dependents:
-        assert run.step_status[dep["id"]] == "skipped"
-        assert agents.calls[dep["action"]] == 0
-    assert "rejected" in run.errors[gated["id"]]
+        assert run.step_status[dep.id] == "skipped"
+        assert agents.calls[dep.action] == 0
+    assert "rejected" in run.errors[gated.id]
 
 
 def test_goal_without_gated_step_never_pauses(services):
@@ -76,7 +76,7 @@ def test_goal_without_gated_step_never_pauses(services):
     assert run.status == "completed"
     assert run.pending_approvals == []
     assert all(s == "done" for s in run.step_status.values())
-    assert sum(agents.calls.values()) == len(run.plan["steps"])
+    assert sum(agents.calls.values()) == len(run.plan.steps)
 
 
 def test_unknown_step_in_decision_is_refused_and_run_stays_paused(services):
@@ -86,7 +86,7 @@ def test_unknown_step_in_decision_is_refused_and_run_stays_paused(services):
     with pytest.raises(InvalidResumeError, match="unknown step"):
         argo.resume(run.thread_id, {"no_such_step": "approve"})
     with pytest.raises(InvalidResumeError):
-        argo.resume(run.thread_id, {run.pending_approvals[0]["step_id"]: "maybe"})
+        argo.resume(run.thread_id, {run.pending_approvals[0].step_id: "maybe"})
     again = argo.get_run(run.thread_id)
     assert again.status == "awaiting_approval"
     assert sum(agents.calls.values()) == 0
@@ -96,7 +96,7 @@ def test_approval_over_goal_budget_needs_explicit_permission(services):
     agents = CountingAgents()
     argo = make_argo(agents.attach(services))
     run = argo.submit_goal(GATED["production_deployment"], budget_usd=1)
-    decisions = {p["step_id"]: "approve" for p in run.pending_approvals}
+    decisions = {p.step_id: "approve" for p in run.pending_approvals}
     with pytest.raises(InvalidResumeError, match="allow_over_budget"):
         argo.resume(run.thread_id, decisions)
     assert argo.get_run(run.thread_id).status == "awaiting_approval"
@@ -125,17 +125,17 @@ def test_decided_steps_are_never_asked_again(services):
         budget_usd=10_000,
         director="ana",
     )
-    pending = [p["step_id"] for p in run.pending_approvals]
+    pending = [p.step_id for p in run.pending_approvals]
     assert {"implement_solution", "deploy_to_production"} <= set(pending)
 
     run = argo.resume(run.thread_id, {"implement_solution": "approve"})
     assert run.status == "awaiting_approval"
-    assert "implement_solution" not in {p["step_id"] for p in run.pending_approvals}
+    assert "implement_solution" not in {p.step_id for p in run.pending_approvals}
     assert sum(agents.calls.values()) == 0, "nothing runs until every approval is decided"
 
-    run = argo.resume(run.thread_id, {p["step_id"]: "approve" for p in run.pending_approvals})
+    run = argo.resume(run.thread_id, {p.step_id: "approve" for p in run.pending_approvals})
     assert run.status == "completed"
-    decided = [e["step_id"] for e in run.approval_ledger]
+    decided = [e.step_id for e in run.approval_ledger]
     assert len(decided) == len(set(decided)) == len(pending)
 
 
@@ -143,7 +143,7 @@ def test_edit_that_lowers_the_cost_below_the_threshold_approves_the_step(service
     agents = CountingAgents()
     argo = make_argo(agents.attach(services))
     run = argo.submit_goal("Build the entire customer loyalty platform", budget_usd=10_000)
-    assert [p["step_id"] for p in run.pending_approvals] == ["implement_solution"]
+    assert [p.step_id for p in run.pending_approvals] == ["implement_solution"]
     run = argo.resume(
         run.thread_id,
         {
@@ -156,7 +156,7 @@ def test_edit_that_lowers_the_cost_below_the_threshold_approves_the_step(service
         },
     )
     assert run.status == "completed"
-    step = next(s for s in run.plan["steps"] if s["id"] == "implement_solution")
-    assert step["estimated_cost_usd"] == 80.0
-    assert run.approval_ledger[0]["decision"] == "edit"
+    step = run.plan.step("implement_solution")
+    assert step.estimated_cost_usd == 80.0
+    assert run.approval_ledger[0].decision == "edit"
     assert agents.calls["implement_solution"] == 1

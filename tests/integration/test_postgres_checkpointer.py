@@ -39,7 +39,7 @@ def test_run_paused_in_postgres_resumes_from_a_new_instance(endpoints, tmp_path,
 
     second = Argo(services.settings, services=services)
     assert second.get_run(run.thread_id).pending_approvals == run.pending_approvals
-    done = second.resume(run.thread_id, {p["step_id"]: "approve" for p in run.pending_approvals})
+    done = second.resume(run.thread_id, {p.step_id: "approve" for p in run.pending_approvals})
     assert done.status == "completed"
     assert not (tmp_path / "checkpoints.sqlite").exists()
     services.close()

@@ -66,7 +66,7 @@ def test_a_run_whose_outcome_failed_to_publish_continues_and_writes_once(service
     done = argo.continue_run(thread)
     assert done.status == "completed"
     assert sum(agents.calls.values()) == ran, "continuing re-runs no agent"
-    assert done.sync_receipt["pending"] == 0 and done.sync_receipt["dead_lettered"] == 0
+    assert done.sync_receipt.pending == 0 and done.sync_receipt.dead_lettered == 0
     services.engine.drain(timeout_s=60)
     goal_id = done.goal_id
     for table, row_id in (

@@ -16,6 +16,7 @@ from argo_agents.agents.llm import (
     aproduce_with_llm,
     render_agent_prompt,
 )
+from argo_agents.agents.models import Artefact
 from argo_agents.prompts import load_prompt, placeholders
 from tests.fakes import ToolCallingFake
 
@@ -79,7 +80,7 @@ def test_model_writes_the_result_through_structured_output() -> None:
     assert result.produced_by == "llm"
     assert result.summary == GOOD["summary"]
     assert result.findings == GOOD["findings"]
-    assert result.artefacts == GOOD["artefacts"]
+    assert result.artefacts == [Artefact(**a) for a in GOOD["artefacts"]]
     assert result.confidence == 0.8
     assert [k.title for k in result.knowledge] == ["Order lookups scan"]
     assert result.knowledge[0].id.startswith("kn-")

@@ -107,7 +107,7 @@ def test_bottlenecks_use_the_upstream_profile() -> None:
     assert any(f.startswith("Input from analyze_performance: ") for f in r.findings)
     assert "unindexed or N+1 database queries" in r.findings[0]
     assert "knowledge 'Index orders.customer_id'" in r.findings[0]
-    assert r.artefacts[0]["kind"] == "ranking"
+    assert r.artefacts[0].kind == "ranking"
 
 
 def test_solutions_follow_the_upstream_bottleneck_ranking_and_similar_cases() -> None:
@@ -124,6 +124,10 @@ def test_solutions_follow_the_upstream_bottleneck_ranking_and_similar_cases() ->
                 "kind": "ranking",
                 "content": "1. missing or ineffective caching of hot reads\n"
                 "2. unindexed or N+1 database queries",
+                "items": [
+                    {"key": "cache", "text": "missing or ineffective caching of hot reads"},
+                    {"key": "db", "text": "unindexed or N+1 database queries"},
+                ],
             }
         ],
     )
@@ -143,6 +147,27 @@ def test_implementation_takes_the_option_recommended_upstream() -> None:
     r = run("implement_optimizations", upstream={"generate_solutions": options})
     first = options.findings[0].split(": ", 1)[1].split(" — ")[0]
     assert first in r.findings[0] and "feature flag" in r.findings[0]
+
+
+def test_implementation_reads_the_chosen_option_from_the_options_list_not_its_wording() -> None:
+    options = StepResult(
+        step_id="generate_solutions",
+        agent_id="creative-1",
+        agent_kind="creative",
+        summary="Two options",
+        confidence=0.7,
+        findings=["Shard first, then cache."],
+        artefacts=[
+            {
+                "name": "solution_options",
+                "kind": "options",
+                "content": "shard\ncache",
+                "items": [{"text": "shard the orders table by customer"}, {"text": "cache"}],
+            }
+        ],
+    )
+    r = run("implement_optimizations", upstream={"generate_solutions": options})
+    assert r.findings[0].startswith(f"Implement for {SUBJECT}: shard the orders table by customer,")
 
 
 def test_research_summarises_pattern_success_and_history() -> None:
@@ -213,7 +238,7 @@ def test_gated_step_gets_a_runbook_with_its_preconditions() -> None:
         confidence=0.2,
     )
     r = run("delete_data", upstream={"backup_before_deletion": backup}, goal=goal)
-    assert r.artefacts[0]["kind"] == "runbook"
+    assert r.artefacts[0].kind == "runbook"
     assert any("backup_before_deletion" in f and "too low, hold" in f for f in r.findings)
     assert any("no orphan references remain" in f for f in r.findings)
 
@@ -251,7 +276,7 @@ def test_same_input_gives_the_same_result_and_knowledge_ids() -> None:
 
 def test_backup_steps_get_a_restore_tested_backup_plan() -> None:
     r = run("backup_before_deletion", goal="Delete obsolete test accounts from the billing db")
-    assert r.artefacts[0]["name"] == "backup_plan"
+    assert r.artefacts[0].name == "backup_plan"
     assert any(f.startswith("Restore-test the snapshot") for f in r.findings)
 
 
