@@ -35,7 +35,6 @@ from argo_agents.orchestrator.errors import (
     ThreadBusyError,
 )
 from argo_agents.orchestrator.graph import build_orchestrator
-from argo_agents.orchestrator.planning_nodes import validate_goal_input
 from argo_agents.orchestrator.state import (
     Integration,
     State,
@@ -46,6 +45,7 @@ from argo_agents.orchestrator.state import (
     plan_of,
     results_of,
 )
+from argo_agents.planning.goal_input import validate_goal_input
 from argo_agents.planning.models import ExecutionPlan
 from argo_agents.sync.reports import SyncReceipt
 

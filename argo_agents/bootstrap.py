@@ -192,14 +192,14 @@ def default_services() -> Services:
 def studio_agent(kind: AgentKind) -> CompiledStateGraph:
     """One agent kind as a graph of its own (Studio), on the process-wide services.
 
-    Compiled at import without opening anything: the tools are resolved on the
+    Compiled at import without opening anything: the dependencies are resolved on the
     first run, from `default_services`.
     """
+    from argo_agents.agents.deps import AgentDeps
     from argo_agents.agents.graph import build_agent_graph
-    from argo_agents.agents.tools import AgentTools
 
-    def tools() -> AgentTools:
+    def deps() -> AgentDeps:
         s = default_services()
-        return AgentTools(stores=s.stores, embedder=s.embedder, model=s.model)
+        return AgentDeps(stores=s.stores, embedder=s.embedder, model=s.model)
 
-    return build_agent_graph(kind, tools).compile(name=kind)
+    return build_agent_graph(kind, deps).compile(name=kind)

@@ -18,8 +18,8 @@ if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
     from langgraph.graph.state import CompiledStateGraph
 
+    from argo_agents.agents.deps import DepsProvider
     from argo_agents.agents.models import AgentKind
-    from argo_agents.agents.tools import ToolsProvider
     from argo_agents.approval.policy import ApprovalPolicy
     from argo_agents.assignment.registry import AgentRegistry
     from argo_agents.stores.embeddings import Embedder
@@ -28,8 +28,8 @@ if TYPE_CHECKING:
 
     AgentGraphs = Mapping[AgentKind, CompiledStateGraph]
 
-AgentsBuilder = Callable[["ToolsProvider"], "AgentGraphs"]
-"""Compiles the agent subgraphs; the tools provider gives them these services' parts."""
+AgentsBuilder = Callable[["DepsProvider"], "AgentGraphs"]
+"""Compiles the agent subgraphs; the deps provider gives them these services' parts."""
 
 
 @dataclass(frozen=True)
@@ -54,10 +54,10 @@ class Services:
     """Compiled agent subgraphs by kind."""
 
     def __post_init__(self) -> None:
-        from argo_agents.agents.tools import AgentTools
+        from argo_agents.agents.deps import AgentDeps
 
-        tools = AgentTools(stores=self.stores, embedder=self.embedder, model=self.model)
-        graphs = MappingProxyType(dict(self.build_agents(lambda: tools)))
+        deps = AgentDeps(stores=self.stores, embedder=self.embedder, model=self.model)
+        graphs = MappingProxyType(dict(self.build_agents(lambda: deps)))
         object.__setattr__(self, "agent_graphs", graphs)  # frozen: set once, here
 
     def close(self) -> None:

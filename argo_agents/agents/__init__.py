@@ -4,10 +4,10 @@ Each agent gathers context from the store it is best at, then writes a
 `StepResult` offline (from rules and that context) or with the configured model.
 """
 
+from argo_agents.agents.deps import AgentDeps, DepsProvider
 from argo_agents.agents.graph import AGENT_KINDS, build_agent_graph
 from argo_agents.agents.models import AgentKind, KnowledgeItem, StepResult
 from argo_agents.agents.state import AgentInput, AgentOutput, AgentState
-from argo_agents.agents.tools import AgentTools, ToolsProvider
 
 __all__ = [
     "AGENT_KINDS",
@@ -15,9 +15,9 @@ __all__ = [
     "AgentKind",
     "AgentOutput",
     "AgentState",
-    "AgentTools",
+    "AgentDeps",
     "KnowledgeItem",
     "StepResult",
-    "ToolsProvider",
+    "DepsProvider",
     "build_agent_graph",
 ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from argo_agents.agents.context import Evidence, GatheredContext
+from argo_agents.agents.gathering import Evidence, GatheredContext
 from argo_agents.agents.lenses import Lens, pick_lens
 from argo_agents.agents.models import AgentKind, StepResult
 from argo_agents.agents.state import AgentState, step_of, upstream_of

@@ -10,9 +10,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 
-from argo_agents.agents.context import GatheredContext, Gatherer, SimilarCase, plural
+from argo_agents.agents.deps import AgentDeps
+from argo_agents.agents.gathering import GatheredContext, Gatherer, SimilarCase, plural
 from argo_agents.agents.state import AgentState, step_of
-from argo_agents.agents.tools import AgentTools
 
 log = logging.getLogger(__name__)
 
@@ -33,10 +33,10 @@ def case_title(document: str, metadata: Mapping[str, object]) -> str:
 
 
 def _search(
-    g: Gatherer, tools: AgentTools, collection: str, embedding: list[float], goal_id: str
+    g: Gatherer, deps: AgentDeps, collection: str, embedding: list[float], goal_id: str
 ) -> list[SimilarCase]:
     hits = g.call(
-        STORE, f"{collection} search", tools.stores.vectors.search, collection, embedding, k=K
+        STORE, f"{collection} search", deps.stores.vectors.search, collection, embedding, k=K
     )
     if hits is None:
         return []
@@ -71,12 +71,12 @@ def _search(
     return cases
 
 
-def gather_creative(tools: AgentTools, state: AgentState) -> GatheredContext:
+def gather_creative(deps: AgentDeps, state: AgentState) -> GatheredContext:
     """Nearest past knowledge and step results to this step's description and subject."""
     g = Gatherer()
     text = f"{step_of(state).description}\n{state['subject']}"
     try:
-        embedding = list(tools.embedder.embed_query(text))
+        embedding = list(deps.embedder.embed_query(text))
     # Deliberately broad: an embedding provider (OpenAI, a local model) fails in
     # its own ways; like a store outage it costs the step its similar cases,
     # not its result. Logged and recorded in sources.
@@ -86,6 +86,6 @@ def gather_creative(tools: AgentTools, state: AgentState) -> GatheredContext:
         return {**g.context("creative"), "cases": []}
     cases: list[SimilarCase] = []
     for collection in COLLECTIONS:
-        cases.extend(_search(g, tools, collection, embedding, state["goal_id"]))
+        cases.extend(_search(g, deps, collection, embedding, state["goal_id"]))
     cases.sort(key=lambda c: -c["similarity"])
     return {**g.context("creative"), "cases": cases}

@@ -13,9 +13,9 @@ import json
 import time
 from statistics import mean
 
-from argo_agents.agents.context import GatheredContext, Gatherer, HistoryStats, plural
+from argo_agents.agents.deps import AgentDeps
+from argo_agents.agents.gathering import GatheredContext, Gatherer, HistoryStats, plural
 from argo_agents.agents.state import AgentState, step_of
-from argo_agents.agents.tools import AgentTools
 from argo_agents.analytics.graph_queries import applicable_patterns
 from argo_agents.analytics.queries import Rows, predict_completion_s, task_history
 from argo_agents.planning.models import Pattern
@@ -29,15 +29,15 @@ def patterns_cache_key(task_type: str) -> str:
     return f"patterns:applicable:{task_type}"
 
 
-def _patterns(g: Gatherer, tools: AgentTools, task_type: str) -> list[Pattern]:
+def _patterns(g: Gatherer, deps: AgentDeps, task_type: str) -> list[Pattern]:
     key = patterns_cache_key(task_type)
-    cached = g.call("redis", "pattern cache", tools.stores.cache.get_many, [key])
+    cached = g.call("redis", "pattern cache", deps.stores.cache.get_many, [key])
     if cached and key in cached:
         patterns = [Pattern.model_validate(p) for p in cached[key]]
         origin = "redis cache"
     else:
         found = g.call(
-            "neo4j", "applicable patterns", applicable_patterns, tools.stores.graph, task_type
+            "neo4j", "applicable patterns", applicable_patterns, deps.stores.graph, task_type
         )
         if found is None:
             return []
@@ -55,7 +55,7 @@ def _patterns(g: Gatherer, tools: AgentTools, task_type: str) -> list[Pattern]:
                 hash=hashlib.sha256(text.encode()).hexdigest(),
                 ttl_s=PATTERN_CACHE_TTL_S,
             )
-            g.call("redis", "pattern cache write", tools.stores.cache.put_many, [entry])
+            g.call("redis", "pattern cache write", deps.stores.cache.put_many, [entry])
     for p in patterns:
         g.add(
             "pattern",
@@ -87,9 +87,9 @@ def history_stats(rows: Rows) -> HistoryStats:
     }
 
 
-def _history(g: Gatherer, tools: AgentTools, task_type: str, action: str) -> HistoryStats:
+def _history(g: Gatherer, deps: AgentDeps, task_type: str, action: str) -> HistoryStats:
     rows = g.call(
-        "bigquery", "task history", task_history, tools.stores.warehouse, task_type, action=action
+        "bigquery", "task history", task_history, deps.stores.warehouse, task_type, action=action
     )
     if rows is None:
         return history_stats([])
@@ -112,12 +112,12 @@ def _history(g: Gatherer, tools: AgentTools, task_type: str, action: str) -> His
     return stats
 
 
-def gather_research(tools: AgentTools, state: AgentState) -> GatheredContext:
+def gather_research(deps: AgentDeps, state: AgentState) -> GatheredContext:
     """Applicable patterns for the goal's intent and the history of this action."""
     g = Gatherer()
     task_type = state["intent"]
-    patterns = [p.model_dump() for p in _patterns(g, tools, task_type)]
-    history = _history(g, tools, task_type, step_of(state).action)
+    patterns = [p.model_dump() for p in _patterns(g, deps, task_type)]
+    history = _history(g, deps, task_type, step_of(state).action)
     return {
         **g.context("research"),
         "task_type": task_type,

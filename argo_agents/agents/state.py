@@ -10,7 +10,7 @@ from __future__ import annotations
 # typing_extensions: pydantic (Studio's schema view) needs it on Python < 3.12.
 from typing_extensions import TypedDict
 
-from argo_agents.agents.context import GatheredContext
+from argo_agents.agents.gathering import GatheredContext
 from argo_agents.agents.models import ModelDump, StepResult
 from argo_agents.planning.models import PlanStep
 
@@ -36,7 +36,7 @@ class AgentInput(TypedDict):
 class AgentState(AgentInput):
     """Working state: the input plus what `gather_context` found and the result.
 
-    context: the agent kind's store findings (see `argo_agents.agents.context`)
+    context: the agent kind's store findings (see `argo_agents.agents.gathering`)
     and `sources`, one line per store consulted (or why it gave nothing).
     """
 

@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Mapping
 
-from argo_agents.agents.context import GatheredContext, Gatherer, key_terms, plural
+from argo_agents.agents.deps import AgentDeps
+from argo_agents.agents.gathering import GatheredContext, Gatherer, key_terms, plural
 from argo_agents.agents.state import AgentState, step_of
-from argo_agents.agents.tools import AgentTools
 from argo_agents.analytics.graph_queries import (
     Rows,
     goals_mentioning,
@@ -35,8 +35,8 @@ def node_title(label: str, node_id: str, props: Mapping[str, object]) -> str:
     return f"{label} {node_id}"
 
 
-def _related(g: Gatherer, tools: AgentTools, goal_id: str) -> list[tuple[str, str, int]]:
-    graph = tools.stores.graph
+def _related(g: Gatherer, deps: AgentDeps, goal_id: str) -> list[tuple[str, str, int]]:
+    graph = deps.stores.graph
     related = g.call(STORE, "related nodes", graph.related, GOAL, goal_id, max_depth=3, limit=50)
     if related is None:
         return []
@@ -56,10 +56,10 @@ def _related(g: Gatherer, tools: AgentTools, goal_id: str) -> list[tuple[str, st
     return related
 
 
-def _knowledge(g: Gatherer, tools: AgentTools, terms: list[str]) -> Rows:
+def _knowledge(g: Gatherer, deps: AgentDeps, terms: list[str]) -> Rows:
     if not terms:
         return []
-    rows = g.call(STORE, "knowledge search", knowledge_mentioning, tools.stores.graph, terms)
+    rows = g.call(STORE, "knowledge search", knowledge_mentioning, deps.stores.graph, terms)
     if rows is None:
         return []
     for row in rows:
@@ -77,11 +77,11 @@ def _knowledge(g: Gatherer, tools: AgentTools, terms: list[str]) -> Rows:
     return rows
 
 
-def _past_goals(g: Gatherer, tools: AgentTools, terms: list[str], goal_id: str) -> Rows:
+def _past_goals(g: Gatherer, deps: AgentDeps, terms: list[str], goal_id: str) -> Rows:
     if not terms:
         return []
     rows = g.call(
-        STORE, "past goals", goals_mentioning, tools.stores.graph, terms, exclude_goal_id=goal_id
+        STORE, "past goals", goals_mentioning, deps.stores.graph, terms, exclude_goal_id=goal_id
     )
     if rows is None:
         return []
@@ -99,12 +99,12 @@ def _past_goals(g: Gatherer, tools: AgentTools, terms: list[str], goal_id: str) 
     return rows
 
 
-def _previous(g: Gatherer, tools: AgentTools, action: str, goal_id: str) -> Rows:
+def _previous(g: Gatherer, deps: AgentDeps, action: str, goal_id: str) -> Rows:
     rows = g.call(
         STORE,
         "previous results",
         previous_results,
-        tools.stores.graph,
+        deps.stores.graph,
         action,
         exclude_goal_id=goal_id,
     )
@@ -124,14 +124,14 @@ def _previous(g: Gatherer, tools: AgentTools, action: str, goal_id: str) -> Rows
     return rows
 
 
-def gather_technical(tools: AgentTools, state: AgentState) -> GatheredContext:
+def gather_technical(deps: AgentDeps, state: AgentState) -> GatheredContext:
     """Related nodes, knowledge and past goals naming the subject, earlier results."""
     g = Gatherer()
     terms = key_terms(state["subject"])
-    related = _related(g, tools, state["goal_id"])
-    knowledge = _knowledge(g, tools, terms)
-    past_goals = _past_goals(g, tools, terms, state["goal_id"])
-    previous = _previous(g, tools, step_of(state).action, state["goal_id"])
+    related = _related(g, deps, state["goal_id"])
+    knowledge = _knowledge(g, deps, terms)
+    past_goals = _past_goals(g, deps, terms, state["goal_id"])
+    previous = _previous(g, deps, step_of(state).action, state["goal_id"])
     return {
         **g.context("technical"),
         "terms": terms,

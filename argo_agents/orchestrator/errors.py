@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from argo_agents.planning.goal_input import InvalidGoalError
 
-class InvalidGoalError(ValueError):
-    """A goal that cannot be planned (empty, too long, a bad budget)."""
+__all__ = ["InvalidGoalError"]  # raised by planning, part of the orchestrator's API too
 
 
 class RunNotFoundError(LookupError):

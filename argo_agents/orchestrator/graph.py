@@ -13,9 +13,9 @@ from langgraph.graph import END, START, StateGraph
 from argo_agents.orchestrator.approval_gate import ApprovalGate
 from argo_agents.orchestrator.context import Context
 from argo_agents.orchestrator.execution import ExecutionNodes, route_ready_steps
+from argo_agents.orchestrator.outcome_nodes import OutcomeNodes
 from argo_agents.orchestrator.planning_nodes import PlanningNodes
 from argo_agents.orchestrator.state import InputState, OutputState, State
-from argo_agents.orchestrator.sync_node import OutcomeNodes
 from argo_agents.services import ServicesProvider
 
 

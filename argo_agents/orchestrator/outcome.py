@@ -286,50 +286,62 @@ def outcome_events(state: State, pattern: PatternRecord) -> list[SyncEvent]:
     """The run's final records: goal and steps as they ended, agents, the learned pattern,
     collaborations, the duration metric and the `goal_completion` event."""
     plan = plan_of(state)
-    goal_id, integ = state["goal_id"], integration_of(state)
-    status = state.get("step_status") or {}
-    results = results_of(state)
-    assignments = assignments_of(state)
+    integ = integration_of(state)
     ev = _Events(run_version(state["started_at"], Phase.FINAL))
     _goal_and_plan(ev, state, plan, integ["status"])
+    _steps_as_ended(ev, state, plan)
+    _agents(ev, state, integ)
+    ev.add("pattern", pattern["id"], pattern, confidence=pattern["success_rate"])
+    _collaboration_records(ev, state, plan, integ)
+    _completion(ev, state["goal_id"], integ)
+    return ev
+
+
+def _steps_as_ended(ev: _Events, state: State, plan: ExecutionPlan) -> None:
+    goal_id, status = state["goal_id"], state.get("step_status") or {}
+    assignments, errors = assignments_of(state), state.get("errors") or {}
     for step in plan.steps:
-        ev.add(
-            "step",
-            step_entity_id(goal_id, step.id),
-            _step_record(
-                goal_id,
-                plan,
-                step.id,
-                assignments.get(step.id),
-                status.get(step.id, "pending"),
-                (state.get("errors") or {}).get(step.id),
-            ),
+        record = _step_record(
+            goal_id,
+            plan,
+            step.id,
+            assignments.get(step.id),
+            status.get(step.id, "pending"),
+            errors.get(step.id),
         )
+        ev.add("step", step_entity_id(goal_id, step.id), record)
+
+
+def _agents(ev: _Events, state: State, integ: Integration) -> None:
+    results = results_of(state)
     for agent_id, sids in integ["by_agent"].items():
         kind = next((results[s].agent_kind for s in sids if s in results), None)
-        ev.add(
-            "agent",
-            agent_id,
-            {
-                "text": f"{kind} agent {agent_id}",
-                "kind": kind,
-                "last_goal_id": goal_id,
-                "steps_in_last_goal": len(sids),
-            },
-        )
-    ev.add("pattern", pattern["id"], pattern, confidence=pattern["success_rate"])
-    for first, second in _collaborations(plan, assignments, status):
-        ev.add(
-            "collaboration",
-            f"collab-{_id(goal_id, first, second)}",
-            {
-                "agent_id": first,
-                "partner_id": second,
-                "task_id": goal_id,
-                "task_type": plan.intent,
-                "success": integ["status"] == "completed",
-            },
-        )
+        record = {
+            "text": f"{kind} agent {agent_id}",
+            "kind": kind,
+            "last_goal_id": state["goal_id"],
+            "steps_in_last_goal": len(sids),
+        }
+        ev.add("agent", agent_id, record)
+
+
+def _collaboration_records(
+    ev: _Events, state: State, plan: ExecutionPlan, integ: Integration
+) -> None:
+    goal_id, status = state["goal_id"], state.get("step_status") or {}
+    for first, second in _collaborations(plan, assignments_of(state), status):
+        record = {
+            "agent_id": first,
+            "partner_id": second,
+            "task_id": goal_id,
+            "task_type": plan.intent,
+            "success": integ["status"] == "completed",
+        }
+        ev.add("collaboration", f"collab-{_id(goal_id, first, second)}", record)
+
+
+def _completion(ev: _Events, goal_id: str, integ: Integration) -> None:
+    """The duration metric and the `goal_completion` event."""
     ev.add(
         "metric",
         f"metric-{goal_id}-duration",
@@ -347,7 +359,6 @@ def outcome_events(state: State, pattern: PatternRecord) -> list[SyncEvent]:
         },
         priority=Priority.HIGH,
     )
-    return ev
 
 
 def decision_events(record: ApprovalRecord, entries: list[LedgerEntry]) -> list[SyncEvent]:

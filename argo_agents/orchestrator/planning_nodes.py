@@ -5,27 +5,23 @@ from __future__ import annotations
 import asyncio
 import uuid
 from datetime import UTC, datetime
-from typing import Any
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.types import Overwrite
 from typing_extensions import TypedDict
 
 from argo_agents.agents.models import ModelDump
-from argo_agents.approval.budget import BudgetValueError, check_amount
 from argo_agents.assignment.hungarian import assign_batch
 from argo_agents.assignment.scoring import Assignment, select_agent
-from argo_agents.orchestrator.errors import InvalidGoalError
 from argo_agents.orchestrator.outcome import planned_events
 from argo_agents.orchestrator.recall import recall_patterns, recall_similar_goals
 from argo_agents.orchestrator.state import RunStatus, State, plan_of
+from argo_agents.planning.goal_input import validate_goal_input
 from argo_agents.planning.intents import parse_goal
 from argo_agents.planning.llm import make_plan
-from argo_agents.planning.models import ExecutionPlan, make_goal_id
+from argo_agents.planning.models import make_goal_id
 from argo_agents.planning.offline import PlanningContext
 from argo_agents.services import ServicesProvider
-
-MAX_GOAL_CHARS = 10_000
 
 
 class RunStart(TypedDict):
@@ -56,52 +52,8 @@ class RunStart(TypedDict):
     published: Overwrite
 
 
-def validate_goal_input(goal: Any, budget_usd: Any, director: Any = None) -> str:
-    """The goal text, stripped; raises `InvalidGoalError` saying what is wrong."""
-    if not isinstance(goal, str) or not goal.strip():
-        raise InvalidGoalError(
-            "the goal is empty: describe what you want done, e.g. "
-            "'optimise the checkout service's query latency by 40%'"
-        )
-    if len(goal) > MAX_GOAL_CHARS:
-        raise InvalidGoalError(
-            f"the goal has {len(goal)} characters; the limit is "
-            f"{MAX_GOAL_CHARS}: summarise it and attach details later"
-        )
-    try:
-        goal.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise InvalidGoalError(
-            "the goal is not valid text (it holds a lone surrogate, e.g. "
-            "from a terminal in another encoding): retype it"
-        ) from exc
-    try:
-        check_amount("budget_usd", budget_usd)
-    except BudgetValueError as exc:
-        raise InvalidGoalError(str(exc)) from exc
-    if director is not None and (not isinstance(director, str) or len(director) > 200):
-        raise InvalidGoalError("director must be a name of at most 200 characters")
-    return goal.strip()
-
-
 def _thread_id(config: RunnableConfig) -> str:
     return str((config.get("configurable") or {}).get("thread_id", ""))
-
-
-def generations(plan: ExecutionPlan) -> list[list[str]]:
-    """Steps grouped by DAG level: each group may run in parallel."""
-    level: dict[str, int] = {}
-    remaining = {s.id: set(s.dependencies) for s in plan.steps}
-    groups: list[list[str]] = []
-    while remaining:
-        ready = sorted(sid for sid, deps in remaining.items() if deps <= set(level))
-        if not ready:  # impossible for a validated plan; guard against a loop
-            raise ValueError(f"plan {plan.plan_id} has a cycle among {sorted(remaining)}")
-        for sid in ready:
-            level[sid] = len(groups)
-            del remaining[sid]
-        groups.append(ready)
-    return groups
 
 
 class PlanningNodes:
@@ -165,7 +117,7 @@ class PlanningNodes:
             await asyncio.to_thread(services.stores.cache.workloads, registry.agent_ids())
         )
         assignments: dict[str, Assignment] = {}
-        for group in generations(plan):
+        for group in plan.levels():
             steps = [plan.step(sid) for sid in group]
             if len(steps) == 1:
                 chosen = [select_agent(steps[0], registry, workloads)]

@@ -112,51 +112,33 @@ def _fallback(
     return plan.model_copy(update={"repair_notes": [FALLBACK_PREFIX + reason]})
 
 
-def plan_with_llm(
+class _NoUsablePlan(Exception):
+    """Why the model's answer cannot be the plan (the offline plan's note says so)."""
+
+
+def _llm_plan(
     model: BaseChatModel,
     goal: str,
-    *,
-    context: PlanningContext | None = None,
-    salt: str = "",
-    fallback: Fallback = "offline",
+    parsed: ParsedGoal,
+    context: PlanningContext | None,
+    salt: str,
 ) -> ExecutionPlan:
-    """A model-drafted, validated plan; the offline plan (with the reason) when that fails.
-
-    With ``fallback="never"`` a failure raises `LLMFallbackRefused` instead.
-    """
-    parsed = parse_goal(goal)
+    """The model's draft as a valid plan (repaired if it can be); `_NoUsablePlan` if not."""
     prompt = render_plan_prompt(goal, parsed, context)
     messages = [SystemMessage(content=prompt), HumanMessage(content=f"Plan this goal: {goal}")]
     try:
         raw: Any = structured(model, PlanDraft).invoke(messages)
+        if raw is None:
+            raise _NoUsablePlan("model returned no parsable plan (no structured output)")
+        draft = raw if isinstance(raw, PlanDraft) else PlanDraft.model_validate(raw)
     except (ValidationError, OutputParserException) as exc:
-        return _fallback(
-            goal, context, salt, policy=fallback, reason=f"model returned no parsable plan ({exc})"
-        )
+        raise _NoUsablePlan(f"model returned no parsable plan ({exc})") from exc
+    except _NoUsablePlan:
+        raise
     # Deliberately broad: any provider, network or parsing error means "no
     # usable draft", and the reason is kept in the plan, not swallowed.
     except Exception as exc:
-        return _fallback(
-            goal,
-            context,
-            salt,
-            policy=fallback,
-            reason=f"model call failed ({type(exc).__name__}: {exc})",
-        )
-    if raw is None:
-        return _fallback(
-            goal,
-            context,
-            salt,
-            policy=fallback,
-            reason="model returned no parsable plan (no structured output)",
-        )
-    try:
-        draft = raw if isinstance(raw, PlanDraft) else PlanDraft.model_validate(raw)
-    except ValidationError as exc:
-        return _fallback(
-            goal, context, salt, policy=fallback, reason=f"model returned no parsable plan ({exc})"
-        )
+        raise _NoUsablePlan(f"model call failed ({type(exc).__name__}: {exc})") from exc
     plan = ExecutionPlan(
         plan_id=make_plan_id(goal, salt, source="llm"),
         goal_id=make_goal_id(goal, salt),
@@ -171,13 +153,27 @@ def plan_with_llm(
         try:
             plan, _ = repair_plan(plan)
         except PlanValidationError as exc:
-            return _fallback(
-                goal,
-                context,
-                salt,
-                policy=fallback,
-                reason=f"repair failed ({'; '.join(exc.problems)})",
-            )
+            raise _NoUsablePlan(f"repair failed ({'; '.join(exc.problems)})") from exc
+    return plan
+
+
+def plan_with_llm(
+    model: BaseChatModel,
+    goal: str,
+    *,
+    context: PlanningContext | None = None,
+    salt: str = "",
+    fallback: Fallback = "offline",
+) -> ExecutionPlan:
+    """A model-drafted, validated plan; the offline plan (with the reason) when that fails.
+
+    With ``fallback="never"`` a failure raises `LLMFallbackRefused` instead.
+    """
+    parsed = parse_goal(goal)
+    try:
+        plan = _llm_plan(model, goal, parsed, context, salt)
+    except _NoUsablePlan as exc:
+        return _fallback(goal, context, salt, policy=fallback, reason=str(exc))
     if missing := _missing_gates(parsed, plan):
         return _fallback(goal, context, salt, policy=fallback, reason="; ".join(missing))
     return plan

@@ -109,6 +109,22 @@ class ExecutionPlan(BaseModel):
                 return s
         raise KeyError(f"plan {self.plan_id} has no step {step_id!r}; steps: {self.step_ids()}")
 
+    def levels(self) -> list[list[str]]:
+        """Step ids grouped by DAG level (longest chain of dependencies before them):
+        the steps of a level are independent of each other and may run in parallel."""
+        level: dict[str, int] = {}
+        remaining = {s.id: set(s.dependencies) for s in self.steps}
+        groups: list[list[str]] = []
+        while remaining:
+            ready = sorted(sid for sid, deps in remaining.items() if deps <= set(level))
+            if not ready:  # impossible for a validated plan; guard against a loop
+                raise ValueError(f"plan {self.plan_id} has a cycle among {sorted(remaining)}")
+            for sid in ready:
+                level[sid] = len(groups)
+                del remaining[sid]
+            groups.append(ready)
+        return groups
+
     def step_ids(self) -> list[str]:
         """Step ids in plan order."""
         return [s.id for s in self.steps]

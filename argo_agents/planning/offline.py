@@ -11,7 +11,6 @@ stores remember: applicable patterns and similar past goals (``PlanningContext``
 from __future__ import annotations
 
 import re
-from graphlib import TopologicalSorter
 from typing import Any
 
 from pydantic import BaseModel, Field, field_validator
@@ -147,15 +146,7 @@ def apply_pattern(
 
 
 def _parallel_note(plan: ExecutionPlan) -> str | None:
-    # Depth = longest chain of dependencies; steps at the same depth are independent.
-    deps = {s.id: s.dependencies for s in plan.steps}
-    depth: dict[str, int] = {}
-    for sid in TopologicalSorter(deps).static_order():
-        depth[sid] = 1 + max((depth[d] for d in deps.get(sid, [])), default=0)
-    groups: dict[int, list[str]] = {}
-    for sid, d in depth.items():
-        groups.setdefault(d, []).append(sid)
-    parallel = [", ".join(g) for g in groups.values() if len(g) > 1]
+    parallel = [", ".join(level) for level in plan.levels() if len(level) > 1]
     return ("Run in parallel: " + "; ".join(parallel) + ".") if parallel else None
 
 

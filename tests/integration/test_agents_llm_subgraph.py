@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 from langchain_core.messages import AIMessage
 
-from argo_agents.agents import AgentTools, build_agent_graph
+from argo_agents.agents import AgentDeps, build_agent_graph
 from argo_agents.agents.llm import StepDraft
 from argo_agents.config.endpoints import Endpoints
 from argo_agents.stores.embeddings import HashingEmbedder
@@ -60,8 +60,8 @@ def test_model_writes_the_result_from_the_gathered_graph_context(stores: Stores)
         ),
         seen=[],
     )
-    tools = AgentTools(stores=stores, embedder=HashingEmbedder(), model=fake)
-    graph = build_agent_graph("technical", lambda: tools).compile()
+    deps = AgentDeps(stores=stores, embedder=HashingEmbedder(), model=fake)
+    graph = build_agent_graph("technical", lambda: deps).compile()
     subject = f"the {tag} checkout latency"
     result = asyncio.run(
         graph.ainvoke(

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from argo_agents.agents import AgentTools, build_agent_graph
+from argo_agents.agents import AgentDeps, build_agent_graph
 from argo_agents.agents.creative import gather_creative
 from argo_agents.agents.research import gather_research, patterns_cache_key
 from argo_agents.agents.technical import gather_technical
@@ -70,8 +70,8 @@ def agent_input(
     }
 
 
-def tools_for(stores: Stores, model: Any = None) -> AgentTools:
-    return AgentTools(stores=stores, embedder=EMBEDDER, model=model)
+def tools_for(stores: Stores, model: Any = None) -> AgentDeps:
+    return AgentDeps(stores=stores, embedder=EMBEDDER, model=model)
 
 
 def node(label: str, id_: str, **props: Any) -> NodeRecord:

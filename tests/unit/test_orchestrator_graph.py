@@ -6,7 +6,7 @@ import pytest
 
 from argo_agents.orchestrator.errors import InvalidGoalError
 from argo_agents.orchestrator.graph import build_orchestrator
-from argo_agents.orchestrator.planning_nodes import generations, validate_goal_input
+from argo_agents.planning.goal_input import validate_goal_input
 from argo_agents.planning.offline import plan_offline
 
 
@@ -33,7 +33,7 @@ def test_drawing_shows_the_designed_path():
 
 def test_generations_group_steps_that_can_run_together():
     plan = plan_offline("Deploy the payments API to production")
-    groups = generations(plan)
+    groups = plan.levels()
     assert groups[0] == ["review_release_readiness"]
     assert set(groups[1]) == {"run_release_tests", "scan_release_security", "prepare_rollback_plan"}
     assert groups[-1] == ["monitor_rollout"]

@@ -2,7 +2,7 @@
 
 Connections must never live in graph state or checkpoints (a checkpoint must be
 resumable by any process), so
-a graph is built with a `ToolsProvider`: a zero-argument callable that the
+a graph is built with a `DepsProvider`: a zero-argument callable that the
 nodes call at run time to get the open stores, the embedder and the optional
 chat model. The entry point decides whether that opens connections lazily,
 shares one bundle, or starts the local stack on first use.
@@ -22,7 +22,7 @@ if TYPE_CHECKING:  # the store bundle imports no client at import time, but keep
 
 
 @dataclass(frozen=True)
-class AgentTools:
+class AgentDeps:
     """Open stores (``.cache``, ``.graph``, ``.warehouse``, ``.vectors``), an embedder, a model.
 
     ``model`` is None when no LLM is configured: the agent then works offline.
@@ -33,4 +33,4 @@ class AgentTools:
     model: BaseChatModel | None = None
 
 
-ToolsProvider = Callable[[], AgentTools]
+DepsProvider = Callable[[], AgentDeps]

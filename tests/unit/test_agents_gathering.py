@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from argo_agents.agents.context import Gatherer, key_terms, plural
+from argo_agents.agents.gathering import Gatherer, key_terms, plural
 from argo_agents.stores.errors import StoreRejected, StoreUnavailable
 
 
