@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal
 
 from langchain_core.runnables import RunnableConfig
@@ -26,6 +26,7 @@ from argo_agents.approval.policy import ApprovalRequest
 from argo_agents.assignment.scoring import Assignment
 from argo_agents.bootstrap import Services, build_services
 from argo_agents.config import Settings
+from argo_agents.ingest.models import IngestProgress, IngestReport, KnowledgeHit
 from argo_agents.orchestrator.checkpoints import open_checkpointer
 from argo_agents.orchestrator.context import Context
 from argo_agents.orchestrator.errors import (
@@ -249,6 +250,59 @@ class Argo:
     def continue_run(self, thread_id: str, *, progress: Progress | None = None) -> GoalRun:
         """Sync twin of `acontinue_run`."""
         return asyncio.run(self.acontinue_run(thread_id, progress=progress))
+
+    # ---- knowledge ingestion ---------------------------------------------------------
+    def ingest(
+        self,
+        paths: str | Sequence[str],
+        *,
+        prune: bool = False,
+        job_id: str | None = None,
+        progress: Callable[[IngestProgress], None] | None = None,
+        **options: Any,
+    ) -> IngestReport:
+        """Ingest files, directories or globs into the four stores (see `argo ingest`).
+
+        ``options`` are `IngestOptions` fields (batch_size, concurrency, chunk_chars,
+        ...); unset ones come from ``ARGO_INGEST_*``. Calling it again with the same
+        paths resumes an interrupted job and rewrites only what changed.
+        """
+        from argo_agents.ingest import IngestJob, IngestOptions
+
+        services = self.services()
+        opts = IngestOptions.from_settings(services.settings, prune=prune, job_id=job_id, **options)
+        job = IngestJob(services.engine, services.embedder, services.settings, opts, progress)
+        return job.run([paths] if isinstance(paths, str) else list(paths))
+
+    def ingest_status(self, job_id: str | None = None) -> list[IngestProgress]:
+        """Progress of one ingest job (or of every job kept), most recent first."""
+        from argo_agents.ingest import list_jobs, read_progress
+
+        engine = self.services().engine
+        if job_id is None:
+            return list_jobs(engine)
+        found = read_progress(engine, job_id)
+        return [found] if found is not None else []
+
+    def search_knowledge(self, query: str, k: int = 5) -> list[KnowledgeHit]:
+        """The ``k`` ingested chunks nearest ``query``, with document, heading and score."""
+        from argo_agents.ingest import search_knowledge
+
+        services = self.services()
+        return search_knowledge(services.stores, services.embedder, query, k)
+
+    async def aingest(self, paths: str | Sequence[str], **kwargs: Any) -> IngestReport:
+        """Async twin of `ingest` (runs in a thread)."""
+        return await asyncio.to_thread(self.ingest, paths, **kwargs)
+
+    async def aingest_status(self, job_id: str | None = None) -> list[IngestProgress]:
+        """Async twin of `ingest_status`."""
+        return await asyncio.to_thread(self.ingest_status, job_id)
+
+    async def asearch_knowledge(self, query: str, k: int = 5) -> list[KnowledgeHit]:
+        """Async twin of `search_knowledge`."""
+        return await asyncio.to_thread(self.search_knowledge, query, k)
+
 
 def _to_run(thread_id: str, snapshot: Any) -> GoalRun:
     values: State = snapshot.values

@@ -8,6 +8,7 @@ import warnings
 import typer
 
 from argo_agents.cli.goal_commands import register as register_goal_commands
+from argo_agents.cli.ingest_commands import register as register_ingest_commands
 from argo_agents.cli.stack_commands import stack_app
 from argo_agents.cli.sync_commands import sync_app
 
@@ -19,6 +20,7 @@ app = typer.Typer(
 app.add_typer(stack_app, name="stack")
 app.add_typer(sync_app, name="sync")
 register_goal_commands(app)
+register_ingest_commands(app)
 
 
 def main() -> None:

@@ -14,6 +14,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from argo_agents.planning.models import GATED_CATEGORIES
+
 
 class CacheTTL(BaseModel):
     """Seconds a cached value of each entity type lives in Redis (docs/store-model.md)."""
@@ -75,7 +77,28 @@ class Settings(BaseSettings):
     embedding_dim: int = 384
     embedding_model_path: str | None = None
 
+    # `argo ingest` (defaults: batches of 500, 10 batches in flight, as the source design)
+    ingest_batch_size: int = Field(500, ge=1, description="Documents per ingest batch.")
+    ingest_concurrency: int = Field(
+        10, ge=1, description="Ingest batches being prepared or applied at once."
+    )
+    ingest_embed_workers: int = Field(
+        0, ge=0, description="Processes that parse, chunk and embed (0: one per CPU, at most 4)."
+    )
+    ingest_sync_workers: int = Field(
+        2, ge=1, description="Sync worker threads an ingest job runs to apply its events."
+    )
+    ingest_chunk_chars: int = Field(1200, ge=200, description="Largest chunk, in characters.")
+    ingest_chunk_overlap: int = Field(
+        150, ge=0, description="Characters a chunk repeats from the one before it."
+    )
+    ingest_max_file_mb: float = Field(20.0, gt=0, description="Larger files are skipped.")
+
     llm_model: str = "gpt-4o-mini"
+    llm_fallback: Literal["offline", "never"] = Field(
+        "offline",
+        description="When the model fails: plan/act offline (recorded and logged), or fail.",
+    )
     openai_api_key: SecretStr | None = None
     openai_base_url: str | None = None
 
@@ -89,12 +112,7 @@ class Settings(BaseSettings):
         100.0, description="A step costing more than this needs the Director's approval."
     )
     approval_gated_categories: list[str] = Field(
-        default_factory=lambda: [
-            "external_integration",
-            "production_deployment",
-            "data_deletion",
-            "data_migration",
-        ],
+        default_factory=lambda: sorted(GATED_CATEGORIES),
         description="Step categories that always need the Director's approval.",
     )
     approval_plan_threshold_usd: float = Field(

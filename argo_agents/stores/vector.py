@@ -221,6 +221,15 @@ class ChromaVectors:
         metas = got["metadatas"] or [{}] * len(got["ids"])
         return [(i, dict(m or {})) for i, m in zip(got["ids"], metas, strict=False)]
 
+    def ids_where(
+        self, collection: str, where: Mapping[str, Any], *, limit: int = 10_000
+    ) -> list[str]:
+        """Ids of the vectors whose metadata match ``where`` (a Chroma filter), up to ``limit``."""
+        col = self._collection(collection)
+        with self._errors():
+            got = col.get(where=dict(where), include=[], limit=int(limit))
+        return list(got["ids"])
+
     def _stored_versions(self, col: Collection, ids: list[str]) -> dict[str, tuple[int, str]]:
         if not ids:
             return {}

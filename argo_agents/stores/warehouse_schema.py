@@ -73,6 +73,13 @@ SCHEMAS: dict[str, TableSchema] = {
     "patterns": _table(Column("task_type", "STRING"), Column("success_rate", "FLOAT64")),
     "metrics": _table(Column("name", "STRING"), Column("value", "FLOAT64"), partitioned=True),
     "audit_logs": _table(Column("actor", "STRING"), Column("action", "STRING"), partitioned=True),
+    "ingest_runs": _table(
+        Column("job_id", "STRING"),
+        Column("documents", "INT64"),
+        Column("chunks", "INT64"),
+        Column("seconds", "FLOAT64"),
+        partitioned=True,
+    ),
 }
 
 TABLES: tuple[str, ...] = tuple(SCHEMAS)

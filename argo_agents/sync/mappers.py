@@ -214,6 +214,7 @@ _TABLE_COLUMNS: dict[str, dict[str, type]] = {
     "patterns": {"task_type": str, "success_rate": float},
     "metrics": {"name": str, "value": float},
     "audit_logs": {"actor": str, "action": str},
+    "ingest_runs": {"job_id": str, "documents": int, "chunks": int, "seconds": float},
 }
 
 
@@ -222,6 +223,8 @@ def _coerce(value: Any, kind: type) -> Any:
         return None
     if kind is bool:
         return value if isinstance(value, bool) else None
+    if kind is int:
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
     if kind is float:
         return (
             float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None

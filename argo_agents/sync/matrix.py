@@ -18,6 +18,7 @@ from types import MappingProxyType
 REDIS, NEO4J, BIGQUERY, VECTOR = "redis", "neo4j", "bigquery", "vector"
 STORES: tuple[str, ...] = (REDIS, NEO4J, BIGQUERY, VECTOR)
 SIMILAR = "similar"  # follow-up stage: SIMILAR_TO edges from vector search results
+SIMILAR_TYPES = frozenset({"knowledge", "chunk"})  # entity types that get SIMILAR_TO edges
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,14 @@ SYNC_MATRIX: Mapping[str, EntitySpec] = MappingProxyType(
         "session_data": _spec(REDIS, ttl_type="context"),
         "relationship": _spec(NEO4J, edge_only=True),
         "embedding": _spec(VECTOR, REDIS, ttl_type="knowledge"),
+        # Ingested documents (`argo ingest`): the document's metadata is cached while hot,
+        # a node and a knowledge_base row; its chunks are vectors and nodes (not rows: the
+        # warehouse keeps one row per document, the chunks' text lives in the vector store).
+        "document": _spec(
+            REDIS, NEO4J, BIGQUERY, label="Document", table="knowledge_base", ttl_type="knowledge"
+        ),
+        "chunk": _spec(NEO4J, VECTOR, label="Chunk"),
+        "ingest_run": _spec(BIGQUERY, table="ingest_runs"),
     }
 )
 
@@ -100,7 +109,7 @@ def stages_of(entity_type: str, source: str) -> frozenset[str]:
     also gets SIMILAR_TO edges to its nearest neighbours (docs/store-model.md)."""
     targets = targets_of(entity_type, source)
     if (
-        entity_type == "knowledge"
+        entity_type in SIMILAR_TYPES
         and VECTOR in targets
         and NEO4J in SYNC_MATRIX[entity_type].targets
     ):
