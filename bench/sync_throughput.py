@@ -45,7 +45,7 @@ from argo_agents.stores.embeddings import HashingEmbedder
 from argo_agents.stores.factory import Stores, open_stores
 from argo_agents.sync import SyncConfig, SyncEngine, SyncEvent, mappers
 from argo_agents.sync import spans as timing
-from argo_agents.sync.matrix import spec_for
+from argo_agents.sync.matrix import VECTOR, spec_for
 from argo_agents.sync.spans import ENV_FLAG, PHASES, BatchSpans
 
 DIM = 384
@@ -307,7 +307,7 @@ def raw_rates(
         "bigquery": lambda b: stores.warehouse.insert_rows([mappers.to_row(e, spec) for e in b]),
         # A collection of its own: HNSW inserts slow as a collection grows, so the
         # ceiling starts from empty, as (a) did.
-        "vector": lambda b: stores.vectors.upsert(
+        VECTOR: lambda b: stores.vectors.upsert(
             [
                 replace(mappers.to_vector(e, e.data["embedding"]), collection=fresh_collection)
                 for e in b
@@ -378,8 +378,7 @@ def main() -> None:  # noqa: PLR0915 (see the docstring)
     stack = LocalStack(Settings(_env_file=None, data_dir=data_dir))  # type: ignore[call-arg]
     print(f"local stack in {data_dir} …")
     endpoints = stack.up()
-    # The sync matrix calls the vector store "vector"; the stack calls its server "chroma".
-    servers = {("vector" if s.name == "chroma" else s.name): s.pid for s in stack.status() if s.pid}
+    servers = {s.name: s.pid for s in stack.status() if s.pid}
     stores = open_stores(endpoints, stack.settings)
     run = uuid.uuid4().hex[:6]
     try:

@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from argo_agents.local_stack.errors import MissingBinaryError
+from argo_agents.stores.factory import STORE_NAMES
 
-SERVER_NAMES = ("redis", "neo4j", "bigquery", "chroma")
+SERVER_NAMES = STORE_NAMES  # one local server per store, under the store's name
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from argo_agents.stores.warehouse import BigQueryWarehouse
 
 STORE_NAMES = ("redis", "neo4j", "bigquery", "chroma")
+"""The four stores, by the one name each has everywhere (matrix, stack, receipts, CLI)."""
 
 
 def open_cache(endpoints: Endpoints, settings: Settings | None = None) -> RedisCache:

@@ -15,8 +15,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-REDIS, NEO4J, BIGQUERY, VECTOR = "redis", "neo4j", "bigquery", "vector"
-STORES: tuple[str, ...] = (REDIS, NEO4J, BIGQUERY, VECTOR)
+from argo_agents.stores.factory import STORE_NAMES
+
+REDIS, NEO4J, BIGQUERY, VECTOR = STORE_NAMES  # VECTOR is "chroma": one name everywhere
+STORES: tuple[str, ...] = STORE_NAMES
 SIMILAR = "similar"  # follow-up stage: SIMILAR_TO edges from vector search results
 SIMILAR_TYPES = frozenset({"knowledge", "chunk"})  # entity types that get SIMILAR_TO edges
 

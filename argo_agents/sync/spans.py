@@ -19,7 +19,7 @@ them into per-event parts:
   check, the conflict precheck, the lease;
 - ``writes``: the stores' writes, in parallel, so the slowest one's time (the
   vector write and SIMILAR_TO one after the other); each store's own time is
-  its part too (``redis``, ``neo4j``, ``bigquery``, ``vector``, ``similar``);
+  its part too (``redis``, ``neo4j``, ``bigquery``, ``chroma``, ``similar``);
 - ``settle``: writes end → acknowledged: conflicts, progress, receipts,
   XACK/XDEL and the batch's metrics.
 

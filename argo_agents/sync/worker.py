@@ -37,6 +37,7 @@ from argo_agents.sync.batch_size import BATON_POLL_S, AdaptiveBatchSize, Baton
 from argo_agents.sync.housekeeping import prune_deleted
 from argo_agents.sync.job import Job
 from argo_agents.sync.lease import ConsumerSweeper, Lease
+from argo_agents.sync.matrix import VECTOR
 from argo_agents.sync.outbox import Delivery
 from argo_agents.sync.spans import BatchSpans, now_ms, spans_enabled
 from argo_agents.sync.wiring import SyncWiring
@@ -224,7 +225,7 @@ class SyncWorker:
             "redis": [s.cache],
             "neo4j": [s.graph],
             "bigquery": [s.warehouse],
-            "vector": [s.vectors],
+            VECTOR: [s.vectors],
             "similar": [s.graph, s.vectors],
         }
         adapters = by_stage.get(store, [])

@@ -111,7 +111,7 @@ def test_rollback_of_a_create_deletes_it_everywhere(make_engine):
     engine.publish([knowledge(eid, {"text": "new"}, version=1)])
     assert engine.drain(timeout_s=30).complete
     held = {s: engine.ctx.reader.versions(s, K, [eid]) for s in STORES}
-    assert held["redis"] == held["neo4j"] == held["vector"] == {}
+    assert held["redis"] == held["neo4j"] == held["chroma"] == {}
     assert held["bigquery"][eid].version == 2  # the delete row
     assert engine.verify(K).divergence == 0
 

@@ -79,8 +79,8 @@ def test_an_outage_longer_than_the_delivery_limit_dead_letters_nothing(
     assert rounds > 3 * DEFAULTS.max_deliveries, "the outage lasted many delivery limits"
     assert engine.dead_letters() == []
     status = engine.status()
-    assert status.outbox == len(events) and status.stores["vector"].last_error
-    assert status.stores["vector"].lag_s > 0, "argo sync status shows the lag"
+    assert status.outbox == len(events) and status.stores["chroma"].last_error
+    assert status.stores["chroma"].lag_s > 0, "argo sync status shows the lag"
 
     own_chroma.up(only=["chroma"])  # same port, same data
     assert engine.drain(timeout_s=90).complete
@@ -112,11 +112,11 @@ def test_a_record_that_breaks_the_writer_is_isolated_and_only_it_is_dead_lettere
         engine.drain(timeout_s=2)
     assert_holds(engine, [e.model_copy(update={"version": 1}) for e in good])
     [letter] = engine.dead_letters()
-    assert (letter.store, letter.kind) == ("vector", "broken")
+    assert (letter.store, letter.kind) == ("chroma", "broken")
     assert "ValueError" in letter.error and letter.attempts == DEFAULTS.max_deliveries
     held = engine.ctx.reader  # the stores the poison did not break took it
     assert poison.entity_id in held.versions("neo4j", "knowledge", [poison.entity_id])
-    assert held.versions("vector", "knowledge", [poison.entity_id]) == {}
+    assert held.versions("chroma", "knowledge", [poison.entity_id]) == {}
 
 
 def test_a_relationship_is_deleted_like_any_entity(make_engine, sync_stores):
@@ -217,7 +217,7 @@ def test_an_older_update_cannot_revive_an_entity_whose_delete_is_still_in_flight
     assert held.versions("redis", "knowledge", [key]) == {}
     own_chroma.up(only=["chroma"])
     assert engine.drain(timeout_s=90).complete
-    for store in ("redis", "neo4j", "vector"):
+    for store in ("redis", "neo4j", "chroma"):
         assert held.versions(store, "knowledge", [key]) == {}, store
     vectors.close()
 
@@ -264,7 +264,7 @@ def test_concurrent_workers_on_versions_of_one_entity_end_monotonic_without_revi
             w.close()
     assert engine.ctx.outbox.sizes() == (0, 0) and engine.dead_letters() == []
     held = engine.ctx.reader
-    for store in ("redis", "neo4j", "vector", "bigquery"):
+    for store in ("redis", "neo4j", "chroma", "bigquery"):
         found = held.versions(store, "knowledge", entities)
         for n, eid in enumerate(entities):
             if n % 3 == 0 and store != "bigquery":  # the warehouse keeps a delete row

@@ -98,6 +98,6 @@ def test_a_delete_wins_over_older_versions_arriving_after_it(make_engine, sync_s
     held = engine.ctx.reader
     assert held.versions("redis", "knowledge", [eid]) == {}
     assert held.versions("neo4j", "knowledge", [eid]) == {}
-    assert held.versions("vector", "knowledge", [eid]) == {}
+    assert held.versions("chroma", "knowledge", [eid]) == {}
     assert held.versions("bigquery", "knowledge", [eid])[eid].version == 3  # the delete row
     assert engine.verify("knowledge").divergence == 0

@@ -80,7 +80,7 @@ def test_stopped_store_blocks_nobody_and_catches_up(
     assert_holds(engine, [e for e in with_versions if e.entity_type == "metric"])
     assert engine.receipt([]).published == 0
     status = engine.status()
-    assert status.stores["vector"].last_error and status.warnings
+    assert status.stores["chroma"].last_error and status.warnings
     assert engine.dead_letters() == []
     assert time.monotonic() - t0 < 30
 

@@ -55,7 +55,7 @@ def test_verify_reports_missing_stale_divergent_and_repair_fixes_them(make_engin
     assert {(p.entity_id, p.store) for p in report.problems} >= {
         (k[0], "redis"),
         (k[1], "neo4j"),
-        (k[2], "vector"),
+        (k[2], "chroma"),
         (k[3], "bigquery"),
     }
 

@@ -182,7 +182,7 @@ def test_recovery_takes_the_highest_version_any_store_holds():
                 Held("gone", 4, "hd", "delete", "orchestrator", 2000),
             ],
             "neo4j": [Held("a", 5, "h5", "", "redis", 5000), Held("b", 1, "hb", "", "", 0)],
-            "vector": [Held("b", -1, "", "", "")],  # an unreadable version counts for nothing
+            "chroma": [Held("b", -1, "", "", "")],  # an unreadable version counts for nothing
             "redis": [Held("c", 2, "hc")],
         }
     )
@@ -192,7 +192,7 @@ def test_recovery_takes_the_highest_version_any_store_holds():
     assert report.entities == 4 and report.read == {
         "bigquery": 2,
         "neo4j": 2,
-        "vector": 1,
+        "chroma": 1,
         "redis": 1,
     }
     assert items["goal|a"][1:] == (5, "a", "5|h5|update|redis|5000")

@@ -11,7 +11,7 @@ def batch(**overrides: object) -> BatchSpans:
         apply_ms=1092.0,
         written_ms=1192.0,
         end_ms=1197.0,
-        stores={"redis": 10.0, "vector": 70.0, "similar": 30.0},
+        stores={"redis": 10.0, "chroma": 70.0, "similar": 30.0},
         retries={"neo4j": 1},
         worker="w1",
     )
@@ -25,7 +25,7 @@ def test_the_parts_of_each_event_add_up_to_its_publish_to_settled_time():
     parts = breakdown([b])
     assert parts["outbox"] == [50.0, 10.0, 20.0]
     assert parts["baton"] == [40.0, 40.0, 0.0]
-    assert parts["writes"] == [100.0] * 3 and parts["vector"] == [70.0] * 3
+    assert parts["writes"] == [100.0] * 3 and parts["chroma"] == [70.0] * 3
     assert "neo4j" not in parts  # only timed stores are parts
     for i, pub in enumerate(b.published_ms):
         total = sum(parts[k][i] for k in ("outbox", "baton", "prepare", "writes", "settle"))
