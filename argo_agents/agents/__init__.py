@@ -1,7 +1,8 @@
-"""The agent subgraphs (Technical, Research, Creative) and the step results they produce.
+"""The agent subgraphs (Technical, Research and Creative) and the step results they produce.
 
-Each agent gathers context from the store it is best at, then writes a
-`StepResult` offline (from rules and that context) or with the configured model.
+Each agent works through read-only tools over the four stores (`tools`): with
+a model, in a model ↔ tools loop; without one, by a fixed policy per kind
+(`policy`). Either way the `StepResult` cites the records it rests on.
 """
 
 from argo_agents.agents.deps import AgentDeps, DepsProvider

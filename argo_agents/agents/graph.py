@@ -1,8 +1,11 @@
 """The agent subgraphs: Technical, Research and Creative, one builder for all three.
 
-``gather_context → produce_result``. Builders return an uncompiled
-`StateGraph`; entry points compile it (``graphs/*.py`` without a checkpointer,
-the orchestrator as a node of its own graph, tests with theirs).
+``begin`` chooses the path: without a model, ``work_offline`` runs the kind's
+fixed tool policy; with one, ``call_model ↔ run_tools`` loops until the model
+stops asking for tools or the run's tool budget is spent, and ``finish`` asks
+for the typed result. Builders return an uncompiled `StateGraph`; entry points
+compile it (``graphs/*.py`` without a checkpointer, the orchestrator as a node
+of its own graph, tests with theirs).
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from langgraph.graph.state import CompiledStateGraph
 
 from argo_agents.agents.deps import DepsProvider
 from argo_agents.agents.models import AgentKind
-from argo_agents.agents.nodes import make_gather_context, make_produce_result
+from argo_agents.agents.nodes import AgentNodes, after_begin, after_model, after_tools
 from argo_agents.agents.state import AgentInput, AgentOutput, AgentState
 
 AGENT_KINDS: tuple[AgentKind, ...] = get_args(AgentKind)
@@ -24,13 +27,19 @@ def build_agent_graph(kind: AgentKind, deps: DepsProvider) -> StateGraph:
     """The uncompiled subgraph of one agent kind; ``deps`` is called at run time."""
     if kind not in AGENT_KINDS:
         raise ValueError(f"unknown agent kind {kind!r}; choose one of {list(AGENT_KINDS)}")
+    nodes = AgentNodes(kind, deps)
     builder = StateGraph(AgentState, input_schema=AgentInput, output_schema=AgentOutput)
-    # closures built per kind: mypy cannot match their inferred types to add_node's overloads
-    builder.add_node("gather_context", make_gather_context(kind, deps))  # type: ignore[call-overload, arg-type]
-    builder.add_node("produce_result", make_produce_result(kind, deps))  # type: ignore[call-overload, arg-type]
-    builder.add_edge(START, "gather_context")
-    builder.add_edge("gather_context", "produce_result")
-    builder.add_edge("produce_result", END)
+    builder.add_node("begin", nodes.begin)
+    builder.add_node("work_offline", nodes.work_offline)
+    builder.add_node("call_model", nodes.call_model)
+    builder.add_node("run_tools", nodes.run_tools)
+    builder.add_node("finish", nodes.finish)
+    builder.add_edge(START, "begin")
+    builder.add_conditional_edges("begin", after_begin)
+    builder.add_conditional_edges("call_model", after_model)
+    builder.add_conditional_edges("run_tools", after_tools)
+    builder.add_edge("work_offline", END)
+    builder.add_edge("finish", END)
     return builder
 
 

@@ -1,101 +1,71 @@
-"""LLM result production: the model writes the step result from the same brief.
+"""The model side of an agent: a model ↔ tools loop, then a typed result.
 
-The model sees what the offline producer sees (step, upstream results,
-evidence and sources) through the agent kind's prompt in ``argo_agents/prompts/``, and
-answers in a `StepDraft` via structured output. Any model failure falls back
-to the offline result, with the reason in ``sources``: a step never fails
-because a provider did.
+The model gets the kind's prompt (``argo_agents/prompts/agent_<kind>.md``) and
+its tools; it calls tools until it stops or the run's tool budget is spent, and
+is then asked for a `StepDraft` through structured output (function calling,
+see `argo_agents.structured`). The draft's findings and figures keep only the
+record ids the tools really returned; the result is then built like the
+offline one (`results.compose`). A model that fails falls back to the offline
+policy, loudly: logged, and said in the result's sources and open questions.
 """
 
 from __future__ import annotations
 
-import json
+import asyncio
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import HumanMessage, SystemMessage
+from langchain_core.messages import (
+    AIMessage,
+    AnyMessage,
+    BaseMessage,
+    HumanMessage,
+    SystemMessage,
+    ToolMessage,
+)
+from langchain_core.tools import BaseTool
 from pydantic import BaseModel, Field, ValidationError
 
-from argo_agents.agents.brief import Brief, cite
-from argo_agents.agents.models import Artefact, ArtefactItem, KnowledgeItem, StepResult
-from argo_agents.agents.offline import produce_offline
+from argo_agents.agents.models import AgentKind, Figure
+from argo_agents.agents.state import AgentState, step_of, upstream_of
+from argo_agents.agents.tools import ToolOutput
 from argo_agents.prompts import render_prompt
+from argo_agents.structured import structured
 
 log = logging.getLogger(__name__)
 
 FALLBACK_PREFIX = "llm failed, offline result instead: "
+REPORT_REQUEST = (
+    "Report the step's result now as a StepDraft. Cite only record ids your tools returned; "
+    "put what the records do not answer in open_questions."
+)
 
 
-class ArtefactDraft(BaseModel):
-    """Something the step produced: a plan, checklist, ranking, snippet..."""
+class FindingDraft(BaseModel):
+    """One finding and the records it rests on."""
 
-    name: str = Field(description="snake_case name, e.g. bottleneck_ranking")
-    kind: str = Field(description="checklist, ranking, options, plan, table, code or text")
-    content: str
-    items: list[str] = Field(
-        default_factory=list,
-        description="For a ranking or an options list: its entries, best first.",
-    )
-
-    def artefact(self) -> Artefact:
-        """The artefact as a step result keeps it."""
-        items = [ArtefactItem(text=t) for t in self.items]
-        return Artefact(name=self.name, kind=self.kind, content=self.content, items=items)
+    text: str = Field(description="The finding, naming the subject.")
+    record_ids: list[str] = Field(description="record_id of each record it rests on.")
 
 
-class KnowledgeDraft(BaseModel):
-    """A finding worth remembering for future goals."""
+class FigureDraft(BaseModel):
+    """A number computed from records."""
 
-    title: str
-    text: str
-    tags: list[str] = Field(default_factory=list)
+    name: str = Field(description="snake_case, e.g. past_success_rate")
+    value: float
+    unit: str = Field(description="s, ms, ratio, count, usd...")
+    record_ids: list[str] = Field(description="record_id of each record it was computed from.")
 
 
 class StepDraft(BaseModel):
-    """The step result the model is asked to write (its structured-output schema)."""
+    """The step result the model is asked for (its structured-output schema)."""
 
     summary: str = Field(description="Two sentences naming the subject and the outcome.")
-    findings: list[str] = Field(description="Specific findings; cite context by title and score.")
-    artefacts: list[ArtefactDraft] = Field(default_factory=list)
-    confidence: float = Field(description="0..1: how well the context supports the findings.")
-    knowledge: list[KnowledgeDraft] = Field(
-        default_factory=list, description="One or two items worth keeping."
-    )
-
-
-def _step_text(b: Brief) -> str:
-    return f"{b.step_id}: action {b.action}, category {b.step.category}\n{b.step.description}"
-
-
-def _upstream_text(b: Brief) -> str:
-    if not b.upstream:
-        return "- none (this step has no dependencies)"
-    return "\n".join(
-        f"- {sid} ({r.agent_kind}, confidence {r.confidence}): {r.summary}\n"
-        + "\n".join(f"  - {f}" for f in r.findings[:6])
-        for sid, r in b.upstream.items()
-    )
-
-
-def _context_text(b: Brief) -> str:
-    lines = [f"- {cite(e)}: {e['detail']}" for e in b.evidence] or ["- nothing found"]
-    if history := b.context.get("history"):
-        lines.append("- " + json.dumps({"history": history}, default=str))
-    return "\n".join(lines + ["Consulted:"] + [f"- {s}" for s in b.sources or ["no store"]])
-
-
-def render_agent_prompt(b: Brief) -> str:
-    """The system prompt of ``b.kind``'s agent for this step."""
-    return render_prompt(
-        f"agent_{b.kind}",
-        goal=b.goal,
-        subject=b.subject,
-        target=b.target or "none stated",
-        step=_step_text(b),
-        upstream=_upstream_text(b),
-        context=_context_text(b),
-    )
+    findings: list[FindingDraft] = Field(description="Findings, each with its record ids.")
+    figures: list[FigureDraft] = Field(description="Numbers computed from records, if any.")
+    open_questions: list[str] = Field(description="What the records do not answer.")
 
 
 def model_name(model: BaseChatModel) -> str:
@@ -106,62 +76,136 @@ def model_name(model: BaseChatModel) -> str:
     return type(model).__name__
 
 
-def _to_result(b: Brief, draft: StepDraft, model: BaseChatModel) -> StepResult:
-    knowledge = [
-        KnowledgeItem.for_step(b.goal_id, b.step_id, k.title, k.text, k.tags or [b.kind, b.action])
-        for k in draft.knowledge[:2]
-    ]
-    if not knowledge:  # every result keeps at least its own outcome
-        knowledge = [
-            KnowledgeItem.for_step(
-                b.goal_id,
-                b.step_id,
-                f"{b.action.replace('_', ' ').capitalize()}: {b.subject}",
-                draft.summary + "\n" + "\n".join(f"- {f}" for f in draft.findings[:4]),
-                [b.kind, b.action],
-            )
-        ]
-    return StepResult(
-        step_id=b.step_id,
-        agent_id=b.agent_id,
-        agent_kind=b.kind,
-        summary=draft.summary,
-        findings=draft.findings,
-        artefacts=[a.artefact() for a in draft.artefacts],
-        confidence=min(1.0, max(0.0, draft.confidence)),
-        knowledge=knowledge,
-        sources=[*b.sources, f"llm: {model_name(model)}"],
-        produced_by="llm",
+def _upstream_text(state: AgentState) -> str:
+    upstream = upstream_of(state)
+    if not upstream:
+        return "- none (this step has no dependencies)"
+    return "\n".join(
+        f"- {sid} ({r.agent_kind}, confidence {r.confidence}): {r.summary}\n"
+        + "\n".join(f"  - {f}" for f in r.findings[:6])
+        for sid, r in upstream.items()
     )
 
 
-def _errors(exc: ValidationError) -> str:
+def first_messages(
+    kind: AgentKind, state: AgentState, tools: Sequence[BaseTool], limit: int
+) -> list[AnyMessage]:
+    """The system prompt of ``kind``'s agent for this step, and the request to carry it out."""
+    step = step_of(state)
+    system = render_prompt(
+        f"agent_{kind}",
+        goal=state["goal"],
+        subject=state["subject"],
+        step=f"{step.id}: action {step.action}, category {step.category}\n{step.description}",
+        upstream=_upstream_text(state),
+        tools=", ".join(t.name for t in tools),
+        max_tool_calls=limit,
+    )
+    return [SystemMessage(content=system), HumanMessage(content=f"Carry out step {step.id}.")]
+
+
+async def call_model(
+    model: BaseChatModel, tools: Sequence[BaseTool], messages: list[AnyMessage]
+) -> AIMessage:
+    """One model turn with the tools offered."""
+    reply = await model.bind_tools(list(tools)).ainvoke(messages)
+    if not isinstance(reply, AIMessage):
+        raise TypeError(f"the model answered {type(reply).__name__}, not an AIMessage")
+    return reply
+
+
+async def run_tool_calls(
+    reply: AIMessage, tools: Sequence[BaseTool], budget: int
+) -> list[ToolMessage]:
+    """Answer every tool call of ``reply``: run the first ``budget``, refuse the rest."""
+    by_name = {t.name: t for t in tools}
+
+    async def answer(i: int, call: dict[str, Any]) -> ToolMessage:
+        tool = by_name.get(call["name"])
+        if tool is None:
+            text = f"no tool {call['name']!r}; tools: {', '.join(by_name)}"
+        elif i >= budget:
+            text = "not run: this step's tool budget is spent; report with what you have"
+        else:
+            message = await tool.ainvoke({**call, "type": "tool_call"})
+            if isinstance(message, ToolMessage):
+                return message
+            text = str(message)
+        return ToolMessage(content=text, tool_call_id=call["id"], name=call["name"], status="error")
+
+    calls = [dict(c) for c in reply.tool_calls]
+    return list(await asyncio.gather(*(answer(i, c) for i, c in enumerate(calls))))
+
+
+def outputs_of(messages: Sequence[BaseMessage]) -> list[ToolOutput]:
+    """The typed outputs of the tool calls that ran."""
+    return [
+        ToolOutput.model_validate(m.artifact)
+        for m in messages
+        if isinstance(m, ToolMessage) and isinstance(m.artifact, dict)
+    ]
+
+
+def closed(messages: list[AnyMessage]) -> list[AnyMessage]:
+    """``messages`` with any unanswered tool calls answered (an API refuses dangling ones)."""
+    last = messages[-1] if messages else None
+    if not isinstance(last, AIMessage) or not last.tool_calls:
+        return messages
+    refusals: list[AnyMessage] = [
+        ToolMessage(
+            content="not run: this step's tool budget is spent",
+            tool_call_id=str(c["id"]),
+            name=c["name"],
+            status="error",
+        )
+        for c in last.tool_calls
+    ]
+    return [*messages, *refusals]
+
+
+async def draft_result(model: BaseChatModel, messages: list[AnyMessage]) -> StepDraft:
+    """The model's `StepDraft` after its tool calls (raises when it gives none)."""
+    raw: Any = await structured(model, StepDraft).ainvoke(
+        [*closed(messages), HumanMessage(content=REPORT_REQUEST)]
+    )
+    if raw is None:
+        raise ValueError("model returned no structured answer")
+    return raw if isinstance(raw, StepDraft) else StepDraft.model_validate(raw)
+
+
+def errors_text(exc: ValidationError) -> str:
+    """The first few validation errors, one line."""
     return "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:5])
 
 
-def _fallback(b: Brief, reason: str) -> StepResult:
-    log.warning("agent %s step %s: %s%s", b.agent_id, b.step_id, FALLBACK_PREFIX, reason)
-    return produce_offline(b, notes=[FALLBACK_PREFIX + reason])
+class CheckedDraft(BaseModel):
+    """A draft with its citations checked against the records the tools returned."""
+
+    summary: str
+    findings: list[str]
+    figures: list[Figure]
+    questions: list[str]
 
 
-async def aproduce_with_llm(model: BaseChatModel, b: Brief) -> StepResult:
-    """The model's result for the step; the offline result (reason in sources) on failure."""
-    messages = [
-        SystemMessage(content=render_agent_prompt(b)),
-        HumanMessage(content=f"Carry out step {b.step_id} and report the result."),
-    ]
-    try:
-        raw: Any = await model.with_structured_output(StepDraft).ainvoke(messages)
-    except ValidationError as exc:  # the tool-call parser validates the draft itself
-        return _fallback(b, f"model answer did not parse ({_errors(exc)})")
-    # Deliberately broad: any provider, network or parsing error means "no usable
-    # draft"; the reason is logged and kept in the result's sources.
-    except Exception as exc:
-        return _fallback(b, f"model call failed ({type(exc).__name__}: {exc})")
-    if raw is None:
-        return _fallback(b, "model returned no structured answer")
-    try:
-        draft = raw if isinstance(raw, StepDraft) else StepDraft.model_validate(raw)
-    except ValidationError as exc:
-        return _fallback(b, f"model answer did not parse ({_errors(exc)})")
-    return _to_result(b, draft, model)
+def check_draft(draft: StepDraft, outputs: Sequence[ToolOutput]) -> CheckedDraft:
+    """Keep only citations of records the tools returned; say what was dropped."""
+    known = {r.record_id: r for o in outputs for r in o.records}
+    questions = list(draft.open_questions)
+    findings: list[str] = []
+    for f in draft.findings:
+        cited = [i for i in f.record_ids if i in known]
+        if unknown := [i for i in f.record_ids if i not in known]:
+            questions.append(f"cited records no tool returned were dropped: {', '.join(unknown)}")
+        marks = " ".join(f"[{known[i].store} {i} via {known[i].query}]" for i in cited)
+        findings.append(f"{f.text} {marks}" if cited else f"{f.text} (rests on no record)")
+    figures: list[Figure] = []
+    for g in draft.figures:
+        cited = [i for i in g.record_ids if i in known]
+        if not cited:
+            questions.append(f"figure {g.name} = {g.value} cites no returned record; dropped")
+            continue
+        query = known[cited[0]].query
+        figures.append(Figure(name=g.name, value=g.value, unit=g.unit, records=cited, query=query))
+    return CheckedDraft(
+        summary=draft.summary, findings=findings, figures=figures, questions=questions
+    )

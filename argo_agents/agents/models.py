@@ -68,6 +68,39 @@ class Artefact(BaseModel):
     )
 
 
+class Citation(BaseModel):
+    """Where a piece of evidence lives: the store, the record's id and the named query."""
+
+    store: str
+    record_id: str
+    query: str
+    title: str = ""
+    score: float | None = Field(
+        default=None, description="Similarity, success rate, match or confidence, 0..1."
+    )
+
+
+class Figure(BaseModel):
+    """A number computed from stored records, with the records it was computed from."""
+
+    name: str
+    value: float
+    unit: str = ""
+    records: list[str] = Field(default_factory=list, description="Record ids it rests on.")
+    query: str = ""
+
+
+class ToolUse(BaseModel):
+    """One tool call of a step: what was asked, how much it found, how long it took."""
+
+    tool: str
+    args: dict[str, Any] = Field(default_factory=dict)
+    records: int = 0
+    seconds: float = 0.0
+    cached: bool = False
+    error: str | None = None
+
+
 class StepResult(BaseModel):
     """One agent's outcome for one step: what it found, made, and how sure it is."""
 
@@ -84,3 +117,16 @@ class StepResult(BaseModel):
         description='Context used, e.g. "neo4j: 3 related goals"; or why none was.',
     )
     produced_by: Literal["offline", "llm"] = "offline"
+    evidence: list[Citation] = Field(
+        default_factory=list, description="Every record the findings rest on."
+    )
+    figures: list[Figure] = Field(default_factory=list)
+    open_questions: list[str] = Field(
+        default_factory=list, description="What the stores could not answer."
+    )
+    tool_calls: list[ToolUse] = Field(default_factory=list)
+
+    @property
+    def tool_time_s(self) -> float:
+        """Seconds the step's tools took, all calls together."""
+        return round(sum(t.seconds for t in self.tool_calls), 4)

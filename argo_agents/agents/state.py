@@ -2,17 +2,32 @@
 
 Input ⊂ State, Output separate (LangGraph template convention): the parent
 graph sends an `AgentInput` for one step and reads only `result` back, so the
-gathered context never leaks into the orchestrator's state or checkpoints.
+agent's conversation and tool outputs never leak into the orchestrator's state.
 """
 
 from __future__ import annotations
 
+import operator
+from collections.abc import Mapping
+from typing import Annotated, Any, NotRequired
+
+from langchain_core.messages import AnyMessage
+from langgraph.graph.message import add_messages
+
 # typing_extensions: pydantic (Studio's schema view) needs it on Python < 3.12.
 from typing_extensions import TypedDict
 
-from argo_agents.agents.gathering import GatheredContext
 from argo_agents.agents.models import ModelDump, StepResult
 from argo_agents.planning.models import PlanStep
+
+DEFAULT_MAX_TOOL_CALLS = 8
+
+
+class RunInfo(TypedDict):
+    """The run a step belongs to: its id (tool outputs are cached per run) and tool budget."""
+
+    run_id: str
+    max_tool_calls: int
 
 
 class AgentInput(TypedDict):
@@ -22,6 +37,7 @@ class AgentInput(TypedDict):
     step: the `PlanStep` as a dict (id, action, description, category, ...).
     agent_id: the agent instance the step was assigned to (e.g. "technical-1").
     upstream: step id -> `StepResult` dict of each dependency of this step.
+    run: the run's id and tool budget (see `agent_run`); defaults when absent.
     """
 
     goal: str
@@ -31,23 +47,32 @@ class AgentInput(TypedDict):
     step: ModelDump
     agent_id: str
     upstream: dict[str, ModelDump]
+    run: NotRequired[RunInfo]
 
 
 class AgentState(AgentInput):
-    """Working state: the input plus what `gather_context` found and the result.
+    """Working state: the input, the model conversation, tool outputs and the result.
 
-    context: the agent kind's store findings (see `argo_agents.agents.gathering`)
-    and `sources`, one line per store consulted (or why it gave nothing).
+    mode: "llm" or "offline", chosen when the step starts.
+    messages: the model ↔ tools conversation (LLM mode only).
+    outputs: `ToolOutput` dumps of every tool call, in call order.
+    tool_calls_made: tool calls run so far (bounded by ``run.max_tool_calls``).
     """
 
-    context: GatheredContext
+    mode: str
+    messages: Annotated[list[AnyMessage], add_messages]
+    outputs: Annotated[list[ModelDump], operator.add]
+    tool_calls_made: int
     result: ModelDump
 
 
 class AgentUpdate(TypedDict, total=False):
     """What a node of the subgraph writes."""
 
-    context: GatheredContext
+    mode: str
+    messages: list[AnyMessage]
+    outputs: list[ModelDump]
+    tool_calls_made: int
     result: ModelDump
 
 
@@ -55,6 +80,21 @@ class AgentOutput(TypedDict):
     """What the parent graph receives: ``StepResult.model_dump(mode="json")``."""
 
     result: ModelDump
+
+
+def agent_run(task: Mapping[str, Any], context: object | None) -> RunInfo:
+    """The ``run`` input of a step of ``task``, with the tool budget of the run's context."""
+    limit = getattr(context, "max_agent_tool_calls", DEFAULT_MAX_TOOL_CALLS)
+    return {"run_id": str(task.get("run_id") or ""), "max_tool_calls": int(limit)}
+
+
+def run_of(state: AgentInput) -> RunInfo:
+    """The step's run info; a step sent without one is its goal's only run."""
+    run = state.get("run")
+    if run is not None and run["run_id"]:
+        return run
+    limit = run["max_tool_calls"] if run is not None else DEFAULT_MAX_TOOL_CALLS
+    return {"run_id": state["goal_id"], "max_tool_calls": limit}
 
 
 def step_of(state: AgentInput) -> PlanStep:

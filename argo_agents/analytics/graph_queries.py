@@ -66,6 +66,17 @@ LIMIT $limit
 """
 
 
+# The goal's plan as the graph holds it: each step with the steps it depends on.
+GOAL_STEPS = """
+MATCH (g:Goal {id: $goal_id})-[:HAS_PLAN]->(p:Plan)-[:HAS_STEP]->(s:Step)
+OPTIONAL MATCH (s)-[:DEPENDS_ON]->(d:Step)
+RETURN s.id AS id, s.action AS action, s.status AS status, s.agent_id AS agent_id,
+       p.id AS plan_id, collect(d.id) AS depends_on
+ORDER BY id
+LIMIT $limit
+"""
+
+
 def applicable_patterns(
     graph: GraphPort,
     task_type: str,
@@ -106,3 +117,11 @@ def previous_results(
     """
     params = {"action": action, "goal_id": exclude_goal_id, "limit": limit}
     return graph.query(PREVIOUS_RESULTS, params)
+
+
+def goal_steps(graph: GraphPort, goal_id: str, *, limit: int = 50) -> Rows:
+    """The steps of ``goal_id``'s plan, each with ``depends_on`` (step entity ids).
+
+    Each row has ``id``, ``action``, ``status``, ``agent_id``, ``plan_id`` and ``depends_on``.
+    """
+    return graph.query(GOAL_STEPS, {"goal_id": goal_id, "limit": limit})

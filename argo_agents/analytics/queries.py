@@ -100,6 +100,19 @@ LIMIT @limit
 """
 
 
+# Recent runs of one action (activity_type), each with its record id for citation;
+# rows with a partner are collaboration records, not step runs.
+STEP_HISTORY = """
+SELECT id, agent_id, task_id, activity_type, success, duration_s, timestamp
+FROM {dataset}.agent_activities_latest
+WHERE activity_type = @action AND task_id <> @exclude_task_id
+  AND JSON_VALUE(content, '$.partner_id') IS NULL
+  AND timestamp > TIMESTAMP_SUB(CURRENT_TIMESTAMP(), INTERVAL @days DAY)
+ORDER BY timestamp DESC, id
+LIMIT @limit
+"""
+
+
 def event_pattern_stats(warehouse: WarehousePort, *, days: int = 7) -> Rows:
     """Per event type: active days, total, average and peak events per hour."""
     return warehouse.query(EVENT_PATTERN_STATS, {"days": days})
@@ -139,6 +152,19 @@ def task_history(
     """Recent activities of ``action`` or of the task type ``task_type``, newest first."""
     params = {"task_type": task_type, "action": action or task_type, "days": days, "limit": limit}
     return warehouse.query(TASK_HISTORY, params)
+
+
+def step_history(
+    warehouse: WarehousePort,
+    action: str,
+    *,
+    exclude_task_id: str = "",
+    days: int = 90,
+    limit: int = 50,
+) -> Rows:
+    """Recent runs of ``action`` in other goals (``task_id``), newest first, with row ids."""
+    params = {"action": action, "exclude_task_id": exclude_task_id, "days": days, "limit": limit}
+    return warehouse.query(STEP_HISTORY, params)
 
 
 def predict_completion_s(

@@ -29,6 +29,8 @@ class Context:
     """A lower per-goal approval threshold for this run (never raises the server's)."""
     extra_gated_categories: list[str] = field(default_factory=list)
     """Step categories this run also gates (never ungates one)."""
+    max_agent_tool_calls: int = 8
+    """How many tool calls an agent may make for one step (0-50; 0: no tools)."""
 
     def __post_init__(self) -> None:
         if (
@@ -38,6 +40,11 @@ class Context:
         ):
             raise InvalidContextError(
                 f"max_step_attempts must be an integer from 1 to 10, got {self.max_step_attempts!r}"
+            )
+        calls = self.max_agent_tool_calls
+        if isinstance(calls, bool) or not isinstance(calls, int) or not 0 <= calls <= 50:
+            raise InvalidContextError(
+                f"max_agent_tool_calls must be an integer from 0 to 50, got {calls!r}"
             )
         timeout = self.sync_timeout_s
         if (

@@ -7,13 +7,15 @@ import uuid
 from datetime import UTC, datetime
 
 from langchain_core.runnables import RunnableConfig
+from langgraph.runtime import Runtime
 from langgraph.types import Overwrite
 from typing_extensions import TypedDict
 
 from argo_agents.agents.models import ModelDump
 from argo_agents.assignment.hungarian import assign_batch
 from argo_agents.assignment.scoring import Assignment, select_agent
-from argo_agents.orchestrator.outcome import planned_events
+from argo_agents.orchestrator.context import Context
+from argo_agents.orchestrator.outcome import planned_events, run_version
 from argo_agents.orchestrator.recall import recall_patterns, recall_similar_goals
 from argo_agents.orchestrator.state import RunStatus, State, plan_of
 from argo_agents.planning.goal_input import validate_goal_input
@@ -21,7 +23,13 @@ from argo_agents.planning.intents import parse_goal
 from argo_agents.planning.llm import make_plan
 from argo_agents.planning.models import make_goal_id
 from argo_agents.planning.offline import PlanningContext
-from argo_agents.services import ServicesProvider
+from argo_agents.services import Services, ServicesProvider
+from argo_agents.sync.events import Priority, SyncEvent
+
+# Before the plan's phase (outcome.Phase.PLANNED = 1): the goal as first interpreted.
+INTERPRETED_PHASE = 0
+# How long assign_agents waits for the plan to reach the stores before agents read them.
+PLAN_APPLY_TIMEOUT_S = 10.0
 
 
 class RunStart(TypedDict):
@@ -52,6 +60,33 @@ class RunStart(TypedDict):
     published: Overwrite
 
 
+def goal_event(state: State, goal: str, goal_id: str, run_id: str, started_at: str) -> SyncEvent:
+    """The Goal entity as interpreted: in every store from the start of the run."""
+    parsed = parse_goal(goal)
+    return SyncEvent(
+        entity_type="goal",
+        entity_id=goal_id,
+        version=run_version(started_at, INTERPRETED_PHASE),
+        priority=Priority.HIGH,
+        data={
+            "text": goal,
+            "director": state.get("director") or "director",
+            "budget_usd": state.get("budget_usd"),
+            "intent": parsed.intent,
+            "subject": parsed.subject,
+            "status": "interpreted",
+            "run_id": run_id,
+        },
+    )
+
+
+def _publish_and_apply(services: Services, events: list[SyncEvent], timeout_s: float) -> list[str]:
+    """Publish ``events`` and apply the outbox, so the agents that follow can read them."""
+    ids = services.engine.publish(events)
+    services.engine.drain(timeout_s=timeout_s)
+    return ids
+
+
 def _thread_id(config: RunnableConfig) -> str:
     return str((config.get("configurable") or {}).get("thread_id", ""))
 
@@ -72,12 +107,16 @@ class PlanningNodes:
         intent = parse_goal(goal).intent
         patterns = await asyncio.to_thread(recall_patterns, services, intent)
         similar = await asyncio.to_thread(recall_similar_goals, services, goal, exclude_id=goal_id)
+        run_id, started_at = f"run-{uuid.uuid4().hex}", datetime.now(UTC).isoformat()
+        # The Goal node exists from here on, so the agents' graph reads can start from it.
+        event = goal_event(state, goal, goal_id, run_id, started_at)
+        published = await asyncio.to_thread(services.engine.publish, [event])
         return {
             "goal": goal,
             "goal_id": goal_id,
-            "run_id": f"run-{uuid.uuid4().hex}",
+            "run_id": run_id,
             "status": "planning",
-            "started_at": datetime.now(UTC).isoformat(),
+            "started_at": started_at,
             "planning_context": {
                 "patterns": [p.model_dump() for p in patterns],
                 "similar_goals": similar,
@@ -93,7 +132,7 @@ class PlanningNodes:
             "results": Overwrite({}),
             "errors": Overwrite({}),
             "attempts": Overwrite({}),
-            "published": Overwrite([]),
+            "published": Overwrite(published),
         }
 
     async def decompose_goal(self, state: State, config: RunnableConfig) -> State:
@@ -108,7 +147,7 @@ class PlanningNodes:
             "step_status": {s.id: "pending" for s in plan.steps},
         }
 
-    async def assign_agents(self, state: State) -> State:
+    async def assign_agents(self, state: State, runtime: Runtime[Context]) -> State:
         """Score agents per step; the Hungarian algorithm for steps that run together."""
         services = await asyncio.to_thread(self._services)
         plan = plan_of(state)
@@ -127,8 +166,11 @@ class PlanningNodes:
                 assignments[a.step_id] = a
                 # later levels see the load this plan will add
                 workloads[a.agent_id] = workloads.get(a.agent_id, 0) + 1
-        # the plan is in the stores before anything runs, so agents can read it
+        # the goal and plan are in the stores before anything runs, so agents can read them
         events = planned_events(state, assignments)
-        published = await asyncio.to_thread(services.engine.publish, events)
+        timeout = runtime.context.sync_timeout_s if runtime.context else PLAN_APPLY_TIMEOUT_S
+        published = await asyncio.to_thread(
+            _publish_and_apply, services, events, min(timeout, PLAN_APPLY_TIMEOUT_S)
+        )
         dumped = {sid: a.model_dump(mode="json") for sid, a in assignments.items()}
         return {"assignments": dumped, "published": published}

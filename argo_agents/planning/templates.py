@@ -32,9 +32,11 @@ TEMPLATES: dict[str, tuple[StepSpec, ...]] = {
     "optimize": (
         S("analyze_performance", "analysis", ("performance_analysis", "profiling"), (), 300, 8.0,
           "Profile {subject} and record baseline metrics{target}"),
-        S("identify_bottlenecks", "analysis", ("performance_analysis", "code_analysis"),
+        S("identify_bottlenecks", "analysis",
+          ("performance_analysis", "pattern_mining", "data_analysis"),
           ("analyze_performance",), 300, 6.0,
-          "Identify the bottlenecks that limit {subject}, using the profile and dependency graph"),
+          "Identify the bottlenecks that limit {subject} from the profile, the history of "
+          "similar steps and known optimisation patterns"),
         S("generate_solutions", "design", ("ideation", "pattern_mining"),
           ("identify_bottlenecks",), 300, 10.0,
           "Generate candidate optimisations for {subject} from known patterns and similar cases"),

@@ -1,4 +1,4 @@
-"""The agent subgraph's shape: gather_context → produce_result, typed input and output."""
+"""The agent subgraph's shape: begin → offline policy, or model ↔ tools → finish."""
 
 from __future__ import annotations
 
@@ -13,13 +13,14 @@ def _no_tools() -> None:
 
 
 @pytest.mark.parametrize("kind", AGENT_KINDS)
-def test_builder_returns_an_uncompiled_two_node_graph(kind: str) -> None:
+def test_builder_returns_an_uncompiled_tool_loop_graph(kind: str) -> None:
     builder = build_agent_graph(kind, _no_tools)  # type: ignore[arg-type]
     assert isinstance(builder, StateGraph)
     drawing = builder.compile(name=kind).get_graph().draw_mermaid()
-    assert "__start__ --> gather_context" in drawing
-    assert "gather_context --> produce_result" in drawing
-    assert "produce_result --> __end__" in drawing
+    assert "__start__ --> begin" in drawing
+    assert "begin -.-> work_offline" in drawing and "begin -.-> call_model" in drawing
+    assert "call_model -.-> run_tools" in drawing and "run_tools -.-> call_model" in drawing
+    assert "finish --> __end__" in drawing and "work_offline --> __end__" in drawing
 
 
 def test_input_and_output_schemas_are_the_agent_contract() -> None:

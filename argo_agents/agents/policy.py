@@ -1,0 +1,82 @@
+"""The offline agents: a fixed, deterministic policy of tool calls per agent kind.
+
+With no model, each kind calls the same tools a model would be given, with
+arguments taken from the step (its action, the goal's intent, the subject's
+key terms), and the result is built from what they return (`results.compose`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from typing import Any
+
+from langchain_core.messages import ToolMessage
+from langchain_core.tools import BaseTool
+
+from argo_agents.agents.models import AgentKind
+from argo_agents.agents.tools import RunScope, ToolOutput
+
+_STOPWORDS = frozenset(
+    "a an and are as at be by for from in into is it its of on or our the their this that "
+    "to with we all any each every new your more less make makes making".split()
+)
+_WORD = re.compile(r"[0-9a-zA-Z\uac00-\ud7a3][0-9a-zA-Z_\-\uac00-\ud7a3]*")
+
+
+def key_terms(text: str, limit: int = 6) -> list[str]:
+    """Lowercased content words of ``text`` in order, without stopwords or possessives."""
+    terms: list[str] = []
+    for word in _WORD.findall(text.casefold().replace("\u2019", "'")):
+        word = word.removesuffix("'s").strip("-_")
+        if len(word) >= 3 and word not in _STOPWORDS and word not in terms:
+            terms.append(word)
+    return terms[:limit]
+
+
+def planned_calls(
+    kind: AgentKind, scope: RunScope, description: str
+) -> list[tuple[str, dict[str, Any]]]:
+    """The tool calls the offline ``kind`` agent makes for a step, in order."""
+    about = f"{description}\n{scope.subject}"
+    terms = key_terms(scope.subject) or key_terms(description)
+    if kind == "technical":
+        calls: list[tuple[str, dict[str, Any]]] = [
+            ("dependency_paths", {}),
+            ("earlier_results", {"action": scope.action}),
+            ("step_history", {"action": scope.action}),
+        ]
+        return calls + ([("graph_mentions", {"terms": terms})] if terms else [])
+    if kind == "research":
+        return [
+            ("knowledge_search", {"query": about, "k": 5}),
+            ("learned_patterns", {"task_type": scope.intent}),
+            ("step_history", {"action": scope.action}),
+        ]
+    return [
+        ("similar_cases", {"query": about, "k": 5}),
+        ("similar_goals", {"query": scope.subject, "k": 3}),
+        ("learned_patterns", {"task_type": scope.intent}),
+    ]
+
+
+async def call_tool(tool: BaseTool, args: dict[str, Any], call_id: str) -> ToolOutput:
+    """Run one tool as a model's tool call would, and return its typed output."""
+    call = {"type": "tool_call", "name": tool.name, "args": args, "id": call_id}
+    message = await tool.ainvoke(call)
+    if not isinstance(message, ToolMessage):  # a built-in tool always answers a call so
+        raise TypeError(f"tool {tool.name} answered {type(message).__name__}, not a ToolMessage")
+    return ToolOutput.model_validate(message.artifact)
+
+
+async def run_policy(
+    kind: AgentKind, scope: RunScope, description: str, tools: list[BaseTool], limit: int
+) -> list[ToolOutput]:
+    """The offline policy's tool outputs (at most ``limit`` calls, run concurrently)."""
+    by_name = {t.name: t for t in tools}
+    calls = [(n, a) for n, a in planned_calls(kind, scope, description) if n in by_name][:limit]
+    return list(
+        await asyncio.gather(
+            *(call_tool(by_name[n], a, f"offline-{i}") for i, (n, a) in enumerate(calls))
+        )
+    )

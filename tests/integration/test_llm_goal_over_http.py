@@ -1,0 +1,130 @@
+"""A whole goal through `ChatOpenAI` over HTTP: the plan, agents calling tools, cited results.
+
+The scripted OpenAI-compatible server (`tests/openai_stub.py`) checks every
+request as the real API would; ARGO is configured only by
+``ARGO_OPENAI_BASE_URL`` and ``ARGO_LLM_MODEL``.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from argo_agents.api import Argo
+from argo_agents.bootstrap import build_services
+from argo_agents.config import Settings
+from argo_agents.config.endpoints import Endpoints
+from argo_agents.sync.config import SyncConfig
+from tests.openai_stub import OpenAIStub, Reply, Text, ToolCall, offered_tools
+
+pytestmark = pytest.mark.integration
+
+PLAN = {
+    "steps": [
+        {
+            "id": "map_dependencies",
+            "action": "map_service_dependencies",
+            "category": "analysis",
+            "description": "Map what the service depends on, from the graph.",
+            "estimated_cost_usd": 5,
+            "required_capabilities": ["performance_analysis", "profiling"],
+            "dependencies": [],
+        },
+        {
+            "id": "review_history",
+            "action": "review_latency_history",
+            "category": "research",
+            "description": "Review what the record says about earlier attempts.",
+            "estimated_cost_usd": 5,
+            "required_capabilities": ["research", "literature_review"],
+            "dependencies": ["map_dependencies"],
+        },
+    ],
+    "rationale": ["map first, then review the record"],
+}
+
+
+def tool_records(body: dict[str, Any]) -> list[str]:
+    """record_ids in the tool results the conversation holds so far."""
+    ids: list[str] = []
+    for m in body["messages"]:
+        if m.get("role") == "tool":
+            try:
+                ids += [r["record_id"] for r in json.loads(m["content"]).get("records", [])]
+            except (ValueError, AttributeError):
+                continue
+    return ids
+
+
+def script(body: dict[str, Any]) -> Reply:
+    """The plan; then per step one tool call, a stop, and a draft citing what came back."""
+    tools = offered_tools(body)
+    if tools == ["PlanDraft"]:
+        return ToolCall("PlanDraft", PLAN)
+    if tools == ["StepDraft"]:
+        ids = tool_records(body)
+        return ToolCall(
+            "StepDraft",
+            {
+                "summary": "The tag service: what the stores hold.",
+                "findings": [{"text": "the plan is in the graph", "record_ids": ids[:2]}],
+                "figures": [
+                    {"name": "records_seen", "value": len(ids), "unit": "count", "record_ids": ids}
+                ],
+                "open_questions": [],
+            },
+        )
+    if any(m.get("role") == "tool" for m in body["messages"]):
+        return Text("I have what I need.")
+    if "dependency_paths" in tools:
+        return ToolCall("dependency_paths", {})
+    return ToolCall("working_memory", {})
+
+
+def test_a_goal_runs_through_chatopenai_with_agents_calling_tools_on_the_stores(
+    endpoints: Endpoints, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with OpenAIStub(script) as stub:
+        monkeypatch.setenv("ARGO_OPENAI_BASE_URL", stub.base_url)
+        monkeypatch.setenv("ARGO_LLM_MODEL", "local-model")
+        settings = Settings(_env_file=None, data_dir=tmp_path)  # type: ignore[call-arg]
+        services = build_services(
+            settings,
+            endpoints=endpoints,
+            sync_config=SyncConfig(namespace=f"test:{uuid.uuid4().hex[:8]}", block_ms=50),
+        )
+        try:
+            tag = uuid.uuid4().hex[:6]
+            run = Argo(settings, services=services).submit_goal(
+                f"Analyse the {tag} checkout service latency", budget_usd=100
+            )
+        finally:
+            services.close()
+    assert stub.errors == [], stub.errors
+    assert run.status == "completed", run.errors
+    assert run.plan is not None and run.plan.source == "llm"
+    technical, research = run.results["map_dependencies"], run.results["review_history"]
+    assert (technical.agent_kind, research.agent_kind) == ("technical", "research")
+    for result in (technical, research):
+        assert result.produced_by == "llm", result.sources
+        assert result.evidence, result.open_questions
+        assert [t.tool for t in result.tool_calls] in (["dependency_paths"], ["working_memory"])
+        (figure,) = [f for f in result.figures if f.name == "records_seen"]
+        assert figure.value == len(figure.records) > 0
+    # the technical agent read this goal's plan from the graph, via the tool the model chose
+    assert {c.record_id for c in technical.evidence} >= {
+        f"{run.goal_id}.map_dependencies",
+        f"{run.goal_id}.review_history",
+    }
+    assert "[neo4j " in technical.findings[0]
+    # the research agent read the run's working memory in Redis: the goal, as interpreted
+    assert f"goal:{run.goal_id}" in {c.record_id for c in research.evidence}
+    # every agent request offered its kind's tools, and the loop ended in StepDraft
+    offered = [offered_tools(b) for b in stub.requests]
+    assert any("dependency_paths" in t for t in offered)
+    assert any("knowledge_search" in t for t in offered)
+    assert offered.count(["StepDraft"]) == 2

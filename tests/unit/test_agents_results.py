@@ -1,0 +1,144 @@
+"""Results from tool outputs: citations kept, invented ones dropped, confidence from evidence."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from argo_agents.agents.llm import FigureDraft, FindingDraft, StepDraft, check_draft
+from argo_agents.agents.models import AgentKind
+from argo_agents.agents.policy import planned_calls
+from argo_agents.agents.results import compose, confidence, scope_of
+from argo_agents.agents.state import AgentState, agent_run
+from argo_agents.agents.tools import SPECS, TOOLSETS, Record, ToolOutput, cache_key
+from argo_agents.orchestrator.context import Context
+from argo_agents.orchestrator.errors import InvalidContextError
+
+
+def state(action: str = "identify_bottlenecks") -> AgentState:
+    return {  # type: ignore[typeddict-item]
+        "goal": "Optimize the checkout query latency by 40%",
+        "goal_id": "goal-1",
+        "intent": "optimize",
+        "subject": "the checkout query latency",
+        "agent_id": "research-1",
+        "upstream": {},
+        "step": {"id": action, "action": action, "category": "analysis", "description": "d"},
+        "run": {"run_id": "run-1", "max_tool_calls": 8},
+    }
+
+
+def history(*rows: tuple[str, bool, float]) -> ToolOutput:
+    return ToolOutput(
+        tool="step_history",
+        args={"action": "identify_bottlenecks"},
+        records=[
+            Record(
+                store="bigquery",
+                record_id=rid,
+                query="step_history",
+                title=rid,
+                fields={"success": ok, "duration_s": d},
+            )
+            for rid, ok, d in rows
+        ],
+        note=f"{len(rows)} past runs",
+    )
+
+
+def empty(tool: str) -> ToolOutput:
+    return ToolOutput(tool=tool, note=f"0 records from {tool}")
+
+
+def test_figures_are_computed_from_the_records_and_name_them() -> None:
+    out = history(("a1", True, 2.0), ("a2", False, 4.0), ("a3", True, 6.0))
+    result = compose("research", state(), [out, empty("knowledge_search")])
+    figures = {f.name: f for f in result.figures}
+    assert figures["past_runs"].value == 3
+    assert figures["past_success_rate"].value == pytest.approx(0.667)
+    assert figures["past_mean_duration_s"].value == pytest.approx(4.0)
+    assert figures["past_success_rate"].records == ["a1", "a2", "a3"]
+    assert [(c.store, c.record_id) for c in result.evidence] == [
+        ("bigquery", "a1"),
+        ("bigquery", "a2"),
+        ("bigquery", "a3"),
+    ]
+    assert "ran 3 time(s) in other goals, 2 succeeded" in result.findings[0]
+    assert "[bigquery a1 via step_history]" in result.findings[0]
+    assert any("knowledge_search found nothing" in q for q in result.open_questions)
+
+
+def test_a_step_with_no_evidence_says_so_and_is_not_confident() -> None:
+    result = compose("research", state(), [empty("knowledge_search"), empty("step_history")])
+    assert result.evidence == [] and result.findings == [] and result.figures == []
+    assert result.confidence == 0.1
+    assert result.open_questions[0].startswith("No stored record bears on identify_bottlenecks")
+    assert "no stored evidence found" in result.summary
+    assert result.knowledge == []  # nothing to remember: no boilerplate piles up
+
+
+def test_confidence_grows_with_evidence_and_drops_with_failed_reads() -> None:
+    one = history(("a1", True, 1.0))
+    three = history(("a1", True, 1.0), ("a2", True, 1.0), ("a3", True, 1.0))
+    failed = ToolOutput(tool="learned_patterns", error="neo4j: down")
+    assert confidence([one]) < confidence([three])
+    assert confidence([three, failed]) < confidence([three])
+
+
+def test_model_citations_of_records_no_tool_returned_are_dropped_and_said() -> None:
+    out = history(("a1", True, 2.0), ("a2", True, 4.0))
+    draft = StepDraft(
+        summary="s",
+        findings=[
+            FindingDraft(text="runs are fast", record_ids=["a1", "made-up"]),
+            FindingDraft(text="a hunch", record_ids=[]),
+        ],
+        figures=[
+            FigureDraft(name="mean_s", value=3.0, unit="s", record_ids=["a1", "a2"]),
+            FigureDraft(name="guess", value=9.0, unit="s", record_ids=["nope"]),
+        ],
+        open_questions=[],
+    )
+    checked = check_draft(draft, [out])
+    assert checked.findings[0] == "runs are fast [bigquery a1 via step_history]"
+    assert checked.findings[1] == "a hunch (rests on no record)"
+    assert [(f.name, f.records) for f in checked.figures] == [("mean_s", ["a1", "a2"])]
+    assert any("made-up" in q for q in checked.questions)
+    assert any("guess" in q for q in checked.questions)
+
+
+@pytest.mark.parametrize("kind", ["technical", "research", "creative"])
+def test_each_kind_has_its_tools_and_the_offline_policy_uses_only_them(kind: AgentKind) -> None:
+    scope = scope_of(state())
+    calls = planned_calls(kind, scope, "Identify the bottlenecks")
+    assert calls and {name for name, _ in calls} <= set(TOOLSETS[kind])
+    for name, args in calls:
+        SPECS[name].args.model_validate(args)  # the policy's arguments are valid tool args
+
+
+def test_toolsets_fit_the_kinds() -> None:
+    assert {"dependency_paths", "related_entities", "step_history"} <= set(TOOLSETS["technical"])
+    assert {"knowledge_search", "step_history"} <= set(TOOLSETS["research"])
+    assert {"similar_cases", "learned_patterns"} <= set(TOOLSETS["creative"])
+
+
+def test_tool_cache_keys_depend_on_run_tool_and_arguments() -> None:
+    base: dict[str, Any] = {"action": "x", "days": 90}
+    key = cache_key("run-1", "step_history", base)
+    assert key == cache_key("run-1", "step_history", {"days": 90, "action": "x"})
+    assert key != cache_key("run-2", "step_history", base)
+    assert key != cache_key("run-1", "earlier_results", base)
+    assert key != cache_key("run-1", "step_history", {**base, "days": 7})
+
+
+def test_tool_budget_comes_from_the_run_context_and_is_validated() -> None:
+    task = {"run_id": "run-9"}
+    assert agent_run(task, Context(max_agent_tool_calls=3)) == {
+        "run_id": "run-9",
+        "max_tool_calls": 3,
+    }
+    assert agent_run(task, None)["max_tool_calls"] == 8
+    for bad in (-1, 51, True, "8"):
+        with pytest.raises(InvalidContextError, match="max_agent_tool_calls"):
+            Context(max_agent_tool_calls=bad)  # type: ignore[arg-type]
