@@ -30,11 +30,24 @@ def _progress(node: str, update: dict[str, Any]) -> None:
     """One line per graph step, so long runs show where they are."""
     if node == "run_agent_step":
         for sid, status in (update.get("step_status") or {}).items():
-            console.print(f"  step [bold]{sid}[/bold]: {status}")
+            execution = ((update.get("results") or {}).get(sid) or {}).get("execution")
+            by = f" — executed by {execution['executor']}" if execution else ""
+            console.print(f"  step [bold]{sid}[/bold]: {status}{by}")
     elif node == "sync_to_stores":
         console.print("  outcome written through the sync engine")
     elif not node.startswith("__"):
         console.print(f"  [dim]{node.replace('_', ' ')}[/dim]")
+
+
+def _say_executors(argo: Argo) -> None:
+    """Which executors will act, or that steps which would change the world are only prepared."""
+    if names := argo.services().executors.names():
+        console.print(f"[dim]executors: {', '.join(names)} (after each step's approval)[/dim]")
+    else:
+        console.print(
+            "[dim]no executors are configured (ARGO_EXECUTORS): steps that would change "
+            "the world end prepared, with a change plan, not executed[/dim]"
+        )
 
 
 def _decide(run: GoalRun, approve_all: bool, interactive: bool) -> dict[str, Any] | None:
@@ -169,6 +182,7 @@ def register(app: typer.Typer) -> None:  # noqa: PLR0915 (see the docstring)
                 goal, budget_usd=budget, director="demo-director", progress=_progress
             )
             console.print("[dim]demo: the Director approves every gated step[/dim]")
+            _say_executors(argo)
             result = _drive(argo, result, True, False, "demo-director")
         console.print(
             f"\nend to end in {time.monotonic() - started:.1f}s; stores stay up "

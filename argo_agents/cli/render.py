@@ -19,10 +19,20 @@ def plan_table(run: GoalRun) -> Table:
         if plan
         else "Plan  — intent ?, source ?"
     )
-    for col in ("step", "category", "depends on", "cost $", "agent", "score", "status"):
+    for col in (
+        "step",
+        "category",
+        "depends on",
+        "cost $",
+        "agent",
+        "score",
+        "status",
+        "executed by",
+    ):
         table.add_column(col)
     for step in plan.steps if plan else []:
         a = run.assignments.get(step.id)
+        execution = run.executions.get(step.id)
         table.add_row(
             step.id,
             step.category,
@@ -31,6 +41,7 @@ def plan_table(run: GoalRun) -> Table:
             a.agent_id if a else "-",
             f"{a.adjusted_score:.2f}" if a else "-",
             run.step_status.get(step.id, "pending"),
+            escape(execution.executor) if execution else "-",
         )
     return table
 
@@ -58,7 +69,15 @@ def print_outcome(console: Console, run: GoalRun) -> None:
     console.print(f"\n[bold {colour}]Goal {run.status}[/bold {colour}] (thread {run.thread_id})")
     for sid, result in run.results.items():
         text = result.error if isinstance(result, StepFailure) else result.summary
-        console.print(f"  [bold]{sid}[/bold] ({result.agent_id}): {text}")
+        status = run.step_status.get(sid, "?")
+        tag = escape(f"[{status}]")
+        console.print(f"  [bold]{sid}[/bold] {tag} ({result.agent_id}): {escape(text)}")
+        if execution := run.executions.get(sid):
+            console.print(
+                f"    executed by {escape(execution.executor)} under approval "
+                f"{execution.approval_id} in {execution.duration_s:.2f}s"
+            )
+    print_execution_summary(console, run)
     for sid, why in run.errors.items():
         if run.step_status.get(sid) in ("skipped", "failed"):
             console.print(f"  [yellow]{sid}[/yellow]: {run.step_status[sid]} — {why}")
@@ -66,3 +85,20 @@ def print_outcome(console: Console, run: GoalRun) -> None:
         console.print(f"  sync: {run.sync_receipt.model_dump(mode='json')}")
     if run.plan and (rationale := run.plan.rationale):
         console.print("  rationale: " + " ".join(rationale))
+
+
+def print_execution_summary(console: Console, run: GoalRun) -> None:
+    """What acted on the world: executed steps, and the steps only prepared."""
+    if run.steps_executed:
+        names = ", ".join(sorted({e.executor for e in run.executions.values()}))
+        console.print(
+            f"  [green]{len(run.steps_executed)} step(s) executed[/green] "
+            f"({len(run.executions)} executor call(s): {escape(names)})"
+        )
+    if run.steps_prepared:
+        console.print(
+            f"  [yellow]{len(run.steps_prepared)} step(s) prepared, not executed[/yellow] "
+            f"(no executor configured; their results are change plans): "
+            + ", ".join(run.steps_prepared)
+            + ". Route them to an MCP tool or a Python function with ARGO_EXECUTORS."
+        )

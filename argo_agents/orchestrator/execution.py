@@ -1,6 +1,9 @@
 """Running the plan: ready steps fan out in parallel (`Send`), results fan back in.
 
-A step runs on the agent subgraph of its assignment. It is tried up to
+A step runs on the agent subgraph of its assignment. A step that changes the
+world then acts through the executor routed to it, with the approval the gate
+recorded; with none it ends ``prepared`` (its result is a change plan), and a
+dependent treats it as finished. It is tried up to
 `Context.max_step_attempts` times; then it is marked failed with its error
 and every step that depends on it is skipped. Workloads in Redis go up when a
 step starts and down when it ends, whatever the outcome.
@@ -11,15 +14,22 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Sequence
 from typing import Literal
 
+import orjson
 from langgraph.runtime import Runtime
 from langgraph.types import Send
 from pydantic import TypeAdapter
 
-from argo_agents.agents.models import AgentKind
+from argo_agents.agents.models import AgentKind, Artefact
+from argo_agents.agents.state import agent_run
+from argo_agents.approval.classifier import classify_plan
 from argo_agents.approval.record import load_record
 from argo_agents.assignment.scoring import Assignment
+from argo_agents.executors.arguments import build_arguments
+from argo_agents.executors.models import Approval, NotApprovedError
+from argo_agents.executors.registry import acting_categories, approval_of
 from argo_agents.orchestrator.context import Context
 from argo_agents.orchestrator.outcome import step_events
 from argo_agents.orchestrator.state import (
@@ -27,6 +37,7 @@ from argo_agents.orchestrator.state import (
     StepFailure,
     StepOutcome,
     StepRun,
+    StepStatus,
     StepTask,
     plan_of,
 )
@@ -35,7 +46,9 @@ from argo_agents.services import Services, ServicesProvider
 
 log = logging.getLogger(__name__)
 
-FINISHED = ("done", "failed", "skipped")
+FINISHED = ("done", "prepared", "failed", "skipped")
+# A prepared step's change plan is what its dependents build on.
+SATISFIED = ("done", "prepared")
 # An assignment names its agent's kind as any string; the subgraphs are keyed by AgentKind.
 _AGENT_KIND: TypeAdapter[AgentKind] = TypeAdapter(AgentKind)
 
@@ -44,7 +57,7 @@ def route_ready_steps(state: State) -> list[Send] | Literal["integrate_results"]
     """Send every step whose dependencies are done; integrate when nothing is left."""
     plan = plan_of(state)
     status = state.get("step_status") or {}
-    done = {sid for sid, s in status.items() if s == "done"}
+    done = {sid for sid, s in status.items() if s in SATISFIED}
     blocked = {sid for sid, s in status.items() if s in ("failed", "skipped")}
     ready = ready_steps(plan, done, blocked)
     if not ready:
@@ -142,20 +155,21 @@ class ExecutionNodes:
                             "step": task["step"],
                             "agent_id": agent.agent_id,
                             "upstream": task["upstream"],
+                            "run": agent_run(task, runtime.context),
                         }
                     )
-                    ran = StepRun.model_validate(
-                        {
-                            **out["result"],
-                            "attempts": attempt,
-                            "duration_s": round(time.monotonic() - started, 3),
-                        }
-                    )
+                    ran = StepRun.model_validate({**out["result"], "attempts": attempt})
+                    ran, status = await self._act(services, task, ran)
+                    ran.duration_s = round(time.monotonic() - started, 3)  # executor included
                     return ran, {
                         "results": {step_id: ran.model_dump(mode="json")},
-                        "step_status": {step_id: "done"},
+                        "step_status": {step_id: status},
                         "attempts": {step_id: attempt},
                     }
+                except NotApprovedError as exc:  # not retried: the gate's record will not change
+                    error, attempts = f"{type(exc).__name__}: {exc}", attempt
+                    log.error("run %s: step %s: %s", task["run_id"], step_id, exc)
+                    break
                 except Exception as exc:  # an agent may fail in any way; the policy retries
                     error = f"{type(exc).__name__}: {exc}"
                     log.warning(
@@ -178,6 +192,35 @@ class ExecutionNodes:
             "results": {step_id: failure.model_dump(mode="json")},
         }
 
+    async def _act(
+        self, services: Services, task: StepTask, ran: StepRun
+    ) -> tuple[StepRun, StepStatus]:
+        """Let an executor act for a step that changes the world, under its recorded approval.
+
+        The approval is read again from the gate's record here, right before
+        acting (not from graph state); an executor's failure raises, so the step
+        follows the retry path. With no executor the step is only prepared.
+        """
+        record = await asyncio.to_thread(load_record, services.stores.records, task["run_id"])
+        step = PlanStep.model_validate(task["step"])
+        plan, goal = (record.plan, record.goal) if record else (plan_of(task), task["goal"])
+        categories = acting_categories(step, classify_plan(plan, goal).get(step.id, []))
+        if not categories:
+            return ran, "done"
+        approval = approval_of(record, step)
+        executor = services.executors.for_step(step, categories)
+        if executor is None:
+            return _prepared(ran, step, categories, approval), "prepared"
+        execution = await executor.execute(step, approval)
+        log.info(
+            "run %s: step %s executed by %s (approval %s)",
+            task["run_id"],
+            step.id,
+            executor.name,
+            approval.approval_id,
+        )
+        return ran.model_copy(update={"execution": execution}), "done"
+
     def collect_results(self, state: State) -> State:
         """Skip the dependents of failed steps; the router then sends what is ready."""
         plan = plan_of(state)
@@ -188,3 +231,35 @@ class ExecutionNodes:
             "step_status": {sid: "skipped" for sid in skip},
             "errors": {sid: "a step it depends on failed" for sid in skip},
         }
+
+
+def _prepared(
+    ran: StepRun, step: PlanStep, categories: Sequence[str], approval: Approval
+) -> StepRun:
+    """The agent's result as a change plan: what an executor would have been asked to do."""
+    why = (
+        f"no executor is configured for action {step.action!r} or categories "
+        f"{', '.join(categories)} (ARGO_EXECUTORS); nothing outside ARGO was changed"
+    )
+    call = orjson.dumps(build_arguments(None, step, approval), option=orjson.OPT_INDENT_2)
+    lines = [
+        f"Change plan for {step.action}: {step.description}",
+        f"Status: prepared, not executed — {why}.",
+        f"Cleared by approval {approval.approval_id} ({approval.decision}"
+        + (f" by {approval.by}" if approval.by else "")
+        + ").",
+        "What the agent found:",
+        *(f"- {f}" for f in ran.findings),
+        "What an executor would receive:",
+        call.decode(),
+    ]
+    plan = Artefact(
+        name=f"change plan: {step.action}", kind="change_plan", content="\n".join(lines)
+    )
+    return ran.model_copy(
+        update={
+            "summary": f"Prepared, not executed: {ran.summary}",
+            "artefacts": [*ran.artefacts, plan],
+            "not_executed": why,
+        }
+    )

@@ -19,13 +19,16 @@ from typing import Any
 from argo_agents.approval.decisions import LedgerEntry
 from argo_agents.approval.record import ApprovalRecord
 from argo_agents.assignment.scoring import Assignment
+from argo_agents.executors.models import audit_id
 from argo_agents.orchestrator.state import (
+    ExecutorCall,
     Integration,
     LearnedPattern,
     RunStatus,
     State,
     StepFailure,
     StepOutcome,
+    StepRun,
     StepTask,
     assignments_of,
     integration_of,
@@ -53,8 +56,26 @@ def _said(result: StepOutcome) -> str:
     return result.error if isinstance(result, StepFailure) else result.summary
 
 
+def executor_calls(plan: ExecutionPlan, results: Mapping[str, StepOutcome]) -> list[ExecutorCall]:
+    """Every executor call of the run, in plan order."""
+    return [
+        {
+            "step_id": s.id,
+            "executor": r.execution.executor,
+            "target": r.execution.target,
+            "approval_id": r.execution.approval_id,
+        }
+        for s in plan.steps
+        if isinstance(r := results.get(s.id), StepRun) and r.execution is not None
+    ]
+
+
 def integrate(state: State) -> Integration:
-    """Combined results by step and by agent, with the run's final status."""
+    """Combined results by step and by agent, with the run's final status.
+
+    A run whose steps all ended done or prepared is completed; its integration
+    says which steps were only prepared (no executor acted) and which were executed.
+    """
     plan = plan_of(state)
     status = state.get("step_status") or {}
     results = results_of(state)
@@ -65,14 +86,19 @@ def integrate(state: State) -> Integration:
     failed = [sid for sid, s in status.items() if s == "failed"]
     final: RunStatus = "failed" if failed else "rejected" if rejected else "completed"
     done = [s.id for s in plan.steps if status.get(s.id) == "done"]
+    prepared = [s.id for s in plan.steps if status.get(s.id) == "prepared"]
+    calls = executor_calls(plan, results)
     return {
         "status": final,
         "steps_done": done,
+        "steps_prepared": prepared,
+        "steps_executed": [c["step_id"] for c in calls],
+        "executor_calls": calls,
         "steps_failed": failed,
         "steps_skipped": [sid for sid, s in status.items() if s == "skipped"],
         "by_step": {sid: _said(results[sid]) for sid in plan.step_ids() if sid in results},
         "by_agent": {a: sorted(sids) for a, sids in sorted(by_agent.items())},
-        "success_rate": round(len(done) / len(plan.steps), 3) if plan.steps else 0.0,
+        "success_rate": round(len(done + prepared) / len(plan.steps), 3) if plan.steps else 0.0,
         "duration_s": round(sum(r.duration_s for r in results.values()), 3),
         "learned_pattern": learn_pattern(plan, status, results),
     }
@@ -83,8 +109,8 @@ def learn_pattern(
 ) -> LearnedPattern:
     """The run's execution pattern (what later plans learn from; docs/store-model.md)."""
     sequence = [s.action for s in plan.steps]
-    ran = [s for s in plan.steps if status.get(s.id) in ("done", "failed")]
-    success = bool(ran) and all(status.get(s.id) == "done" for s in ran)
+    ran = [s for s in plan.steps if status.get(s.id) in ("done", "prepared", "failed")]
+    success = bool(ran) and all(status.get(s.id) in ("done", "prepared") for s in ran)
     return {
         "id": f"pattern-{plan.intent}-{_id(*sequence)}",
         "task_type": plan.intent,
@@ -222,6 +248,27 @@ def planned_events(state: State, assignments: Mapping[str, Assignment]) -> list[
     return ev
 
 
+def _result_record(result: StepRun, goal_id: str, step_id: str, status: str) -> dict[str, object]:
+    """A step's result as the stores keep it, with what acted for it (or why nothing did)."""
+    execution = result.execution
+    sid = step_entity_id(goal_id, step_id)
+    return {
+        "text": result.summary + "\n" + "\n".join(result.findings),
+        "summary": result.summary,
+        "findings": result.findings,
+        "confidence": result.confidence,
+        "agent_id": result.agent_id,
+        "step_id": step_id,
+        "goal_id": goal_id,
+        "status": status,
+        "executed_by": execution.executor if execution else None,
+        "approval_id": execution.approval_id if execution else None,
+        "execution": execution.model_dump(mode="json") if execution else None,
+        "not_executed": result.not_executed or None,
+        "relations": [{"type": "RESULT_OF", "label": "Step", "id": sid}],
+    }
+
+
 def step_events(
     task: StepTask,
     assignment: Assignment,
@@ -240,16 +287,7 @@ def step_events(
         ev.add(
             "step_result",
             sid + "-result",
-            {
-                "text": result.summary + "\n" + "\n".join(result.findings),
-                "summary": result.summary,
-                "findings": result.findings,
-                "confidence": confidence,
-                "agent_id": result.agent_id,
-                "step_id": step_id,
-                "goal_id": goal_id,
-                "relations": [{"type": "RESULT_OF", "label": "Step", "id": sid}],
-            },
+            _result_record(result, goal_id, step_id, status),
             confidence=confidence,
         )
         for k in result.knowledge:
@@ -356,6 +394,8 @@ def _completion(ev: _Events, goal_id: str, integ: Integration) -> None:
             "status": integ["status"],
             "by_step": integ["by_step"],
             "by_agent": integ["by_agent"],
+            "steps_prepared": integ["steps_prepared"],
+            "executor_calls": integ["executor_calls"],
         },
         priority=Priority.HIGH,
     )
@@ -370,7 +410,7 @@ def decision_events(record: ApprovalRecord, entries: list[LedgerEntry]) -> list[
     return [
         SyncEvent(
             entity_type="audit",
-            entity_id=f"audit-{_id(e.run_id, e.round, e.step_id)}",
+            entity_id=audit_id(e.run_id, e.round, e.step_id),  # the executor's approval id
             version=int(e.at.timestamp() * 1000) * 1000 + Phase.DECIDED,
             priority=Priority.HIGH,
             data={
@@ -402,6 +442,6 @@ def _collaborations(
         for dep in step.dependencies:
             a = dep_agent.agent_id if (dep_agent := assignments.get(dep)) else ""
             b = own.agent_id if (own := assignments.get(step.id)) else ""
-            if a and b and a != b and status.get(step.id) == "done":
+            if a and b and a != b and status.get(step.id) in ("done", "prepared"):
                 pairs.add((min(a, b), max(a, b)))
     return sorted(pairs)

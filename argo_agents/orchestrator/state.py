@@ -17,9 +17,12 @@ from typing_extensions import TypedDict
 from argo_agents.agents.models import ModelDump, StepResult
 from argo_agents.approval.decisions import LedgerEntry
 from argo_agents.assignment.scoring import Assignment
+from argo_agents.executors.models import ExecutionRecord
 from argo_agents.planning.models import ExecutionPlan
 
-StepStatus = Literal["pending", "ready", "done", "failed", "skipped"]
+StepStatus = Literal["pending", "ready", "done", "prepared", "failed", "skipped"]
+"""``prepared``: a step that would change the world ran to its change plan, but no executor
+acted for it (none is configured), so nothing outside ARGO was changed."""
 RunStatus = Literal["planning", "awaiting_approval", "running", "completed", "failed", "rejected"]
 
 V = TypeVar("V")
@@ -35,6 +38,10 @@ class StepRun(StepResult):
 
     attempts: int = 1
     duration_s: float = 0.0
+    execution: ExecutionRecord | None = None
+    """The executor's call, when one acted for the step (its status is then ``done``)."""
+    not_executed: str = ""
+    """Why a step that would change the world was only prepared (its status ``prepared``)."""
 
 
 class StepFailure(BaseModel):
@@ -65,11 +72,25 @@ class LearnedPattern(TypedDict):
     duration_s: float
 
 
+class ExecutorCall(TypedDict):
+    """One executor call of a run, as its integration lists it."""
+
+    step_id: str
+    executor: str
+    target: str
+    approval_id: str
+
+
 class Integration(TypedDict):
     """The run's results combined: by step, by agent, with its final status."""
 
     status: RunStatus
     steps_done: list[str]
+    steps_prepared: list[str]
+    """Steps that would change the world but that no executor acted for."""
+    steps_executed: list[str]
+    """Steps an executor acted for, after their approval."""
+    executor_calls: list[ExecutorCall]
     steps_failed: list[str]
     steps_skipped: list[str]
     by_step: dict[str, str]

@@ -29,6 +29,9 @@ def test_paused_goal_resumes_from_a_new_instance_and_reaches_every_store(endpoin
     done = argo.resume(run.thread_id, {"implement_solution": "approve"}, director="ana")
 
     assert done.status == "completed"
+    # no executor is configured: the implementation is a change plan, not executed
+    assert done.step_status.pop("implement_solution") == "prepared"
+    assert done.steps_prepared == ["implement_solution"] and done.steps_executed == []
     assert set(done.step_status.values()) == {"done"}
     for sid, result in done.results.items():
         assert (
