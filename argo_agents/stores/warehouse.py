@@ -17,6 +17,7 @@ of such reasons, for whole requests and for insertAll's per-row errors.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -36,8 +37,10 @@ from argo_agents.config.endpoints import Endpoints
 from argo_agents.stores.errors import StoreRejected, StoreUnavailable, unavailable_hint
 from argo_agents.stores.naming import check_identifier, to_json
 from argo_agents.stores.records import StoredVersion, WarehouseRow
-from argo_agents.stores.warehouse_schema import LATEST_SUFFIX, SCHEMAS, TABLES
+from argo_agents.stores.warehouse_schema import BACKFILLS, LATEST_SUFFIX, SCHEMAS, TABLES
 from argo_agents.stores.warehouse_schema import TableSchema as _TableSchema
+
+log = logging.getLogger(__name__)
 
 _PROJECT = re.compile(r"[a-z][a-z0-9\-]{4,28}[a-z0-9]")  # GCP project-id rules
 # Rows per insertAll request (BigQuery takes up to 50,000 and 10 MB; the emulator runs
@@ -95,15 +98,18 @@ class BigQueryWarehouse:
 
     @classmethod
     def from_endpoints(cls, endpoints: Endpoints) -> BigQueryWarehouse:
-        """Anonymous credentials for an emulator endpoint, default credentials otherwise."""
-        if endpoints.bigquery_endpoint:
+        """Anonymous credentials for an emulator endpoint; Google's endpoint
+        (``https://bigquery.googleapis.com``, how a deployment names it, since an unset
+        endpoint means the local stack's emulator) uses the default credentials."""
+        endpoint = endpoints.bigquery_endpoint
+        if endpoint and not _is_google(endpoint):
             client = bigquery.Client(
                 project=endpoints.bigquery_project,
                 credentials=AnonymousCredentials(),
                 location=endpoints.bigquery_location,
                 client_options={"api_endpoint": endpoints.bigquery_endpoint},
             )
-            address = endpoints.bigquery_endpoint
+            address = endpoint
         else:
             client = bigquery.Client(
                 project=endpoints.bigquery_project, location=endpoints.bigquery_location
@@ -189,12 +195,38 @@ class BigQueryWarehouse:
                         type_=bigquery.TimePartitioningType.DAY, field=spec.partition_field
                     )
                 self._client.create_table(table, **kw)
+                self._add_new_columns(name, spec)
                 view = bigquery.Table(f"{self.project}.{self.dataset}.{name}{LATEST_SUFFIX}")
                 view.view_query = (
                     f"SELECT * FROM `{self.project}.{self.dataset}.{name}` WHERE TRUE "
                     "QUALIFY ROW_NUMBER() OVER (PARTITION BY id ORDER BY version DESC) = 1"
                 )
                 self._client.create_table(view, **kw)
+
+    def _add_new_columns(self, name: str, spec: _TableSchema) -> None:
+        """A table made by an earlier ARGO gets the columns added since, backfilled from
+        the columns they replace (`BACKFILLS`); nothing happens to an up-to-date table."""
+        ref = f"{self.project}.{self.dataset}.{name}"
+        table = self._client.get_table(ref, retry=self._retry, timeout=self.timeout_s)
+        have = {f.name for f in table.schema}
+        new = [c for c in spec.columns if c.name not in have]
+        if not new:
+            return
+        for c in new:  # DDL changes the data (the emulator's tables follow DDL only) ...
+            self.query(f"ALTER TABLE {{dataset}}.{name} ADD COLUMN IF NOT EXISTS {c.name} {c.type}")
+        table.schema = [  # ... and the table's metadata says so too (the emulator's lags)
+            *table.schema,
+            *(bigquery.SchemaField(c.name, c.type, mode="NULLABLE") for c in new),
+        ]
+        self._client.update_table(table, ["schema"], retry=self._retry, timeout=self.timeout_s)
+        log.warning("warehouse: added %s to %s", ", ".join(c.name for c in new), ref)
+        for fill in BACKFILLS:
+            added = {c.name for c in new}
+            if fill.table == name and fill.column in added and fill.from_column in have:
+                self.query(
+                    f"UPDATE {{dataset}}.{name} SET {fill.column} = {fill.expression} "
+                    f"WHERE {fill.column} IS NULL AND {fill.from_column} IS NOT NULL"
+                )
 
     # ---- writes --------------------------------------------------------------------
     def insert_rows(self, rows: Sequence[WarehouseRow]) -> None:
@@ -383,3 +415,9 @@ def _call_reasons(exc: gx.GoogleAPICallError) -> list[str]:
 def _short(exc: BaseException) -> str:
     text = f"{type(exc).__name__}: {exc}"
     return text if len(text) < 500 else text[:500] + "…"
+
+
+def _is_google(endpoint: str) -> bool:
+    """Google's own BigQuery API (default credentials), not an emulator."""
+    host = endpoint.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0]
+    return host == "googleapis.com" or host.endswith(".googleapis.com")

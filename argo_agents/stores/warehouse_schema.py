@@ -66,7 +66,7 @@ SCHEMAS: dict[str, TableSchema] = {
         Column("task_id", "STRING"),
         Column("activity_type", "STRING"),
         Column("success", "BOOL"),
-        Column("duration_s", "FLOAT64"),
+        Column("duration_ms", "INT64"),
         partitioned=True,
     ),
     "knowledge_base": _table(Column("title", "STRING")),
@@ -84,3 +84,25 @@ SCHEMAS: dict[str, TableSchema] = {
 
 TABLES: tuple[str, ...] = tuple(SCHEMAS)
 LATEST_SUFFIX = "_latest"
+
+
+@dataclass(frozen=True, slots=True)
+class Backfill:
+    """A column added to an existing table, filled from an older column if it is there."""
+
+    table: str
+    column: str
+    from_column: str
+    expression: str  # SQL over ``from_column`` (our own text, never user data)
+
+
+# Tables created by an earlier ARGO get the newer columns on setup (see
+# `BigQueryWarehouse.setup`); their old columns stay, unused.
+BACKFILLS: tuple[Backfill, ...] = (
+    Backfill(
+        "agent_activities",
+        "duration_ms",
+        "duration_s",
+        "CAST(ROUND(duration_s * 1000) AS INT64)",
+    ),
+)

@@ -191,7 +191,7 @@ def to_row(event: SyncEvent, spec: EntitySpec) -> WarehouseRow:
         },
     }
     for column, kind in _TABLE_COLUMNS.get(spec.table, {}).items():
-        values[column] = _coerce(data.get(column), kind)
+        values[column] = _coerce(data.get(column, _derived(column, data)), kind)
     if spec.table == "events":
         values["event_type"] = str(
             data.get("event_type") or f"{event.entity_type}_{event.operation.value}"
@@ -209,13 +209,19 @@ _TABLE_COLUMNS: dict[str, dict[str, type]] = {
         "task_id": str,
         "activity_type": str,
         "success": bool,
-        "duration_s": float,
+        "duration_ms": int,
     },
     "patterns": {"task_type": str, "success_rate": float},
     "metrics": {"name": str, "value": float},
     "audit_logs": {"actor": str, "action": str},
     "ingest_runs": {"job_id": str, "documents": int, "chunks": int, "seconds": float},
 }
+
+
+def _derived(column: str, data: dict[str, Any]) -> Any:
+    """A column's value computed from what ARGO's records carry (seconds → ms)."""
+    seconds = _coerce(data.get("duration_s"), float)
+    return round(seconds * 1000) if column == "duration_ms" and seconds is not None else None
 
 
 def _coerce(value: Any, kind: type) -> Any:

@@ -61,7 +61,10 @@ def test_rows_fit_the_warehouse_schema_for_every_type():
     act = mappers.to_row(
         ev("agent_activity", success="yes", duration_s=2), spec_for("agent_activity")
     )
-    assert act.values["success"] is None and act.values["duration_s"] == 2.0
+    # durations arrive in seconds and are kept as the design's whole milliseconds
+    assert act.values["success"] is None and act.values["duration_ms"] == 2000
+    given_ms = mappers.to_row(ev("agent_activity", duration_ms=1234), spec_for("agent_activity"))
+    assert given_ms.values["duration_ms"] == 1234
 
 
 def test_shared_tables_prefix_the_entity_type():
