@@ -9,6 +9,7 @@ never at import time and never stored in graph state or checkpoints.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from dataclasses import dataclass
 from enum import Enum
@@ -19,6 +20,7 @@ from pydantic import SecretStr
 from argo_agents.agents.graph import compile_agents
 from argo_agents.config import Settings
 from argo_agents.config.endpoints import Endpoints
+from argo_agents.local_stack.errors import MissingStoreConfigError
 from argo_agents.services import AgentsBuilder, Services, ServicesProvider
 
 if TYPE_CHECKING:
@@ -28,6 +30,7 @@ if TYPE_CHECKING:
     from argo_agents.agents.models import AgentKind
     from argo_agents.approval.policy import ApprovalPolicy
     from argo_agents.assignment.registry import AgentRegistry
+    from argo_agents.executors.registry import ExecutorRegistry
     from argo_agents.stores.embeddings import Embedder
     from argo_agents.stores.factory import Stores
     from argo_agents.sync.config import SyncConfig
@@ -73,6 +76,27 @@ def make_chat_model(settings: Settings) -> BaseChatModel | None:
     )
 
 
+STORE_VARIABLES = {
+    "redis": "ARGO_REDIS_URL",
+    "neo4j": "ARGO_NEO4J_URI (with ARGO_NEO4J_USER and ARGO_NEO4J_PASSWORD)",
+    "bigquery": "ARGO_BIGQUERY_ENDPOINT (https://bigquery.googleapis.com for Google's) "
+    "and ARGO_BIGQUERY_PROJECT",
+    "chroma": "ARGO_CHROMA_HOST (and ARGO_CHROMA_PORT)",
+}
+
+
+def may_start_local_stack(settings: Settings) -> bool:
+    """Whether missing stores may be served by the embedded local stack here.
+
+    Never when ``ARGO_LOCAL_STACK=never``; with ``auto``, not inside a deployed
+    LangGraph server (its image sets ``LANGGRAPH_RUNTIME_EDITION=postgres``; an
+    internal variable, so this is a best effort and ``never`` is the sure way).
+    """
+    if settings.local_stack == "never":
+        return False
+    return os.environ.get("LANGGRAPH_RUNTIME_EDITION", "inmem") != "postgres"
+
+
 def resolve_endpoints(settings: Settings) -> Endpoints:
     """External stores from the environment, the rest from the local stack (started if needed).
 
@@ -82,6 +106,13 @@ def resolve_endpoints(settings: Settings) -> Endpoints:
     from argo_agents.local_stack import LocalStack
 
     stack = LocalStack(settings)
+    if managed := stack.managed_names():
+        if not may_start_local_stack(settings):
+            raise MissingStoreConfigError(
+                f"no external store is configured for {', '.join(managed)} and the local "
+                "stack may not start here (ARGO_LOCAL_STACK=never, or a deployed LangGraph "
+                "server); set " + "; ".join(STORE_VARIABLES[n] for n in managed)
+            )
     if missing := stack.not_running():
         log.warning(
             "ARGO: starting the embedded local stack under %s (first use): %s",
@@ -132,6 +163,7 @@ def build_services(
     policy: ApprovalPolicy | None = None,
     sync_config: SyncConfig | None = None,
     build_agents: AgentsBuilder = compile_agents,
+    executors: ExecutorRegistry | None = None,
 ) -> Services:
     """Complete services: stores and sync engine (schemas set up), model, policies, agents.
 
@@ -140,8 +172,11 @@ def build_services(
     """
     from argo_agents.approval.policy import ApprovalPolicy
     from argo_agents.assignment.registry import AgentRegistry
+    from argo_agents.executors.registry import ExecutorRegistry
 
     settings = settings or Settings()
+    # checked before anything is opened: a bad executor config fails fast, naming what to fix
+    executors = executors if executors is not None else ExecutorRegistry.from_settings(settings)
     parts = open_sync(settings, endpoints or resolve_endpoints(settings), sync_config)
     try:
         parts.engine.setup()
@@ -169,6 +204,7 @@ def build_services(
             gated_categories=frozenset(settings.approval_gated_categories),
         ),
         build_agents=build_agents,
+        executors=executors,
     )
 
 
@@ -200,6 +236,6 @@ def studio_agent(kind: AgentKind) -> CompiledStateGraph:
 
     def deps() -> AgentDeps:
         s = default_services()
-        return AgentDeps(stores=s.stores, embedder=s.embedder, model=s.model)
+        return s.agent_deps()
 
     return build_agent_graph(kind, deps).compile(name=kind)

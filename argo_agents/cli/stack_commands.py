@@ -26,7 +26,7 @@ def up() -> None:
     except StackError as exc:
         console.print(f"[red]stack up failed:[/red] {exc}")
         raise typer.Exit(1) from exc
-    _print_status(stack)
+    print_stack_status(stack)
 
 
 @stack_app.command()
@@ -39,11 +39,12 @@ def down() -> None:
 @stack_app.command()
 def status() -> None:
     """Show each store's address and health; exit 1 if any is unhealthy."""
-    if not _print_status(LocalStack(Settings())):
+    if not print_stack_status(LocalStack(Settings())):
         raise typer.Exit(1)
 
 
-def _print_status(stack: LocalStack) -> bool:
+def print_stack_status(stack: LocalStack) -> bool:
+    """Print each store's address and health; True when every one is healthy."""
     table = Table(title=f"ARGO local stack ({stack.root})")
     for col in ("store", "address", "managed", "pid", "health"):
         table.add_column(col)

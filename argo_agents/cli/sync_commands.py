@@ -55,6 +55,9 @@ def _engine() -> Iterator[SyncEngine]:
 @sync_app.command()
 def worker(
     consumer: Annotated[str | None, typer.Option(help="Consumer name in the group.")] = None,
+    metrics_port: Annotated[
+        int | None, typer.Option(help="Serve Prometheus metrics on 127.0.0.1:PORT/metrics.")
+    ] = None,
 ) -> None:
     """Run a sync worker until SIGTERM or Ctrl-C (start several: they share the group)."""
     stop = threading.Event()
@@ -68,6 +71,11 @@ def worker(
             raise typer.Exit(2) from exc
         w = engine.worker(consumer)
         console.print(f"sync worker {w.consumer} on namespace {engine.config.namespace!r}")
+        if metrics_port is not None:
+            from argo_agents.sync.prometheus import serve_metrics
+
+            serve_metrics(engine, metrics_port)
+            console.print(f"Prometheus metrics on http://127.0.0.1:{metrics_port}/metrics")
         try:
             w.run(stop)
         finally:
@@ -84,11 +92,16 @@ def status() -> None:
         title=f"sync status: {s.outbox} in outbox ({s.in_flight} in flight), "
         f"{s.dead_letters} dead letters, {s.parked_conflicts} parked conflicts"
     )
-    for col in ("store", "applied", "p95 ms", "lag s", "last error"):
+    for col in ("store", "applied", "p95 ms", "write ms", "lag s", "last error"):
         table.add_column(col)
     for name, st in s.stores.items():
         table.add_row(
-            name, str(st.applied), _ms(st.p95_ms), f"{st.lag_s:.1f}", st.last_error[:60] or "-"
+            name,
+            str(st.applied),
+            _ms(st.p95_ms),
+            _ms(st.avg_write_ms),
+            f"{st.lag_s:.1f}",
+            st.last_error[:60] or "-",
         )
     console.print(table)
     console.print(
@@ -96,6 +109,8 @@ def status() -> None:
         f"dead-lettered {s.dead_lettered}; {s.throughput:.0f} events/s, error rate "
         f"{s.error_rate:.1%}, latency p50 {_ms(s.p50_ms)} ms, p95 {_ms(s.p95_ms)} ms"
     )
+    if s.redis_memory is not None:
+        console.print(f"Redis memory: {s.redis_memory:.0%} of maxmemory")
     for w in s.warnings:
         console.print(f"[yellow]warning:[/yellow] {w}")
 
@@ -273,3 +288,29 @@ def _diff(stored: dict, incoming: dict) -> None:
 
 def _ms(value: float | None) -> str:
     return "-" if value is None else f"{value:.0f}"
+
+
+def doctor() -> None:
+    """Check everything a run needs: each store, Redis durability, the sync engine's health
+    rules and the model endpoint; exit 1 if anything needs attention."""
+    from argo_agents.cli.stack_commands import print_stack_status
+    from argo_agents.config import Settings
+    from argo_agents.local_stack import LocalStack
+    from argo_agents.sync.epoch import warn_if_volatile
+
+    settings = Settings()
+    healthy = print_stack_status(LocalStack(settings))
+    problems: list[str] = []
+    if healthy:
+        with _engine() as engine:
+            problems += warn_if_volatile(engine.ctx.redis)
+            problems += engine.status().warnings
+    if settings.llm_configured:
+        console.print(f"model: {settings.llm_model} at {settings.openai_base_url or 'OpenAI'}")
+    else:
+        console.print("model: none configured (planning and agents run offline)")
+    for p in problems:
+        console.print(f"[yellow]warning:[/yellow] {p}")
+    if not healthy or problems:
+        raise typer.Exit(1)
+    console.print("[green]all checks passed[/green]")

@@ -47,6 +47,11 @@ class Settings(BaseSettings):
     )
 
     data_dir: Path = Field(Path(".argo"), description="Local stack data, logs, PIDs, checkpoints.")
+    local_stack: Literal["auto", "never"] = Field(
+        "auto",
+        description="auto: start the embedded servers for stores not set below (except in a "
+        "deployed LangGraph server); never: a store not set below is an error.",
+    )
 
     redis_url: str | None = Field(None, description="redis://[:password@]host:port/db")
     neo4j_uri: str | None = Field(None, description="bolt://host:port or neo4j+s://...")
@@ -129,6 +134,22 @@ class Settings(BaseSettings):
         None,
         description="Agent registry as JSON: [{agent_id, kind, capabilities, ...}]; "
         "unset = one Technical, one Research and one Creative agent.",
+    )
+    mcp_servers: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description='MCP servers executors may call, as JSON {"<name>": {"transport": '
+        '"stdio", "command", "args", "env", "cwd"} | {"transport": "streamable_http", '
+        '"url", "headers"}}.',
+    )
+    executors: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description='Routes from steps to executors, as JSON [{"action" and/or "category", '
+        '"mcp": {"server", "tool"} | "python": "module:function", "arguments"?, '
+        '"timeout_s"?}]; unset = no executors: steps that would act end prepared.',
+    )
+    executors_file: Path | None = Field(
+        None,
+        description='A JSON file {"mcp_servers": {...}, "executors": [...]} added to the above.',
     )
 
     @property

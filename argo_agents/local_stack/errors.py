@@ -15,5 +15,9 @@ class MissingBinaryError(StackError):
     """A server program the stack needs is not installed."""
 
 
+class MissingStoreConfigError(StackError):
+    """Stores are not configured and the local stack may not start (ARGO_LOCAL_STACK=never)."""
+
+
 class ServerStartError(StackError):
     """A server process exited or never became healthy; its log says why."""

@@ -221,6 +221,9 @@ class StreamPort(Protocol):
     def server_config(self, names: Sequence[str]) -> dict[str, str] | None:
         """CONFIG GET of each name; None when the server refuses CONFIG (managed Redis)."""
 
+    def memory_share(self) -> float | None:
+        """Memory used as a share of ``maxmemory``; None when no limit is set or unknown."""
+
     def stream_sizes(self, streams: Sequence[str], group: str) -> dict[str, tuple[int, int]]:
         """(entries, pending) per stream; entries include pending ones."""
 

@@ -446,6 +446,17 @@ class RedisStreams(RedisKeyspace):
             return None
         return found
 
+    def memory_share(self) -> float | None:
+        """Memory used as a share of ``maxmemory``; None when no limit is set (or INFO is
+        refused, as some managed services do)."""
+        try:
+            with self._errors():
+                info = self.client.info("memory")
+        except StoreRejected:
+            return None
+        limit = int(info.get("maxmemory") or 0)
+        return int(info.get("used_memory") or 0) / limit if limit else None
+
     def stream_sizes(self, streams: Sequence[str], group: str) -> dict[str, tuple[int, int]]:
         """(entries, pending) per stream; entries include pending ones."""
         with self._errors():

@@ -84,6 +84,9 @@ class BatchProcessor:
             job.deferred |= job.todo  # stages not tried (SIMILAR waits for its vector)
         retries = sum(res.retries for res in results.values())
         errors = {store: res.error for store, res in results.items() if res.error}
+        # time each store's group write took (with retries): its average is a health rule
+        stats.counters = {f"write_ms:{s}": int(r.seconds * 1000) for s, r in results.items()}
+        stats.counters.update({f"writes:{s}": 1 for s in results})
         self._settle(jobs, finished, stats, retries, errors, t0)
         return stats
 
@@ -190,7 +193,7 @@ class BatchProcessor:
         stats.applied, stats.conflicts = len(complete), len(conflicted)
         stats.dead_lettered += len(dead)
         stats.waiting += len(pending)
-        stats.counters = {
+        stats.counters |= {
             "processed": len(finished),
             "retries": retries,
             "conflicts": len(conflicted),

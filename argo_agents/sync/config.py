@@ -94,6 +94,8 @@ class SyncConfig(BaseSettings):
     latency_samples: int = 2000
     warn_error_rate: float = 0.10
     warn_latency_s: float = 1.0
+    warn_graph_write_ms: float = 100.0  # average graph write above this: a bottleneck
+    warn_redis_memory: float = 0.80  # Redis memory used over this share of its maxmemory
 
     def strategy_for(self, entity_type: str) -> ConflictStrategy:
         """The conflict strategy configured for ``entity_type``."""

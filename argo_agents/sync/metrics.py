@@ -18,7 +18,7 @@ from typing import Any
 from argo_agents.stores.ports import StreamPort
 from argo_agents.sync.config import SyncConfig
 from argo_agents.sync.keys import Keys
-from argo_agents.sync.matrix import STORES
+from argo_agents.sync.matrix import NEO4J, STORES
 from argo_agents.sync.reports import StoreStatus, SyncStatus
 from argo_agents.sync.spans import BatchSpans
 
@@ -122,23 +122,52 @@ class Metrics:
                 p95_ms=_percentiles(self.redis.lrange(self.keys.latencies(store), 500))[1],
                 lag_s=round(now - since / 1000, 1) if outbox and since else 0.0,
                 last_error=state.get(f"{store}:error", "") if err_ms > ok_ms else "",
+                avg_write_ms=_mean(counters, store),
             )
-        if s.error_rate > self.config.warn_error_rate:
-            s.warnings.append(
+        s.redis_memory = self.redis.memory_share()
+        s.warnings = self._warnings(s)
+        return s
+
+    def _warnings(self, s: SyncStatus) -> list[str]:
+        """The health and bottleneck rules, each with what to do."""
+        cfg, found = self.config, []
+        if s.error_rate > cfg.warn_error_rate:
+            found.append(
                 f"error rate {s.error_rate:.0%} over the last minute is above "
-                f"{self.config.warn_error_rate:.0%}: see `argo sync dlq` and the "
+                f"{cfg.warn_error_rate:.0%}: see `argo sync dlq` and the "
                 f"stores' last errors"
             )
-        if s.p95_ms is not None and s.p95_ms > self.config.warn_latency_s * 1000:
-            s.warnings.append(
+        if s.p95_ms is not None and s.p95_ms > cfg.warn_latency_s * 1000:
+            found.append(
                 f"p95 publish→applied latency {s.p95_ms:.0f} ms is above "
-                f"{self.config.warn_latency_s:.1f} s: add workers or check the "
+                f"{cfg.warn_latency_s:.1f} s: add workers or check the "
                 f"slowest store"
+            )
+        graph = s.stores.get(NEO4J)
+        if (
+            graph
+            and graph.avg_write_ms is not None
+            and graph.avg_write_ms > cfg.warn_graph_write_ms
+        ):
+            found.append(
+                f"graph writes take {graph.avg_write_ms:.0f} ms on average, above "
+                f"{cfg.warn_graph_write_ms:.0f} ms: check the graph server's load and indexes"
+            )
+        if s.redis_memory is not None and s.redis_memory > cfg.warn_redis_memory:
+            found.append(
+                f"Redis uses {s.redis_memory:.0%} of its maxmemory (above "
+                f"{cfg.warn_redis_memory:.0%}): raise maxmemory or drain the outbox "
+                "before it refuses writes"
             )
         for store, st in s.stores.items():
             if st.last_error:
-                s.warnings.append(f"{store} is failing: {st.last_error}")
-        return s
+                found.append(f"{store} is failing: {st.last_error}")
+        return found
+
+
+def _mean(counters: Mapping[str, int], store: str) -> float | None:
+    writes = counters.get(f"writes:{store}", 0)
+    return round(counters.get(f"write_ms:{store}", 0) / writes, 1) if writes else None
 
 
 def _percentiles(values: Sequence[str]) -> tuple[float | None, float | None]:

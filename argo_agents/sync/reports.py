@@ -67,6 +67,7 @@ class StoreStatus(BaseModel):
     p95_ms: float | None = None
     lag_s: float = 0.0  # time since the store last applied anything, while work is waiting
     last_error: str = ""
+    avg_write_ms: float | None = None  # mean time of one batched write (retries included)
 
 
 class SyncStatus(BaseModel):
@@ -86,4 +87,5 @@ class SyncStatus(BaseModel):
     p50_ms: float | None = None
     p95_ms: float | None = None
     stores: dict[str, StoreStatus] = Field(default_factory=dict)
+    redis_memory: float | None = None  # used / maxmemory (None: no limit set, or unknown)
     warnings: list[str] = Field(default_factory=list)

@@ -1,0 +1,87 @@
+"""`argo runs` finds paused runs for a script; `argo --version`."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from importlib.metadata import version
+
+import pytest
+from typer.testing import CliRunner
+
+from argo_agents.cli.app import app
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture()
+def cli(stack, tmp_path, monkeypatch):
+    monkeypatch.setenv("ARGO_DATA_DIR", str(stack.settings.data_dir))
+    monkeypatch.setenv("ARGO_SYNC_NAMESPACE", f"cli:{uuid.uuid4().hex[:8]}")
+    return CliRunner()
+
+
+def _runs(cli, *args):
+    result = cli.invoke(app, ["runs", "--json", *args])
+    assert result.exit_code == 0, result.output
+    return {r["thread_id"]: r for r in map(json.loads, result.stdout.splitlines())}
+
+
+def test_runs_lists_a_paused_run_with_what_it_waits_for(cli):
+    paused = cli.invoke(
+        app, ["run", "Deploy the payments API to production", "--budget", "900", "--no-interactive"]
+    )
+    thread = re.search(r"argo approve (goal-[0-9a-f]+)", paused.output).group(1)
+
+    waiting = _runs(cli, "--status", "awaiting_approval")
+    assert waiting[thread]["pending_approvals"] == ["deploy_to_production"]
+    assert waiting[thread]["goal"] == "Deploy the payments API to production"
+    assert thread not in _runs(cli, "--status", "completed")
+
+    assert cli.invoke(app, ["approve", thread]).exit_code == 0
+    assert thread in _runs(cli, "--status", "completed")
+
+
+def test_runs_refuses_an_unknown_status_and_version_prints_the_package_version(cli):
+    bad = cli.invoke(app, ["runs", "--status", "paused"])
+    assert bad.exit_code == 2 and "awaiting_approval" in bad.output
+    shown = cli.invoke(app, ["--version"])
+    assert shown.exit_code == 0 and shown.output.strip() == f"argo {version('argo-agents')}"
+
+
+def test_doctor_checks_the_stores_and_passes_on_a_healthy_stack(cli):
+    result = cli.invoke(app, ["doctor"])
+    assert result.exit_code == 0, result.output
+    for store in ("redis", "neo4j", "bigquery", "chroma"):
+        assert store in result.output
+    assert "model: none configured" in result.output and "all checks passed" in result.output
+
+
+def test_doctor_fails_and_says_why_when_a_health_rule_breaks(cli, monkeypatch):
+    # A 0 ms budget for graph writes: the rule fires on the first recorded write.
+    monkeypatch.setenv("ARGO_SYNC_WARN_GRAPH_WRITE_MS", "0")
+    cli.invoke(app, ["run", "Analyse the orders table", "--budget", "100", "--no-interactive"])
+    result = cli.invoke(app, ["doctor"])
+    assert result.exit_code == 1 and "graph writes take" in result.output
+
+
+def test_analytics_runs_the_seed_queries_and_writes_the_charts(cli, tmp_path):
+    ran = cli.invoke(
+        app, ["run", "Analyse the orders table", "--budget", "100", "--no-interactive"]
+    )
+    assert ran.exit_code == 0, ran.output
+    listed = cli.invoke(app, ["analytics"])
+    assert listed.stdout.split() == [
+        "event_patterns",
+        "collaboration_pairs",
+        "agent_performance",
+        "agent_workload",
+    ]
+    perf = cli.invoke(app, ["analytics", "agent_performance", "--json"])
+    rows = [json.loads(line) for line in perf.stdout.splitlines()]
+    assert perf.exit_code == 0 and rows and {"agent_id", "avg_duration_ms"} <= set(rows[0])
+    assert cli.invoke(app, ["analytics", "top_agents"]).exit_code == 2
+    page = tmp_path / "report.html"
+    assert cli.invoke(app, ["analytics-chart", str(page)]).exit_code == 0
+    assert page.read_text().count("<svg") == 3 and rows[0]["agent_id"] in page.read_text()
