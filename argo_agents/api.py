@@ -7,16 +7,20 @@
             decisions = {p.step_id: "approve" for p in run.pending_approvals}
             run = argo.resume(run.thread_id, decisions)
 
-Sync methods wrap the async twins (`asubmit_goal`, `aresume`, `aget_run`);
-inside a running event loop use the async ones.
+Sync methods wrap the async twins (`asubmit_goal`, `aresume`, `aget_run`, ...) and
+work inside a running event loop too; `stream_goal`/`astream_goal` yield typed
+events (`argo_agents.run_events`) as the run goes.
 """
 
 from __future__ import annotations
 
 import asyncio
+import queue
+import threading
 import uuid
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Literal
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Literal, TypeVar
 
 from langchain_core.runnables import RunnableConfig
 from pydantic import BaseModel, Field
@@ -26,6 +30,7 @@ from argo_agents.approval.policy import ApprovalRequest
 from argo_agents.assignment.scoring import Assignment
 from argo_agents.bootstrap import Services, build_services
 from argo_agents.config import Settings
+from argo_agents.executors.models import ExecutionRecord
 from argo_agents.ingest.models import IngestProgress, IngestReport, KnowledgeHit
 from argo_agents.orchestrator.checkpoints import open_checkpointer
 from argo_agents.orchestrator.context import Context
@@ -40,6 +45,7 @@ from argo_agents.orchestrator.state import (
     Integration,
     State,
     StepOutcome,
+    StepRun,
     StepStatus,
     assignments_of,
     ledger_of,
@@ -48,10 +54,13 @@ from argo_agents.orchestrator.state import (
 )
 from argo_agents.planning.goal_input import validate_goal_input
 from argo_agents.planning.models import ExecutionPlan
+from argo_agents.run_events import Progress as StreamProgress
+from argo_agents.run_events import RunEnded, RunEvent, events_of_update, rebuild_models
 from argo_agents.sync.reports import SyncReceipt
 
 RunStatus = Literal["awaiting_approval", "running", "stalled", "completed", "failed", "rejected"]
 Progress = Callable[[str, dict[str, Any]], None]
+T = TypeVar("T")
 """Called with (node name, its state update) as the run advances."""
 
 
@@ -81,6 +90,12 @@ class GoalRun(BaseModel):
     sync_receipt: SyncReceipt | None = None
     """Where the run's records stand in the four stores, once the run has finished."""
     errors: dict[str, str] = Field(default_factory=dict)
+    steps_prepared: list[str] = Field(default_factory=list)
+    """Steps that would change the world but that no executor acted for (change plans only)."""
+    steps_executed: list[str] = Field(default_factory=list)
+    """Steps an executor acted for, after their approval."""
+    executions: dict[str, ExecutionRecord] = Field(default_factory=dict)
+    """Per executed step, the executor's call: tool, arguments, approval id, answer."""
 
 
 class Argo:
@@ -178,6 +193,21 @@ class Argo:
         """Decide pending approvals (`approve`, `reject` or `{"edit": {...}}` per step)."""
         from langgraph.types import Command
 
+        value = await self._resume_value(thread_id, decisions, director, reason, allow_over_budget)
+        after = await self._run(thread_id, Command(resume=value), progress)
+        if after.status == "awaiting_approval" and after.errors.get("approval"):
+            raise InvalidResumeError(after.errors["approval"])  # the gate refused it
+        return after
+
+    async def _resume_value(
+        self,
+        thread_id: str,
+        decisions: Mapping[str, Any],
+        director: str | None,
+        reason: str,
+        allow_over_budget: bool,
+    ) -> dict[str, Any]:
+        """The resume value for a paused run; raises (touching nothing) if it is refused."""
         run = await self.aget_run(thread_id)
         if run.status != "awaiting_approval":
             raise NotAwaitingApprovalError(
@@ -190,12 +220,8 @@ class Argo:
         }
         if director:
             value["director"] = director
-        pending = [ApprovalRequest.model_validate(p) for p in run.pending_approvals]
-        parse_resume(value, pending)  # refuse a malformed value before touching the run
-        after = await self._run(thread_id, Command(resume=value), progress)
-        if after.status == "awaiting_approval" and after.errors.get("approval"):
-            raise InvalidResumeError(after.errors["approval"])  # the gate refused it
-        return after
+        parse_resume(value, run.pending_approvals)  # refuse a malformed value before the run
+        return value
 
     async def acontinue_run(self, thread_id: str, *, progress: Progress | None = None) -> GoalRun:
         """Carry on a run that stopped on an error (e.g. Redis down while its outcome was
@@ -222,34 +248,191 @@ class Argo:
         return _to_run(thread_id, snapshot)
 
     async def _run(self, thread_id: str, payload: Any, progress: Progress | None) -> GoalRun:
-        config: RunnableConfig = {"configurable": {"thread_id": thread_id}}
+        async for event in self._events(thread_id, payload, progress):
+            if isinstance(event, RunEnded):
+                return event.run
+        raise AssertionError("a run's stream always ends with RunEnded")  # pragma: no cover
+
+    async def _events(
+        self, thread_id: str, payload: Any, progress: Progress | None = None
+    ) -> AsyncIterator[RunEvent]:
+        """The run's typed events as its nodes finish; `RunEnded` last."""
+        # metadata: what a LangSmith trace (LANGSMITH_TRACING=true) is filed under
+        metadata: dict[str, Any] = {"thread_id": thread_id}
+        if isinstance(payload, dict):
+            metadata |= {"goal": payload.get("goal"), "director": payload.get("director")}
+        config: RunnableConfig = {
+            "configurable": {"thread_id": thread_id},
+            "metadata": metadata,
+            "run_name": "argo goal",
+        }
         async with open_checkpointer(self.settings) as saver:
             graph = self._builder.compile(checkpointer=saver)
-            async for chunk in graph.astream(  # type: ignore[call-overload]
-                payload, config, context=self.context, stream_mode="updates"
+            async for mode, chunk in graph.astream(  # type: ignore[call-overload]
+                payload, config, context=self.context, stream_mode=["updates", "custom"]
             ):
+                if mode == "custom":
+                    yield StreamProgress(
+                        data=chunk if isinstance(chunk, dict) else {"value": chunk}
+                    )
+                    continue
+                if not isinstance(chunk, dict):
+                    continue
                 for node, update in chunk.items():
                     if progress is not None and isinstance(update, dict):
                         progress(node, update)
+                for event in events_of_update(chunk):
+                    yield event
             snapshot = await graph.aget_state(config)
-        return _to_run(thread_id, snapshot)
+        yield RunEnded(run=_to_run(thread_id, snapshot))
 
-    # ---- sync twins ------------------------------------------------------------------
-    def submit_goal(self, text: str, **kwargs: Any) -> GoalRun:
+    async def astream_goal(
+        self,
+        text: str,
+        *,
+        budget_usd: float | None = None,
+        director: str | None = None,
+        thread_id: str | None = None,
+    ) -> AsyncIterator[RunEvent]:
+        """`asubmit_goal` as a stream of typed events (plan, assignments, steps,
+        approvals, sync); the last is `RunEnded` with the run."""
+        goal = validate_goal_input(text, budget_usd, director)
+        if thread_id is not None:
+            await self._check_thread_free(thread_id)
+        thread_id = thread_id or f"goal-{uuid.uuid4().hex[:12]}"
+        payload = {"goal": goal, "budget_usd": budget_usd, "director": director}
+        async for event in self._events(thread_id, payload):
+            yield event
+
+    async def astream_resume(
+        self,
+        thread_id: str,
+        decisions: Mapping[str, Any],
+        *,
+        director: str | None = None,
+        reason: str = "",
+        allow_over_budget: bool = False,
+    ) -> AsyncIterator[RunEvent]:
+        """`aresume` as a stream of typed events; the last is `RunEnded`."""
+        from langgraph.types import Command
+
+        value = await self._resume_value(thread_id, decisions, director, reason, allow_over_budget)
+        async for event in self._events(thread_id, Command(resume=value)):
+            yield event
+
+    async def alist_runs(self, *, status: RunStatus | None = None) -> list[GoalRun]:
+        """Every run in the checkpointer (newest thread first), or those with ``status``
+        (for example ``"awaiting_approval"`` to find what waits for a decision)."""
+        async with open_checkpointer(self.settings) as saver:
+            graph = self._builder.compile(checkpointer=saver)
+            threads: list[str] = []
+            async for item in saver.alist(None):
+                thread_id = str(item.config["configurable"]["thread_id"])
+                if thread_id not in threads:
+                    threads.append(thread_id)
+            runs = []
+            for thread_id in threads:
+                config: RunnableConfig = {"configurable": {"thread_id": thread_id}}
+                run = _to_run(thread_id, await graph.aget_state(config))
+                if status is None or run.status == status:
+                    runs.append(run)
+        return runs
+
+    async def __aenter__(self) -> Argo:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await asyncio.to_thread(self.close)
+
+    # ---- sync twins (they work inside a running event loop too: Jupyter, FastAPI) ------
+    def submit_goal(
+        self,
+        text: str,
+        *,
+        budget_usd: float | None = None,
+        director: str | None = None,
+        thread_id: str | None = None,
+        progress: Progress | None = None,
+    ) -> GoalRun:
         """Sync twin of `asubmit_goal`."""
-        return asyncio.run(self.asubmit_goal(text, **kwargs))
+        return _run_sync(
+            self.asubmit_goal(
+                text,
+                budget_usd=budget_usd,
+                director=director,
+                thread_id=thread_id,
+                progress=progress,
+            )
+        )
 
-    def resume(self, thread_id: str, decisions: Mapping[str, Any], **kwargs: Any) -> GoalRun:
+    def resume(
+        self,
+        thread_id: str,
+        decisions: Mapping[str, Any],
+        *,
+        director: str | None = None,
+        reason: str = "",
+        allow_over_budget: bool = False,
+        progress: Progress | None = None,
+    ) -> GoalRun:
         """Sync twin of `aresume`."""
-        return asyncio.run(self.aresume(thread_id, decisions, **kwargs))
+        return _run_sync(
+            self.aresume(
+                thread_id,
+                decisions,
+                director=director,
+                reason=reason,
+                allow_over_budget=allow_over_budget,
+                progress=progress,
+            )
+        )
 
     def get_run(self, thread_id: str) -> GoalRun:
         """Sync twin of `aget_run`."""
-        return asyncio.run(self.aget_run(thread_id))
+        return _run_sync(self.aget_run(thread_id))
 
     def continue_run(self, thread_id: str, *, progress: Progress | None = None) -> GoalRun:
         """Sync twin of `acontinue_run`."""
-        return asyncio.run(self.acontinue_run(thread_id, progress=progress))
+        return _run_sync(self.acontinue_run(thread_id, progress=progress))
+
+    def list_runs(self, *, status: RunStatus | None = None) -> list[GoalRun]:
+        """Sync twin of `alist_runs`."""
+        return _run_sync(self.alist_runs(status=status))
+
+    def stream_goal(
+        self,
+        text: str,
+        *,
+        budget_usd: float | None = None,
+        director: str | None = None,
+        thread_id: str | None = None,
+    ) -> Iterator[RunEvent]:
+        """Sync twin of `astream_goal`: events as they happen; `RunEnded` last."""
+        return _iterate_sync(
+            lambda: self.astream_goal(
+                text, budget_usd=budget_usd, director=director, thread_id=thread_id
+            )
+        )
+
+    def stream_resume(
+        self,
+        thread_id: str,
+        decisions: Mapping[str, Any],
+        *,
+        director: str | None = None,
+        reason: str = "",
+        allow_over_budget: bool = False,
+    ) -> Iterator[RunEvent]:
+        """Sync twin of `astream_resume`."""
+        return _iterate_sync(
+            lambda: self.astream_resume(
+                thread_id,
+                decisions,
+                director=director,
+                reason=reason,
+                allow_over_budget=allow_over_budget,
+            )
+        )
 
     # ---- knowledge ingestion ---------------------------------------------------------
     def ingest(
@@ -304,6 +487,49 @@ class Argo:
         return await asyncio.to_thread(self.search_knowledge, query, k)
 
 
+def _run_sync(coro: Coroutine[Any, Any, T]) -> T:
+    """Run ``coro`` to completion from sync code.
+
+    Inside a running event loop (a notebook cell, an async web handler calling a
+    sync method) `asyncio.run` refuses; the coroutine then runs on a loop of its
+    own in a worker thread, and this call blocks until it is done.
+    """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    with ThreadPoolExecutor(1, thread_name_prefix="argo-sync-twin") as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
+_DONE = object()
+
+
+def _iterate_sync(stream: Callable[[], AsyncIterator[RunEvent]]) -> Iterator[RunEvent]:
+    """Each event of an async stream, from sync code: the stream runs on a loop of its
+    own in a worker thread (so this works inside a running event loop too)."""
+    items: queue.Queue[Any] = queue.Queue()
+
+    async def pump() -> None:
+        try:
+            async for event in stream():
+                items.put(event)
+        except BaseException as exc:  # handed to the consumer, raised there
+            items.put(exc)
+        finally:
+            items.put(_DONE)
+
+    worker = threading.Thread(target=asyncio.run, args=(pump(),), daemon=True)
+    worker.start()
+    try:
+        while (item := items.get()) is not _DONE:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        worker.join()
+
+
 def _to_run(thread_id: str, snapshot: Any) -> GoalRun:
     values: State = snapshot.values
     interrupts = [i.value for i in getattr(snapshot, "interrupts", ())]
@@ -322,6 +548,15 @@ def _to_run(thread_id: str, snapshot: Any) -> GoalRun:
             status = "stalled"  # a node raised: `continue_run` carries it on
             errors["run"] = f"{failed[0].name}: {failed[0].error}"
     receipt = values.get("sync_receipt")
+    results = results_of(values)
+    plan = plan_of(values) if values.get("plan") else None
+    step_status = values.get("step_status") or {}
+    order = plan.step_ids() if plan else list(step_status)
+    executions = {
+        sid: r.execution
+        for sid in order
+        if isinstance(r := results.get(sid), StepRun) and r.execution is not None
+    }
     return GoalRun(
         thread_id=thread_id,
         status=status,
@@ -329,12 +564,18 @@ def _to_run(thread_id: str, snapshot: Any) -> GoalRun:
         goal_id=values.get("goal_id", ""),
         run_id=values.get("run_id", ""),
         pending_approvals=pending,
-        plan=plan_of(values) if values.get("plan") else None,
+        plan=plan,
         assignments=assignments_of(values),
-        step_status=values.get("step_status") or {},
-        results=results_of(values),
+        step_status=step_status,
+        results=results,
         approval_ledger=ledger_of(values),
         integration=values.get("integration") or None,
         sync_receipt=SyncReceipt.model_validate(receipt) if receipt else None,
         errors=errors,
+        steps_prepared=[sid for sid in order if step_status.get(sid) == "prepared"],
+        steps_executed=list(executions),
+        executions=executions,
     )
+
+
+rebuild_models()  # RunEnded.run is a GoalRun, defined above
