@@ -1,0 +1,115 @@
+"""`LayerBridge`: serve the front layer's requests with the Python API, one at a time."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import TYPE_CHECKING, Any
+
+from pydantic import ValidationError
+
+from argo_agents.bridge.protocol import (
+    CHANNEL_IN,
+    CHANNEL_OUT,
+    CHANNEL_SYNC,
+    BadMessage,
+    message,
+    parse_request,
+)
+
+if TYPE_CHECKING:
+    from argo_agents.api import Argo, GoalRun
+    from argo_agents.stores.redis_channels import RedisChannels
+
+log = logging.getLogger(__name__)
+
+HEARTBEAT_S = 5.0
+ENDED = ("completed", "failed", "rejected")
+
+
+class LayerBridge:
+    """Listens on `CHANNEL_IN`, acts through ``argo``, answers on `CHANNEL_OUT`."""
+
+    def __init__(self, argo: Argo, channels: RedisChannels) -> None:
+        self.argo = argo
+        self.channels = channels
+        self.handled = 0
+
+    def serve(self, stop: threading.Event) -> None:
+        """Serve until ``stop`` is set."""
+        self._say(CHANNEL_SYNC, "bridge_ready", {"channels": [CHANNEL_IN, CHANNEL_OUT]})
+        beat = time.monotonic()
+        for raw in self.channels.listen([CHANNEL_IN]):
+            if stop.is_set():
+                return
+            if raw is not None:
+                self.handle(raw)
+            if time.monotonic() - beat >= HEARTBEAT_S:
+                beat = time.monotonic()
+                self._say(CHANNEL_SYNC, "heartbeat", {"handled": self.handled})
+
+    def handle(self, raw: dict[str, Any]) -> None:
+        """Act on one request and answer it; a refused request gets an ``error`` answer."""
+        reply_to = str(raw.get("id", ""))
+        try:
+            reply_to, event_type, data = parse_request(raw)
+            run = self._act(event_type, data)
+        except (BadMessage, ValidationError, TypeError) as exc:
+            self._answer("error", reply_to, {"error": str(exc), "kind": type(exc).__name__})
+            return
+        except Exception as exc:  # the API's typed errors (busy thread, bad resume, ...)
+            log.info("bridge: request %s refused: %s", reply_to, exc)
+            self._answer("error", reply_to, {"error": str(exc), "kind": type(exc).__name__})
+            return
+        finally:
+            self.handled += 1
+        self._answer("run_update", reply_to, _summary(run))
+        if run.status == "awaiting_approval":
+            approvals = [p.model_dump(mode="json") for p in run.pending_approvals]
+            self._answer(
+                "approval_requested", reply_to, {"thread_id": run.thread_id, "approvals": approvals}
+            )
+        elif run.status in ENDED:
+            self._answer("goal_completed", reply_to, _summary(run))
+
+    def _act(self, event_type: str, data: dict[str, Any]) -> GoalRun:
+        if event_type == "submit_goal":
+            return self.argo.submit_goal(
+                data.get("goal"),  # type: ignore[arg-type]  # validated by the API
+                budget_usd=data.get("budget_usd"),
+                director=data.get("director"),
+            )
+        thread_id = data.get("thread_id")
+        if not isinstance(thread_id, str) or not thread_id:
+            raise BadMessage(f"{event_type} needs data.thread_id (the run's thread)")
+        if event_type == "get_run":
+            return self.argo.get_run(thread_id)
+        decisions = data.get("decisions")
+        if not isinstance(decisions, dict) or not decisions:
+            raise BadMessage('approve needs data.decisions: {"<step_id>": "approve" | "reject"}')
+        return self.argo.resume(
+            thread_id,
+            decisions,
+            director=data.get("director"),
+            reason=str(data.get("reason", "")),
+            allow_over_budget=bool(data.get("allow_over_budget", False)),
+        )
+
+    def _answer(self, event_type: str, reply_to: str, data: dict[str, Any]) -> None:
+        self._say(CHANNEL_OUT, event_type, {"reply_to": reply_to, **data})
+
+    def _say(self, channel: str, event_type: str, data: dict[str, Any]) -> None:
+        self.channels.publish(channel, message(event_type, data, source="layer2", target="layer1"))
+
+
+def _summary(run: GoalRun) -> dict[str, Any]:
+    """What a front layer shows of a run (JSON)."""
+    return {
+        "thread_id": run.thread_id,
+        "run_id": run.run_id,
+        "status": run.status,
+        "goal": run.goal,
+        "steps": {sid: status for sid, status in run.step_status.items()},
+        "errors": run.errors,
+    }
