@@ -13,12 +13,13 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from argo_agents.config import Settings
+from argo_agents.executors.registry import ExecutorRegistry
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
     from langgraph.graph.state import CompiledStateGraph
 
-    from argo_agents.agents.deps import DepsProvider
+    from argo_agents.agents.deps import AgentDeps, DepsProvider
     from argo_agents.agents.models import AgentKind
     from argo_agents.approval.policy import ApprovalPolicy
     from argo_agents.assignment.registry import AgentRegistry
@@ -34,7 +35,8 @@ AgentsBuilder = Callable[["DepsProvider"], "AgentGraphs"]
 
 @dataclass(frozen=True)
 class Services:
-    """Everything a node may use: stores, the sync engine, the model, the policies, the agents.
+    """Everything a node may use: stores, the sync engine, the model, the policies, the agents,
+    the executors.
 
     Complete and immutable once built: the agent subgraphs are compiled on
     construction from ``build_agents``, against this value's stores, embedder
@@ -50,15 +52,29 @@ class Services:
     registry: AgentRegistry
     policy: ApprovalPolicy
     build_agents: AgentsBuilder
+    executors: ExecutorRegistry = field(default_factory=ExecutorRegistry.empty)
+    """What acts for steps that change the world (none: such steps are only prepared)."""
     agent_graphs: AgentGraphs = field(init=False, repr=False, compare=False)
     """Compiled agent subgraphs by kind."""
 
     def __post_init__(self) -> None:
-        from argo_agents.agents.deps import AgentDeps
 
-        deps = AgentDeps(stores=self.stores, embedder=self.embedder, model=self.model)
+        deps = self.agent_deps()
         graphs = MappingProxyType(dict(self.build_agents(lambda: deps)))
         object.__setattr__(self, "agent_graphs", graphs)  # frozen: set once, here
+
+    def agent_deps(self) -> AgentDeps:
+        """What an agent subgraph works with: these stores, embedder and model, and the
+        sync engine's publish to record its messages."""
+        from argo_agents.agents.deps import AgentDeps
+
+        return AgentDeps(
+            stores=self.stores,
+            embedder=self.embedder,
+            model=self.model,
+            publish=self.engine.publish,
+            messages_namespace=f"{self.engine.config.namespace}:agents",
+        )
 
     def close(self) -> None:
         """Close every store connection."""

@@ -10,7 +10,7 @@ shares one bundle, or starts the local stack on first use.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -19,6 +19,7 @@ from langchain_core.language_models import BaseChatModel
 if TYPE_CHECKING:  # the store bundle imports no client at import time, but keep it lazy
     from argo_agents.stores.embeddings import Embedder
     from argo_agents.stores.factory import Stores
+    from argo_agents.sync.events import SyncEvent
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,10 @@ class AgentDeps:
     stores: Stores
     embedder: Embedder
     model: BaseChatModel | None = None
+    publish: Callable[[Sequence[SyncEvent]], object] | None = None
+    """The sync engine's publish: how agent messages are recorded (None: not recorded)."""
+    messages_namespace: str = "argo:agents"
+    """Prefix of the agent-message streams in Redis."""
 
 
 DepsProvider = Callable[[], AgentDeps]

@@ -75,8 +75,26 @@ async def run_policy(
     """The offline policy's tool outputs (at most ``limit`` calls, run concurrently)."""
     by_name = {t.name: t for t in tools}
     calls = [(n, a) for n, a in planned_calls(kind, scope, description) if n in by_name][:limit]
-    return list(
+    outputs = list(
         await asyncio.gather(
             *(call_tool(by_name[n], a, f"offline-{i}") for i, (n, a) in enumerate(calls))
         )
     )
+    if ask := follow_up(kind, scope, outputs):
+        if "ask_agent" in by_name and len(outputs) < limit:
+            outputs.append(await call_tool(by_name["ask_agent"], ask, "offline-ask"))
+    return outputs
+
+
+def follow_up(
+    kind: AgentKind, scope: RunScope, outputs: list[ToolOutput]
+) -> dict[str, Any] | None:
+    """The help request an offline agent makes after its own reads, if any: a Technical
+    agent that found no history of its action asks Research for prior art."""
+    own = {"earlier_results", "step_history"}
+    if kind != "technical" or any(o.records for o in outputs if o.tool in own):
+        return None
+    return {
+        "kind": "research",
+        "question": f"prior art for {scope.action.replace('_', ' ')}: {scope.subject}",
+    }

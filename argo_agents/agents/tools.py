@@ -34,10 +34,11 @@ from argo_agents.stores.records import CacheEntry
 log = logging.getLogger(__name__)
 
 TOOL_CACHE_TTL_S = 300  # one run's reads; short, so nothing stale outlives it
+MAX_REQUESTS_PER_STEP = 2  # an agent's help requests in one step (bounded, as messages are)
 MIN_SIMILARITY = 0.2  # below this a vector hit is mostly shared vocabulary
 _FIELD_CHARS = 240  # long texts are cut for the model; the record id leads to the rest
 
-Store = Literal["redis", "neo4j", "bigquery", "vector"]
+Store = Literal["redis", "neo4j", "bigquery", "chroma"]  # the stores by their one name
 
 
 class Record(Citation):
@@ -97,6 +98,7 @@ class RunScope:
     step_id: str
     action: str
     dependencies: tuple[str, ...] = ()
+    agent_id: str = ""
 
 
 # ---- argument schemas (what the model sees) ------------------------------------------------
@@ -138,6 +140,13 @@ class DaysArgs(BaseModel):
     days: int = Field(default=30, ge=1, le=365, description="How many days back to look.")
 
 
+class AskArgs(BaseModel):
+    """A question for an agent of another kind."""
+
+    kind: AgentKind = Field(description="technical, research or creative (not your own kind).")
+    question: str = Field(min_length=3, max_length=500, description="What you need from it.")
+
+
 class PatternArgs(BaseModel):
     """A task type (the goal's intent) and a success threshold."""
 
@@ -152,8 +161,26 @@ Found = tuple[list[Record], str]
 class _Reads:
     """The store reads behind the tools, for one run's deps and scope."""
 
-    def __init__(self, deps: AgentDeps, scope: RunScope) -> None:
-        self.deps, self.scope = deps, scope
+    def __init__(self, deps: AgentDeps, scope: RunScope, kind: AgentKind | None = None) -> None:
+        self.deps, self.scope, self.kind = deps, scope, kind
+        self.asked = 0
+
+    def ask_agent(self, kind: AgentKind, question: str) -> Found:
+        """REQUEST help from another kind of agent and use its RESPONSE (its records)."""
+        from argo_agents.collaboration.helpers import ask
+
+        if kind == self.kind:
+            raise ToolFailed(f"ask another kind of agent, not {kind}")
+        if self.asked >= MAX_REQUESTS_PER_STEP:
+            raise ToolFailed(f"at most {MAX_REQUESTS_PER_STEP} requests per step")
+        self.asked += 1
+        request, response = ask(self.deps, self.scope, self.kind, kind, question)
+        records = [Record.model_validate(r) for r in response.payload.get("records", [])]
+        note = (
+            f"{kind} agent answered request {request.id} ({response.id}) "
+            f"with {len(records)} record(s)"
+        )
+        return records, note
 
     def _embed(self, text: str) -> list[float]:
         try:
@@ -168,7 +195,7 @@ class _Reads:
         own = self.scope.goal_id
         return [
             Record(
-                store="vector",
+                store="chroma",
                 record_id=h.id,
                 query=query,
                 title=_title(h.metadata, h.document),
@@ -192,7 +219,7 @@ class _Reads:
             return []
         return [
             Record(
-                store="vector",
+                store="chroma",
                 record_id=h.chunk_id,
                 query="knowledge_search",
                 title=h.title or h.heading or h.doc_id,
@@ -297,7 +324,7 @@ class _Reads:
                 title=f"{r.get('activity_type')} by {r.get('agent_id')} in {r.get('task_id')}",
                 fields={
                     "success": bool(r.get("success")),
-                    "duration_s": r.get("duration_s"),
+                    "duration_s": _seconds(r.get("duration_ms")),
                     "agent_id": r.get("agent_id"),
                     "task_id": r.get("task_id"),
                 },
@@ -315,7 +342,9 @@ class _Reads:
                 query="agent_performance",
                 title=f"agent {r['agent_id']}",
                 score=_rate(r.get("successful_activities"), r.get("total_activities")),
-                fields={k: r.get(k) for k in ("total_activities", "avg_duration_s", "active_days")},
+                fields={
+                    k: r.get(k) for k in ("total_activities", "avg_duration_ms", "active_days")
+                },
             )
             for r in rows
         ]
@@ -423,21 +452,21 @@ SPECS: dict[str, ToolSpec] = {
     for s in (
         ToolSpec(
             "knowledge_search",
-            "vector",
+            "chroma",
             QueryArgs,
             "Search stored knowledge (ingested documents and earlier findings) by meaning. "
             "Returns hits with store, record_id and similarity score.",
         ),
         ToolSpec(
             "similar_cases",
-            "vector",
+            "chroma",
             QueryArgs,
             "Find past knowledge items and step results most similar to a description: "
             "what was tried for something like this before.",
         ),
         ToolSpec(
             "similar_goals",
-            "vector",
+            "chroma",
             QueryArgs,
             "Find past goals similar to a text, with the status each ended in.",
         ),
@@ -497,6 +526,15 @@ SPECS: dict[str, ToolSpec] = {
             "occurrences and step sequence.",
         ),
         ToolSpec(
+            "ask_agent",
+            "redis",
+            AskArgs,
+            "Ask an agent of another kind for help (a REQUEST message); its RESPONSE brings "
+            "the records it found, each citable. Research knows the knowledge and history, "
+            "Technical the graph of this goal, Creative similar past cases. At most two a step.",
+            cache=False,  # a conversation, not a read of stored data
+        ),
+        ToolSpec(
             "working_memory",
             "redis",
             NoArgs,
@@ -517,6 +555,7 @@ TOOLSETS: dict[AgentKind, tuple[str, ...]] = {
         "step_history",
         "agent_performance",
         "working_memory",
+        "ask_agent",
     ),
     # Research: knowledge and history.
     "research": (
@@ -526,6 +565,7 @@ TOOLSETS: dict[AgentKind, tuple[str, ...]] = {
         "event_patterns",
         "graph_mentions",
         "working_memory",
+        "ask_agent",
     ),
     # Creative: similar cases and patterns.
     "creative": (
@@ -534,6 +574,7 @@ TOOLSETS: dict[AgentKind, tuple[str, ...]] = {
         "learned_patterns",
         "knowledge_search",
         "working_memory",
+        "ask_agent",
     ),
 }
 
@@ -600,9 +641,14 @@ class _Runner:
             log.warning("agent tool cache write failed: %s", exc)
 
 
+def store_reads(deps: AgentDeps, run: RunScope, kind: AgentKind | None = None) -> _Reads:
+    """The reads behind the tools, called directly (an agent answering a request)."""
+    return _Reads(deps, run, kind)
+
+
 def tools_for(kind: AgentKind, deps: AgentDeps, run: RunScope) -> list[BaseTool]:
     """The read-only tools of one agent kind, bound to this run's stores and scope."""
-    reads = _Reads(deps, run)
+    reads = _Reads(deps, run, kind)
     return [
         StructuredTool.from_function(
             func=_Runner(SPECS[name], reads, deps, run.run_id),
@@ -613,3 +659,8 @@ def tools_for(kind: AgentKind, deps: AgentDeps, run: RunScope) -> list[BaseTool]
         )
         for name in TOOLSETS[kind]
     ]
+
+
+def _seconds(ms: object) -> float | None:
+    """The warehouse keeps durations in whole milliseconds (the source design's column)."""
+    return round(float(ms) / 1000, 3) if isinstance(ms, int | float) else None

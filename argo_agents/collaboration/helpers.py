@@ -1,0 +1,100 @@
+"""An agent asking another kind of agent for help, and that agent answering.
+
+The request goes through the kind's stream (`MessageBus`), so it is durable;
+in this process the asked kind answers at once from its own read (a responder
+never asks onwards: requests are one level deep), and the asker reads the
+response. A request a dead process left behind is claimed and answered by the
+next `answer_pending` for that kind.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
+from argo_agents.collaboration.messages import AgentMessage, MessageBus, MessageError
+
+if TYPE_CHECKING:
+    from argo_agents.agents.deps import AgentDeps
+    from argo_agents.agents.models import AgentKind
+    from argo_agents.agents.tools import RunScope
+
+ANSWER_WITHIN_S = 30.0
+
+
+def bus_for(deps: AgentDeps) -> MessageBus:
+    """The message bus on the deps' Redis, recording through their publish."""
+    return MessageBus(deps.stores.streams, deps.messages_namespace, deps.publish)
+
+
+def ask(
+    deps: AgentDeps, scope: RunScope, asker: AgentKind | None, kind: AgentKind, question: str
+) -> tuple[AgentMessage, AgentMessage]:
+    """(request, response): ``kind``'s answer to ``question``; `MessageError` if none came."""
+    from argo_agents.agents.tools import ToolFailed
+
+    bus = bus_for(deps)
+    request = AgentMessage.request(
+        run_id=scope.run_id,
+        goal_id=scope.goal_id,
+        from_agent=scope.agent_id or f"{asker or 'agent'}",
+        to=kind,
+        payload={"question": question, "step_id": scope.step_id, "action": scope.action},
+        within_s=ANSWER_WITHIN_S,
+    )
+    try:
+        bus.send(request)
+        answer_pending(deps, kind)
+        response = bus.response_to(request.id)
+    except MessageError as exc:
+        raise ToolFailed(str(exc)) from exc
+    if response is None:
+        raise ToolFailed(f"the {kind} agent did not answer request {request.id} in time")
+    return request, response
+
+
+def answer_pending(deps: AgentDeps, kind: AgentKind) -> int:
+    """Answer every request waiting for ``kind`` (claiming those a dead responder left);
+    return how many were answered."""
+    bus = bus_for(deps)
+    consumer = f"{kind}-responder-{os.getpid()}"
+    answered = 0
+    while batch := bus.receive(kind, consumer):
+        for entry_id, request in batch:
+            if not request.expired:
+                bus.respond(
+                    request, request.answer(f"{kind}-responder", _reply(deps, kind, request))
+                )
+                answered += 1
+            bus.ack(kind, [entry_id])
+    return answered
+
+
+def _reply(deps: AgentDeps, kind: AgentKind, request: AgentMessage) -> dict[str, object]:
+    """What ``kind`` finds for the question, from its own reads (never another request)."""
+    from argo_agents.agents.policy import key_terms
+    from argo_agents.agents.tools import RunScope, ToolFailed, store_reads
+    from argo_agents.stores.errors import StoreError
+
+    question = str(request.payload.get("question", ""))
+    scope = RunScope(
+        run_id=request.run_id,
+        goal_id=request.goal_id,
+        intent="",
+        subject=question,
+        step_id=str(request.payload.get("step_id", "")),
+        action=str(request.payload.get("action", "")),
+        agent_id=f"{kind}-responder",
+    )
+    reads = store_reads(deps, scope, kind)
+    try:
+        if kind == "research":
+            records, note = reads.knowledge_search(question, 5)
+        elif kind == "technical":
+            terms = key_terms(question) or [question.casefold()]
+            records, note = reads.graph_mentions(terms)
+        else:
+            records, note = reads.similar_cases(question, 5)
+    except (StoreError, ToolFailed) as exc:
+        return {"records": [], "note": f"could not read: {exc}"}
+    return {"records": [r.model_dump(mode="json") for r in records], "note": note}

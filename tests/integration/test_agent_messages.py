@@ -1,0 +1,113 @@
+"""Agents that ask each other: REQUEST / RESPONSE messages, durable and recorded."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import pytest
+
+from argo_agents.agents.tools import RunScope, ToolFailed, store_reads
+from argo_agents.collaboration import (
+    AgentMessage,
+    MessageBus,
+    MessageError,
+    MessageKind,
+    helpers,
+    messages,
+)
+from tests.orchestration_support import make_argo, make_services
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def services(endpoints, tmp_path_factory):
+    svc = make_services(endpoints, tmp_path_factory.mktemp("messages"))
+    yield svc
+    svc.close()
+
+
+def _scope(goal: str = "g-test") -> RunScope:
+    return RunScope(
+        run_id=f"run-{uuid.uuid4().hex[:6]}",
+        goal_id=goal,
+        intent="optimize",
+        subject="the orders table",
+        step_id="s1",
+        action="analyze_performance",
+        agent_id="technical-1",
+    )
+
+
+def test_a_technical_agent_without_history_asks_research_and_the_exchange_is_recorded(services):
+    subject = f"ledger-{uuid.uuid4().hex[:6]} reconciliation service"  # nothing known about it
+    run = make_argo(services).submit_goal(f"Optimise the {subject}", budget_usd=1_000)
+    if run.status == "awaiting_approval":
+        run = make_argo(services).resume(
+            run.thread_id, {p.step_id: "approve" for p in run.pending_approvals}
+        )
+    technical = [r for r in run.results.values() if getattr(r, "agent_kind", "") == "technical"]
+    asked = [r for r in technical if any(t.tool == "ask_agent" for t in r.tool_calls)]
+    assert asked, "a Technical step with no history of its action asks Research"
+    call = next(t for t in asked[0].tool_calls if t.tool == "ask_agent")
+    assert call.args["kind"] == "research" and "prior art" in call.args["question"]
+
+    rows = services.stores.warehouse.query(
+        "SELECT JSON_VALUE(content, '$.message_kind') AS kind, "
+        "JSON_VALUE(content, '$.from_agent') AS from_agent "
+        "FROM {dataset}.events_latest WHERE event_type = 'agent_message' "
+        "AND JSON_VALUE(content, '$.goal_id') = @goal",
+        {"goal": run.plan.goal_id},
+    )
+    kinds = sorted(r["kind"] for r in rows)
+    assert kinds.count("REQUEST") >= 1 and kinds.count("REQUEST") == kinds.count("RESPONSE")
+    pairs = services.stores.warehouse.query(
+        "SELECT agent_id, JSON_VALUE(content, '$.partner_id') AS partner "
+        "FROM {dataset}.agent_activities_latest "
+        "WHERE task_id = @goal AND JSON_VALUE(content, '$.activity_type') = 'request_response'",
+        {"goal": run.plan.goal_id},
+    )
+    assert pairs and all(p["partner"] == "research-responder" for p in pairs)
+
+
+def test_a_request_survives_a_responder_that_died_before_answering(services, monkeypatch):
+    # 100 ms instead of 30 s: how long a silent responder is presumed alive before its
+    # requests are claimed by another (the rule under test, without a 30 s wait).
+    monkeypatch.setattr(messages, "CLAIM_IDLE_MS", 100)
+    deps = services.agent_deps()
+    bus = helpers.bus_for(deps)
+    scope = _scope()
+    request = AgentMessage.request(
+        run_id=scope.run_id, goal_id=scope.goal_id, from_agent="technical-1", to="research",
+        payload={"question": "prior art for query latency", "step_id": "s1"},
+    )  # fmt: skip
+    bus.send(request)
+    taken = bus.receive("research", consumer="research-responder-dead")
+    assert [m.id for _, m in taken] == [request.id]  # read, then the process "died"
+    assert bus.response_to(request.id) is None
+
+    time.sleep(0.2)
+    assert helpers.answer_pending(deps, "research") >= 1  # a new responder claims it
+    response = bus.response_to(request.id)
+    assert response is not None and response.kind is MessageKind.RESPONSE
+    assert response.reply_to == request.id and response.to == "technical-1"
+    assert helpers.answer_pending(deps, "research") == 0  # answered once, acknowledged
+
+
+def test_requests_are_bounded_in_count_depth_and_kind(services):
+    deps = services.agent_deps()
+    reads = store_reads(deps, _scope(), "technical")
+    with pytest.raises(ToolFailed, match="another kind"):
+        reads.ask_agent("technical", "what do I know?")
+    reads.ask_agent("research", "prior art for slow joins")
+    reads.ask_agent("creative", "similar cases of slow joins")
+    with pytest.raises(ToolFailed, match="at most 2"):
+        reads.ask_agent("research", "and once more")
+    bus = MessageBus(deps.stores.streams, deps.messages_namespace, None)
+    request = AgentMessage.request(
+        run_id="r", goal_id="g", from_agent="technical-1", to="research", payload={}
+    )
+    deep = request.answer("research-1", {}).answer("technical-1", {})
+    with pytest.raises(MessageError, match="deep"):
+        bus.send(deep)
