@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from pydantic import ConfigDict
+
 from argo_agents.approval.budget import BudgetValueError, check_amount
 from argo_agents.orchestrator.errors import InvalidContextError
 from argo_agents.planning.models import CATEGORIES
@@ -18,6 +20,9 @@ from argo_agents.planning.models import CATEGORIES
 @dataclass(kw_only=True)
 class Context:
     """Run-time configuration of one orchestrator run."""
+
+    # Studio and the server's API show the docstring under each field as its description.
+    __pydantic_config__ = ConfigDict(use_attribute_docstrings=True)
 
     max_step_attempts: int = 2
     """How often a failing step is tried before it is marked failed (1-10)."""

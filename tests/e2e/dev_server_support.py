@@ -25,6 +25,13 @@ def _absolute(ref: str) -> str:
     return str(ROOT / ref.removeprefix("./"))
 
 
+def _absolute_graph(ref: str | dict) -> str | dict:
+    """A graph entry (a path, or {"path", "description"}) with an absolute path."""
+    if isinstance(ref, dict):
+        return {**ref, "path": _absolute(ref["path"])}
+    return _absolute(ref)
+
+
 @contextmanager
 def run_dev_server(
     data_dir: Path, workdir: Path, extra_env: Mapping[str, str] | None = None
@@ -40,7 +47,7 @@ def run_dev_server(
     # the same langgraph.json with absolute paths, so the server's files stay in workdir
     spec = json.loads((ROOT / "langgraph.json").read_text())
     spec["dependencies"] = [str(ROOT)]
-    spec["graphs"] = {k: _absolute(v) for k, v in spec["graphs"].items()}
+    spec["graphs"] = {k: _absolute_graph(v) for k, v in spec["graphs"].items()}
     if spec.get("auth", {}).get("path"):
         spec["auth"] = {**spec["auth"], "path": _absolute(spec["auth"]["path"])}
     (workdir / "langgraph.json").write_text(json.dumps(spec))

@@ -21,8 +21,11 @@ def dev_server(stack, tmp_path_factory):
 def test_dev_server_runs_pauses_and_resumes_the_orchestrator(dev_server):
     url, log = dev_server
     client = get_sync_client(url=url)
-    assistants = {a["graph_id"] for a in client.assistants.search(limit=20)}
+    found = client.assistants.search(limit=20)
+    assistants = {a["graph_id"] for a in found}
     assert {"orchestrator", "technical", "research", "creative"} <= assistants
+    described = {a["graph_id"]: a.get("description") or "" for a in found}
+    assert "Strategic Orchestrator" in described["orchestrator"]  # langgraph.json's text
 
     thread = client.threads.create()
     client.runs.wait(

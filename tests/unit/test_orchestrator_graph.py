@@ -31,7 +31,7 @@ def test_drawing_shows_the_designed_path():
     assert "integrate_results --> sync_to_stores" in mermaid
 
 
-def test_generations_group_steps_that_can_run_together():
+def test_levels_group_steps_that_can_run_together():
     plan = plan_offline("Deploy the payments API to production")
     groups = plan.levels()
     assert groups[0] == ["review_release_readiness"]
@@ -46,3 +46,12 @@ def test_generations_group_steps_that_can_run_together():
 def test_bad_goal_input_is_refused_with_a_typed_error(goal, budget):
     with pytest.raises(InvalidGoalError):
         validate_goal_input(goal, budget)
+
+
+def test_studio_shows_what_each_per_run_knob_means():
+    schema = build_orchestrator(_no_services).compile().get_context_jsonschema()
+    assert schema is not None
+    knobs = schema["properties"]
+    assert {"max_step_attempts", "budget_threshold_usd", "max_agent_tool_calls"} <= set(knobs)
+    for name, spec in knobs.items():
+        assert spec.get("description"), f"context field {name} has no description"
