@@ -60,6 +60,9 @@ from argo_agents.sync.reports import SyncReceipt
 
 RunStatus = Literal["awaiting_approval", "running", "stalled", "completed", "failed", "rejected"]
 Progress = Callable[[str, dict[str, Any]], None]
+"""Called with (node, its state update) as each node finishes, and with
+(`PROGRESS_NODE`, data) for what a long node reports while it runs."""
+PROGRESS_NODE = "__progress__"
 T = TypeVar("T")
 """Called with (node name, its state update) as the run advances."""
 
@@ -272,6 +275,8 @@ class Argo:
                 payload, config, context=self.context, stream_mode=["updates", "custom"]
             ):
                 if mode == "custom":
+                    if progress is not None and isinstance(chunk, dict):
+                        progress(PROGRESS_NODE, chunk)
                     yield StreamProgress(
                         data=chunk if isinstance(chunk, dict) else {"value": chunk}
                     )

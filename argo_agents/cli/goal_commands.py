@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from argo_agents.api import Argo, GoalRun
+from argo_agents.api import PROGRESS_NODE, Argo, GoalRun
 from argo_agents.approval.decisions import InvalidResumeError
 from argo_agents.cli.render import approvals_table, plan_table, print_outcome
 from argo_agents.orchestrator.errors import (
@@ -28,7 +28,12 @@ SAMPLE_GOAL = (
 
 def _progress(node: str, update: dict[str, Any]) -> None:
     """One line per graph step, so long runs show where they are."""
-    if node == "run_agent_step":
+    if node == PROGRESS_NODE:  # what a long node reports while it runs
+        if update.get("event") == "step_started":
+            console.print(f"  [dim]step {update['step_id']}: started on {update['agent_id']}[/dim]")
+        elif update.get("event") == "sync_started":
+            console.print(f"  [dim]writing {update['records']} records to the four stores[/dim]")
+    elif node == "run_agent_step":
         for sid, status in (update.get("step_status") or {}).items():
             execution = ((update.get("results") or {}).get(sid) or {}).get("execution")
             by = f" — executed by {execution['executor']}" if execution else ""

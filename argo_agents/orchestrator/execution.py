@@ -15,7 +15,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Sequence
-from typing import Literal
+from typing import Any, Literal
 
 import orjson
 from langgraph.runtime import Runtime
@@ -145,6 +145,10 @@ class ExecutionNodes:
         error = ""
         try:
             for attempt in range(1, attempts + 1):
+                report_progress(
+                    {"event": "step_started", "step_id": step_id, "agent_id": agent.agent_id,
+                     "attempt": attempt}
+                )  # fmt: skip
                 try:
                     out = await graph.ainvoke(
                         {
@@ -263,3 +267,14 @@ def _prepared(
             "not_executed": why,
         }
     )
+
+
+def report_progress(data: dict[str, Any]) -> None:
+    """Send ``data`` on LangGraph's custom stream (Studio, langgraph-sdk, `Argo.stream_goal`);
+    a no-op outside a streaming run."""
+    try:
+        from langgraph.config import get_stream_writer
+
+        get_stream_writer()(data)
+    except RuntimeError:  # not inside a runnable context (a direct call in a test)
+        pass

@@ -16,6 +16,7 @@ from langgraph.runtime import Runtime
 
 from argo_agents.approval.record import RecordConflict, load_record, save_record
 from argo_agents.orchestrator.context import Context
+from argo_agents.orchestrator.execution import report_progress
 from argo_agents.orchestrator.outcome import integrate, outcome_events, with_stats
 from argo_agents.orchestrator.pattern_stats import count_run
 from argo_agents.orchestrator.state import State, integration_of
@@ -75,6 +76,7 @@ class OutcomeNodes:
             lambda: _stored_counts(services, learned["id"]),
         )
         events = outcome_events(state, with_stats(learned, *counts))
+        report_progress({"event": "sync_started", "records": len(events), "timeout_s": timeout})
 
         def publish_and_apply() -> SyncReceipt:
             ids = services.engine.publish(events)
@@ -83,5 +85,6 @@ class OutcomeNodes:
             return services.engine.receipt(mine)
 
         receipt = await asyncio.to_thread(publish_and_apply)
+        report_progress({"event": "sync_finished", **receipt.model_dump(mode="json")})
         await asyncio.to_thread(_close_record, services, state["run_id"])
         return {"sync_receipt": receipt.model_dump(mode="json")}

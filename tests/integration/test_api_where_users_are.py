@@ -73,6 +73,7 @@ def test_a_goal_streams_typed_events_as_it_runs_and_resumes(services):
         AgentsAssigned,
         ApprovalRequested,
         PlanReady,
+        Progress,
         RunEnded,
         StepFinished,
         Synced,
@@ -94,6 +95,11 @@ def test_a_goal_streams_typed_events_as_it_runs_and_resumes(services):
 
     second = list(argo.stream_resume(paused.run.thread_id, {"deploy_to_production": "approve"}))
     finished = {e.step_id: e.status for e in second if isinstance(e, StepFinished)}
+    started = [e.data for e in second if isinstance(e, Progress)]  # long nodes report as they go
+    assert {"event": "step_started", "step_id": "deploy_to_production"}.items() <= next(
+        d for d in started if d.get("step_id") == "deploy_to_production"
+    ).items()
+    assert any(d.get("event") == "sync_started" and d["records"] > 0 for d in started)
     assert "deploy_to_production" in finished
     assert any(isinstance(e, Synced) and e.receipt["published"] > 0 for e in second)
     assert isinstance(second[-1], RunEnded) and second[-1].run.status == "completed"
