@@ -15,13 +15,13 @@ from argo_agents.orchestrator.context import Context
 from argo_agents.orchestrator.execution import ExecutionNodes, route_ready_steps
 from argo_agents.orchestrator.outcome_nodes import OutcomeNodes
 from argo_agents.orchestrator.planning_nodes import PlanningNodes
-from argo_agents.orchestrator.state import InputState, OutputState, State
+from argo_agents.orchestrator.state import GoalInput, OutputState, State
 from argo_agents.services import ServicesProvider
 
 
 def build_orchestrator(
     services: ServicesProvider,
-) -> StateGraph[State, Context, InputState, OutputState]:
+) -> StateGraph[State, Context, GoalInput, OutputState]:
     """The orchestrator graph, uncompiled; ``services`` is called on first use."""
     planning = PlanningNodes(services)
     gate = ApprovalGate(services)
@@ -29,7 +29,7 @@ def build_orchestrator(
     outcome = OutcomeNodes(services)
 
     builder = StateGraph(
-        State, context_schema=Context, input_schema=InputState, output_schema=OutputState
+        State, context_schema=Context, input_schema=GoalInput, output_schema=OutputState
     )
     builder.add_node("interpret_goal", planning.interpret_goal)
     builder.add_node("decompose_goal", planning.decompose_goal)

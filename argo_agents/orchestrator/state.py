@@ -9,9 +9,9 @@ dump through its accessor (`plan_of`, `assignments_of`, `results_of`,
 from __future__ import annotations
 
 import operator
-from typing import Annotated, Literal, TypeVar
+from typing import Annotated, Literal, NotRequired, TypeVar
 
-from pydantic import BaseModel, TypeAdapter
+from pydantic import BaseModel, ConfigDict, TypeAdapter
 from typing_extensions import TypedDict
 
 from argo_agents.agents.models import ModelDump, StepResult
@@ -102,7 +102,7 @@ class Integration(TypedDict):
 
 
 class InputState(TypedDict, total=False):
-    """What a Director submits."""
+    """The input's channels in the run's state (the graph's input schema is `GoalInput`)."""
 
     goal: str
     """The goal in the Director's words."""
@@ -110,6 +110,22 @@ class InputState(TypedDict, total=False):
     """Hard limit on the sum of approved estimated step costs."""
     director: str | None
     """Who submitted the goal; recorded on every approval decision."""
+
+
+class GoalInput(TypedDict):
+    """A Director's goal: what the orchestrator graph takes as input (Studio's form)."""
+
+    # Studio and the server's API show the docstring under each field as its description.
+    __pydantic_config__ = ConfigDict(use_attribute_docstrings=True)  # type: ignore[misc]
+
+    goal: str
+    """The goal in the Director's words, e.g. "optimise the checkout service's query
+    latency by 40%"."""
+    budget_usd: NotRequired[float | None]
+    """Hard limit on the sum of approved estimated step costs (USD); unset: none."""
+    director: NotRequired[str | None]
+    """Who submits the goal; recorded on every approval decision (the authenticated user
+    when the server has ARGO_DIRECTOR_TOKENS)."""
 
 
 class OutputState(TypedDict, total=False):

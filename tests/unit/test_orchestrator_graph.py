@@ -55,3 +55,10 @@ def test_studio_shows_what_each_per_run_knob_means():
     assert {"max_step_attempts", "budget_threshold_usd", "max_agent_tool_calls"} <= set(knobs)
     for name, spec in knobs.items():
         assert spec.get("description"), f"context field {name} has no description"
+
+
+def test_studio_form_requires_a_goal_and_explains_each_field():
+    schema = build_orchestrator(_no_services).compile().get_input_jsonschema()
+    assert schema["required"] == ["goal"]
+    assert set(schema["properties"]) == {"goal", "budget_usd", "director"}
+    assert all(spec.get("description") for spec in schema["properties"].values())
