@@ -222,7 +222,7 @@ class _Reads:
                 store="chroma",
                 record_id=h.chunk_id,
                 query="knowledge_search",
-                title=h.title or h.heading or h.doc_id,
+                title=h.citation or h.doc_id,  # "document title › heading path"
                 score=h.score,
                 fields={"doc_id": h.doc_id, "uri": h.uri, "heading": h.heading, "text": h.snippet},
             )
