@@ -44,6 +44,36 @@ def _progress(node: str, update: dict[str, Any]) -> None:
         console.print(f"  [dim]{node.replace('_', ' ')}[/dim]")
 
 
+def _show_run(thread: str, as_json: bool) -> None:
+    with Argo() as argo:
+        try:
+            current = argo.get_run(thread)
+        except RunNotFoundError as exc:
+            console.print(f"[red]{exc}[/red]")
+            raise typer.Exit(2) from exc
+    if as_json:
+        print(current.model_dump_json())
+        return
+    console.print(f"run {thread}: [bold]{current.status}[/bold] — {current.goal}")
+    console.print(plan_table(current))
+    if current.pending_approvals:
+        console.print(approvals_table(current.pending_approvals))
+    print_outcome(console, current)
+
+
+def _ingest_demo_corpus(argo: Argo) -> None:
+    """The demo's documents (a postmortem, a runbook, guidelines), so its agents have the
+    user's kind of knowledge to find and cite; unchanged on a rerun, so nothing is written."""
+    from importlib.resources import as_file, files
+
+    with as_file(files("argo_agents") / "demo_corpus") as corpus:
+        report = argo.ingest([str(corpus)], embed_workers=1)
+    console.print(
+        f"[dim]demo knowledge: {report.total} documents from {corpus.name}/ "
+        f"({report.new} new, {report.unchanged} unchanged)[/dim]"
+    )
+
+
 def _say_executors(argo: Argo) -> None:
     """Which executors will act, or that steps which would change the world are only prepared."""
     if names := argo.services().executors.names():
@@ -160,19 +190,12 @@ def register(app: typer.Typer) -> None:  # noqa: PLR0915 (see the docstring)
             _drive(argo, result, False, False, None)
 
     @app.command()
-    def status(thread: Annotated[str, typer.Argument(help="The run's thread id.")]) -> None:
-        """Show a run: plan, assignments, pending approvals, results."""
-        with Argo() as argo:
-            try:
-                current = argo.get_run(thread)
-            except RunNotFoundError as exc:
-                console.print(f"[red]{exc}[/red]")
-                raise typer.Exit(2) from exc
-        console.print(f"run {thread}: [bold]{current.status}[/bold] — {current.goal}")
-        console.print(plan_table(current))
-        if current.pending_approvals:
-            console.print(approvals_table(current.pending_approvals))
-        print_outcome(console, current)
+    def status(
+        thread: Annotated[str, typer.Argument(help="The run's thread id.")],
+        as_json: Annotated[bool, typer.Option("--json", help="The whole run as JSON.")] = False,
+    ) -> None:
+        """Show a run: plan, assignments, pending approvals, results and their evidence."""
+        _show_run(thread, as_json)
 
     @app.command()
     def demo(goal: Annotated[str, typer.Argument()] = SAMPLE_GOAL, budget: float = 1000.0) -> None:
@@ -183,6 +206,7 @@ def register(app: typer.Typer) -> None:  # noqa: PLR0915 (see the docstring)
         up()
         console.rule(f"Director's goal: {goal}")
         with Argo.local() as argo:
+            _ingest_demo_corpus(argo)
             result = argo.submit_goal(
                 goal, budget_usd=budget, director="demo-director", progress=_progress
             )

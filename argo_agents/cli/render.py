@@ -63,6 +63,9 @@ def approvals_table(pending: list[ApprovalRequest]) -> Table:
     return table
 
 
+CITATIONS_SHOWN = 2  # per step in the summary; `argo status --json` lists them all
+
+
 def print_outcome(console: Console, run: GoalRun) -> None:
     """Results by step and the sync receipt of a finished run."""
     colour = {"completed": "green", "rejected": "yellow"}.get(run.status, "red")
@@ -72,6 +75,12 @@ def print_outcome(console: Console, run: GoalRun) -> None:
         status = run.step_status.get(sid, "?")
         tag = escape(f"[{status}]")
         console.print(f"  [bold]{sid}[/bold] {tag} ({result.agent_id}): {escape(text)}")
+        if not isinstance(result, StepFailure):
+            for cited in result.evidence[:CITATIONS_SHOWN]:  # what the findings rest on
+                console.print(
+                    f"    [dim]cites {cited.store} {escape(cited.record_id)}: "
+                    f"{escape(cited.title[:70])}[/dim]"
+                )
         if execution := run.executions.get(sid):
             console.print(
                 f"    executed by {escape(execution.executor)} under approval "

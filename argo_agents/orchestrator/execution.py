@@ -146,22 +146,10 @@ class ExecutionNodes:
         try:
             for attempt in range(1, attempts + 1):
                 report_progress(
-                    {"event": "step_started", "step_id": step_id, "agent_id": agent.agent_id,
-                     "attempt": attempt}
-                )  # fmt: skip
+                    {"event": "step_started", "step_id": step_id, **_who(agent, attempt)}
+                )
                 try:
-                    out = await graph.ainvoke(
-                        {
-                            "goal": task["goal"],
-                            "goal_id": task["goal_id"],
-                            "intent": task["intent"],
-                            "subject": task["subject"],
-                            "step": task["step"],
-                            "agent_id": agent.agent_id,
-                            "upstream": task["upstream"],
-                            "run": agent_run(task, runtime.context),
-                        }
-                    )
+                    out = await graph.ainvoke(_agent_input(task, agent, runtime.context))
                     ran = StepRun.model_validate({**out["result"], "attempts": attempt})
                     ran, status = await self._act(services, task, ran)
                     ran.duration_s = round(time.monotonic() - started, 3)  # executor included
@@ -278,3 +266,21 @@ def report_progress(data: dict[str, Any]) -> None:
         get_stream_writer()(data)
     except RuntimeError:  # not inside a runnable context (a direct call in a test)
         pass
+
+
+def _who(agent: Assignment, attempt: int) -> dict[str, Any]:
+    return {"agent_id": agent.agent_id, "attempt": attempt}
+
+
+def _agent_input(task: StepTask, agent: Assignment, context: Context | None) -> dict[str, Any]:
+    """What the step's agent subgraph is invoked with."""
+    return {
+        "goal": task["goal"],
+        "goal_id": task["goal_id"],
+        "intent": task["intent"],
+        "subject": task["subject"],
+        "step": task["step"],
+        "agent_id": agent.agent_id,
+        "upstream": task["upstream"],
+        "run": agent_run(task, context),
+    }

@@ -85,3 +85,15 @@ def test_analytics_runs_the_seed_queries_and_writes_the_charts(cli, tmp_path):
     page = tmp_path / "report.html"
     assert cli.invoke(app, ["analytics-chart", str(page)]).exit_code == 0
     assert page.read_text().count("<svg") == 3 and rows[0]["agent_id"] in page.read_text()
+
+
+def test_status_json_lists_every_citation_of_a_finished_run(cli):
+    ran = cli.invoke(
+        app, ["run", "Analyse the orders table", "--budget", "100", "--no-interactive"]
+    )
+    thread = re.search(r"thread (goal-[0-9a-f]+)", ran.output).group(1)
+    shown = cli.invoke(app, ["status", thread, "--json"])
+    run = json.loads(shown.stdout)
+    assert shown.exit_code == 0 and run["thread_id"] == thread and run["status"] == "completed"
+    for result in run["results"].values():  # each result says what it rests on, or that none
+        assert "evidence" in result and "open_questions" in result
