@@ -31,6 +31,7 @@ from argo_agents.agents.tools import Record, RunScope, ToolOutput
 log = logging.getLogger(__name__)
 
 NO_EVIDENCE_CONFIDENCE = 0.1
+KNOWLEDGE_ID_PREFIX = "kn-"  # what `KnowledgeItem.for_step` ids start with
 MAX_CONFIDENCE = 0.9  # stored records are evidence, not proof
 
 
@@ -45,6 +46,7 @@ def scope_of(state: AgentState) -> RunScope:
         step_id=step.id or step.action,
         action=step.action or step.id,
         dependencies=tuple(step.dependencies),
+        agent_id=str(state.get("agent_id") or ""),
     )
 
 
@@ -57,9 +59,23 @@ def evidence_of(outputs: Sequence[ToolOutput]) -> list[Record]:
     return list(seen.values())
 
 
+def self_written(r: Record) -> bool:
+    """Whether a record is text an earlier ARGO step wrote about its own work (a knowledge
+    item a step derived, or a step's result): cited, but no evidence the goal is understood
+    better, since a run that cites its predecessors' wording learns nothing new."""
+    return (
+        r.record_id.startswith(KNOWLEDGE_ID_PREFIX)
+        or r.query == "previous_results"
+        or r.fields.get("collection") == "step_result"
+    )
+
+
 def confidence(outputs: Sequence[ToolOutput]) -> float:
-    """Low with no evidence; rising with records, stores that agree and the best score."""
-    records = evidence_of(outputs)
+    """Low with no evidence; rising with records, stores that agree and the best score.
+
+    Only independent records count: see `self_written`.
+    """
+    records = [r for r in evidence_of(outputs) if not self_written(r)]
     if not records:
         return NO_EVIDENCE_CONFIDENCE
     stores = {r.store for r in records}

@@ -25,7 +25,8 @@ APPLICABLE_PATTERNS = """
 MATCH (p:Pattern)
 WHERE p.task_type = $task_type AND p.success_rate >= $min_success_rate
 RETURN p.id AS id, p.name AS name, p.task_type AS task_type, p.success_rate AS success_rate,
-       p.occurrences AS occurrences, p.step_sequence AS step_sequence
+       p.occurrences AS occurrences, p.step_sequence AS step_sequence,
+       p.failure_points AS failure_points, p.agent_types AS agent_types
 ORDER BY p.success_rate DESC, p.occurrences DESC, id
 LIMIT $limit
 """

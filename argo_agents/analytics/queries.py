@@ -53,7 +53,7 @@ ORDER BY score DESC, interactions DESC, agent1, agent2
 
 AGENT_PERFORMANCE = """
 SELECT agent_id, COUNT(*) AS total_activities, COUNTIF(success = TRUE) AS successful_activities,
-       AVG(duration_s) AS avg_duration_s, COUNT(DISTINCT DATE(timestamp)) AS active_days
+       AVG(duration_ms) AS avg_duration_ms, COUNT(DISTINCT DATE(timestamp)) AS active_days
 FROM {dataset}.agent_activities_latest
 WHERE timestamp > TIMESTAMP_SUB(CURRENT_TIMESTAMP(), INTERVAL @days DAY) AND agent_id IS NOT NULL
 GROUP BY agent_id
@@ -63,8 +63,8 @@ ORDER BY successful_activities DESC, agent_id
 # Whole elapsed hours via seconds: BigQuery's HOUR diff truncates the duration,
 # the emulator's (DuckDB) counts hour boundaries crossed; seconds agree on both.
 AGENT_WORKLOAD = """
-SELECT agent_id, COUNT(*) AS total_tasks, AVG(duration_s) AS avg_duration_s,
-       STDDEV(duration_s) AS duration_stddev_s,
+SELECT agent_id, COUNT(*) AS total_tasks, AVG(duration_ms) AS avg_duration,
+       STDDEV(duration_ms) AS duration_variance,
        COUNT(*) / (DIV(TIMESTAMP_DIFF(MAX(timestamp), MIN(timestamp), SECOND), 3600) + 1)
          AS tasks_per_hour
 FROM {dataset}.agent_activities_latest
@@ -91,7 +91,7 @@ ORDER BY frequency DESC, prev_event, current_event
 
 # Recent activities of one action (activity_type) or one task type (content.task_type).
 TASK_HISTORY = """
-SELECT agent_id, task_id, activity_type, success, duration_s, timestamp
+SELECT agent_id, task_id, activity_type, success, duration_ms, timestamp
 FROM {dataset}.agent_activities_latest
 WHERE (activity_type = @action OR JSON_VALUE(content, '$.task_type') = @task_type)
   AND timestamp > TIMESTAMP_SUB(CURRENT_TIMESTAMP(), INTERVAL @days DAY)
@@ -103,7 +103,7 @@ LIMIT @limit
 # Recent runs of one action (activity_type), each with its record id for citation;
 # rows with a partner are collaboration records, not step runs.
 STEP_HISTORY = """
-SELECT id, agent_id, task_id, activity_type, success, duration_s, timestamp
+SELECT id, agent_id, task_id, activity_type, success, duration_ms, timestamp
 FROM {dataset}.agent_activities_latest
 WHERE activity_type = @action AND task_id <> @exclude_task_id
   AND JSON_VALUE(content, '$.partner_id') IS NULL
@@ -111,6 +111,81 @@ WHERE activity_type = @action AND task_id <> @exclude_task_id
 ORDER BY timestamp DESC, id
 LIMIT @limit
 """
+
+
+# Recent runs of several actions at once (what the planner learns estimates, failure
+# points and agent records from); collaboration rows (with a partner) are left out.
+ACTION_RUNS = """
+SELECT id, agent_id, task_id, activity_type, success, duration_ms, timestamp,
+       JSON_VALUE(content, '$.prepared') AS prepared
+FROM {dataset}.agent_activities_latest
+WHERE activity_type IN UNNEST(@actions) AND task_id <> @exclude_task_id
+  AND agent_id IS NOT NULL AND JSON_VALUE(content, '$.partner_id') IS NULL
+  AND timestamp > TIMESTAMP_SUB(CURRENT_TIMESTAMP(), INTERVAL @days DAY)
+ORDER BY timestamp DESC, id
+LIMIT @limit
+"""
+
+# The Director's approval decisions on steps of some goals (the gate's audit records).
+DIRECTOR_DECISIONS = """
+SELECT id, actor, action AS decision, content, timestamp
+FROM {dataset}.audit_logs_latest
+WHERE action IN ('approve', 'reject', 'edit')
+  AND JSON_VALUE(content, '$.goal_id') IN UNNEST(@goal_ids)
+  AND JSON_VALUE(content, '$.step_id') IN UNNEST(@actions)
+ORDER BY timestamp DESC, id
+LIMIT @limit
+"""
+
+# How each pair of agents did when one's step fed the other's (collaboration rows).
+PAIR_RECORDS = """
+SELECT agent_id AS agent1, JSON_VALUE(content, '$.partner_id') AS agent2,
+       COUNT(*) AS interactions, COUNTIF(success = TRUE) AS successes
+FROM {dataset}.agent_activities_latest
+WHERE JSON_VALUE(content, '$.partner_id') IS NOT NULL AND agent_id IS NOT NULL
+  AND timestamp > TIMESTAMP_SUB(CURRENT_TIMESTAMP(), INTERVAL @days DAY)
+GROUP BY agent1, agent2
+ORDER BY agent1, agent2
+"""
+
+
+def action_runs(
+    warehouse: WarehousePort,
+    actions: Sequence[str],
+    *,
+    exclude_task_id: str = "",
+    days: int = 90,
+    limit: int = 500,
+) -> Rows:
+    """Recent runs of any of ``actions`` in other goals, newest first, with row ids."""
+    if not actions:
+        return []
+    params = {
+        "actions": list(actions),
+        "exclude_task_id": exclude_task_id,
+        "days": days,
+        "limit": limit,
+    }
+    return warehouse.query(ACTION_RUNS, params)
+
+
+def director_decisions(
+    warehouse: WarehousePort, goal_ids: Sequence[str], actions: Sequence[str], *, limit: int = 200
+) -> Rows:
+    """The Director's decisions on ``actions`` in the goals ``goal_ids``, newest first.
+
+    Each row has ``id``, ``actor``, ``decision``, ``content`` (the audit record) and
+    ``timestamp``.
+    """
+    if not goal_ids or not actions:
+        return []
+    params = {"goal_ids": list(goal_ids), "actions": list(actions), "limit": limit}
+    return warehouse.query(DIRECTOR_DECISIONS, params)
+
+
+def pair_records(warehouse: WarehousePort, *, days: int = 90) -> Rows:
+    """Per pair of agents that collaborated: interactions and successful ones."""
+    return warehouse.query(PAIR_RECORDS, {"days": days})
 
 
 def event_pattern_stats(warehouse: WarehousePort, *, days: int = 7) -> Rows:

@@ -23,14 +23,23 @@ from argo_agents.assignment.scoring import (
     adjusted_score,
     assignment_cost,
     capability_score,
+    record_note,
+    record_of,
 )
+from argo_agents.learning.history import LearnedHistory
 from argo_agents.planning.models import PlanStep
 
 
 def assign_batch(
-    steps: Sequence[PlanStep], registry: AgentRegistry, workloads: Mapping[str, int]
+    steps: Sequence[PlanStep],
+    registry: AgentRegistry,
+    workloads: Mapping[str, int],
+    history: LearnedHistory | None = None,
 ) -> list[Assignment]:
-    """One assignment per step (in step order) minimising the batch's total cost."""
+    """One assignment per step (in step order) minimising the batch's total cost.
+
+    ``history`` scales each agent's match by its record on the step's action.
+    """
     if not steps:
         return []
     agents = registry.profiles
@@ -38,7 +47,12 @@ def assign_batch(
     cost = np.array(
         [
             [
-                assignment_cost(step, agent, workloads.get(agent.agent_id, 0) + k)
+                assignment_cost(
+                    step,
+                    agent,
+                    workloads.get(agent.agent_id, 0) + k,
+                    record_of(history, agent.agent_id, step.action),
+                )
                 for agent, k in slots
             ]
             for step in steps
@@ -53,6 +67,7 @@ def assign_batch(
         score = capability_score(step.required_capabilities, agent.capabilities)
         hours = max(step.estimated_duration_s, 0) / 3600 * agent.speed_factor
         penalty = f" + no-match penalty {NO_MATCH_PENALTY:.0f}" if score == 0 else ""
+        record = record_of(history, agent.agent_id, step.action)
         result.append(
             Assignment(
                 step_id=step.id,
@@ -62,11 +77,13 @@ def assign_batch(
                 adjusted_score=adjusted_score(score, load),
                 cost=float(cost[row, col]),
                 method="hungarian",
+                record_factor=record,
                 reason=(
                     f"{agent.agent_id} ({agent.kind}) has capability score {score:.2f} "
                     f"at workload {load}/{agent.max_workload}: cost {cost[row, col]:.2f} = "
-                    f"mismatch {1 - score:.2f} + load {load / agent.max_workload:.2f} + "
-                    f"hours {hours:.2f}{penalty}; minimum batch total {total:.2f} "
+                    f"mismatch {1 - score * record:.2f} + load {load / agent.max_workload:.2f} + "
+                    f"hours {hours:.2f}{penalty}{record_note(history, agent, step.action)}; "
+                    f"minimum batch total {total:.2f} "
                     f"for {len(steps)} step(s) over {len(agents)} agent(s)"
                 ),
             )

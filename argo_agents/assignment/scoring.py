@@ -14,6 +14,9 @@ from typing import Literal
 from pydantic import BaseModel
 
 from argo_agents.assignment.registry import AgentProfile, AgentRegistry
+from argo_agents.assignment.teams import Team
+from argo_agents.learning.history import LearnedHistory
+from argo_agents.learning.prediction import CompletionPrediction
 from argo_agents.planning.models import PlanStep
 
 WORKLOAD_WEIGHT = 0.1
@@ -33,6 +36,12 @@ class Assignment(BaseModel):
     cost: float
     method: Literal["single", "hungarian"]
     reason: str
+    record_factor: float = 1.0
+    """How the agent's record on this action scaled its match (1.0: too little history)."""
+    prediction: CompletionPrediction | None = None
+    """The step's predicted duration on this agent, beside the template's estimate."""
+    team: Team | None = None
+    """The team chosen for a step no single agent covers, when there is one."""
 
 
 def capability_score(required: Collection[str], agent_caps: Collection[str]) -> float:
@@ -50,15 +59,38 @@ def adjusted_score(score: float, workload: int) -> float:
     return score / (1 + WORKLOAD_WEIGHT * workload)
 
 
-def assignment_cost(step: PlanStep, agent: AgentProfile, workload: int) -> float:
-    """Assignment cost: (1 - match) + workload/max_workload + estimated hours (x speed factor).
+def assignment_cost(
+    step: PlanStep, agent: AgentProfile, workload: int, record: float = 1.0
+) -> float:
+    """Assignment cost: (1 - match x record) + workload/max_workload + estimated hours
+    (x speed factor).
 
-    Plus :data:`NO_MATCH_PENALTY` when the agent has none of the required capabilities.
+    ``record`` is the agent's record factor on the step's action
+    (`LearnedHistory.record_factor`; 1.0 without history). Plus
+    :data:`NO_MATCH_PENALTY` when the agent has none of the required capabilities.
     """
     score = capability_score(step.required_capabilities, agent.capabilities)
     hours = max(step.estimated_duration_s, 0) / 3600 * agent.speed_factor
     penalty = NO_MATCH_PENALTY if score == 0 else 0.0
-    return (1 - score) + workload / agent.max_workload + hours + penalty
+    return (1 - score * record) + workload / agent.max_workload + hours + penalty
+
+
+def record_of(history: LearnedHistory | None, agent_id: str, action: str) -> float:
+    """The agent's record factor on ``action`` (1.0 without history)."""
+    return history.record_factor(agent_id, action) if history else 1.0
+
+
+def record_note(history: LearnedHistory | None, agent: AgentProfile, action: str) -> str:
+    """Why the agent's record moved its score, or nothing when it did not."""
+    h = history.of(action) if history else None
+    rec = h.by_agent().get(agent.agent_id) if h else None
+    factor = record_of(history, agent.agent_id, action)
+    if rec is None or factor == 1.0:
+        return ""
+    return (
+        f"; its record on {action} ({rec.successes}/{rec.runs} runs succeeded) "
+        f"scales its match by {factor:.2f}"
+    )
 
 
 def _matched(step: PlanStep, agent: AgentProfile) -> str:
@@ -67,13 +99,18 @@ def _matched(step: PlanStep, agent: AgentProfile) -> str:
 
 
 def select_agent(
-    step: PlanStep, registry: AgentRegistry, workloads: Mapping[str, int]
+    step: PlanStep,
+    registry: AgentRegistry,
+    workloads: Mapping[str, int],
+    history: LearnedHistory | None = None,
 ) -> Assignment:
-    """The agent with the best adjusted score; ties go to the less busy, then the lower id."""
+    """The agent with the best adjusted score times its record factor on the step's action;
+    ties go to the less busy, then the lower id."""
 
     def key(agent: AgentProfile) -> tuple[float, int, str]:
         w = workloads.get(agent.agent_id, 0)
         adj = adjusted_score(capability_score(step.required_capabilities, agent.capabilities), w)
+        adj *= record_of(history, agent.agent_id, step.action)
         # Rounding keeps float noise from deciding what is really a tie.
         return (-round(adj, 9), w, agent.agent_id)
 
@@ -85,7 +122,7 @@ def select_agent(
     reason = (
         f"{best.agent_id} ({best.kind}) has {_matched(step, best)} required capabilities "
         f"(score {score:.2f}); at workload {w} its adjusted score is {adj:.2f}, "
-        f"the best of {len(ranked)} agent(s)"
+        f"{record_note(history, best, step.action)}, the best of {len(ranked)} agent(s)"
     )
     if len(ranked) > 1 and key(ranked[1])[0] == key(best)[0]:
         reason += f"; tied with {ranked[1].agent_id}, won on lower workload or id"
@@ -95,7 +132,8 @@ def select_agent(
         agent_kind=best.kind,
         capability_score=score,
         adjusted_score=adj,
-        cost=assignment_cost(step, best, w),
+        cost=assignment_cost(step, best, w, record_of(history, best.agent_id, step.action)),
         method="single",
         reason=reason,
+        record_factor=record_of(history, best.agent_id, step.action),
     )

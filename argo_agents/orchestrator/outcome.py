@@ -315,6 +315,8 @@ def step_events(
             "activity_type": plan.step(step_id).action,
             "success": not isinstance(result, StepFailure),
             "duration_s": result.duration_s,
+            # prepared, not executed: its duration is the plan's writing, not the work's
+            "prepared": bool(getattr(result, "not_executed", "")),
         },
     )
     return ev

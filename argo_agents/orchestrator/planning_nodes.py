@@ -13,16 +13,24 @@ from typing_extensions import TypedDict
 
 from argo_agents.agents.models import ModelDump
 from argo_agents.assignment.hungarian import assign_batch
+from argo_agents.assignment.registry import AgentRegistry
 from argo_agents.assignment.scoring import Assignment, select_agent
+from argo_agents.assignment.teams import form_team
+from argo_agents.learning.history import LearnedHistory
+from argo_agents.learning.prediction import predict_step
 from argo_agents.orchestrator.context import Context
 from argo_agents.orchestrator.outcome import planned_events, run_version
-from argo_agents.orchestrator.recall import recall_patterns, recall_similar_goals
+from argo_agents.orchestrator.recall import (
+    recall_history,
+    recall_patterns,
+    recall_similar_goals,
+)
 from argo_agents.orchestrator.state import RunStatus, State, plan_of
 from argo_agents.planning.goal_input import validate_goal_input
 from argo_agents.planning.intents import parse_goal
 from argo_agents.planning.llm import make_plan
-from argo_agents.planning.models import make_goal_id
-from argo_agents.planning.offline import PlanningContext
+from argo_agents.planning.models import ExecutionPlan, make_goal_id
+from argo_agents.planning.offline import PlanningContext, candidate_actions
 from argo_agents.services import Services, ServicesProvider
 from argo_agents.sync.events import Priority, SyncEvent
 
@@ -30,6 +38,12 @@ from argo_agents.sync.events import Priority, SyncEvent
 INTERPRETED_PHASE = 0
 # How long assign_agents waits for the plan to reach the stores before agents read them.
 PLAN_APPLY_TIMEOUT_S = 10.0
+# Similar goals cited in the rationale; the Director's decisions are read from up to
+# DECISION_SIMILAR goals at least DECISION_MIN_SIMILARITY alike (the same goal re-typed, or
+# the same kind of work on another subject), so a rejection shapes only goals like it.
+CITED_SIMILAR = 3
+DECISION_SIMILAR = 50
+DECISION_MIN_SIMILARITY = 0.65
 
 
 class RunStart(TypedDict):
@@ -91,6 +105,41 @@ def _thread_id(config: RunnableConfig) -> str:
     return str((config.get("configurable") or {}).get("thread_id", ""))
 
 
+def assign_plan(
+    plan: ExecutionPlan,
+    registry: AgentRegistry,
+    workloads: dict[str, int],
+    history: LearnedHistory | None = None,
+) -> dict[str, Assignment]:
+    """An assignment per step, level by level, each with its predicted duration and team.
+
+    One step of a level is scored alone; several run together and are assigned
+    as a batch (the Hungarian algorithm). ``workloads`` grows with the load this
+    plan adds, so later levels see it.
+    """
+    assignments: dict[str, Assignment] = {}
+    for group in plan.levels():
+        steps = [plan.step(sid) for sid in group]
+        if len(steps) == 1:
+            chosen = [select_agent(steps[0], registry, workloads, history)]
+        else:
+            chosen = assign_batch(steps, registry, workloads, history)
+        for a in chosen:
+            step, agent = plan.step(a.step_id), registry.get(a.agent_id)
+            load = workloads.get(a.agent_id, 0)
+            team = form_team(step, registry, a.agent_id, history)
+            reason = f"{a.reason}; {team.reason}" if team else a.reason
+            assignments[a.step_id] = a.model_copy(
+                update={
+                    "prediction": predict_step(step, agent, load, history),
+                    "team": team,
+                    "reason": reason,
+                }
+            )
+            workloads[a.agent_id] = load + 1
+    return assignments
+
+
 class PlanningNodes:
     """interpret_goal → decompose_goal → assign_agents."""
 
@@ -106,7 +155,18 @@ class PlanningNodes:
         services = await asyncio.to_thread(self._services)
         intent = parse_goal(goal).intent
         patterns = await asyncio.to_thread(recall_patterns, services, intent)
-        similar = await asyncio.to_thread(recall_similar_goals, services, goal, exclude_id=goal_id)
+        similar = await asyncio.to_thread(
+            recall_similar_goals, services, goal, exclude_id=goal_id, k=DECISION_SIMILAR
+        )
+        history = await asyncio.to_thread(
+            recall_history,
+            services,
+            candidate_actions(goal, PlanningContext(patterns=patterns)),
+            exclude_goal_id=goal_id,
+            decision_goal_ids=[
+                g["id"] for g in similar if g["similarity"] >= DECISION_MIN_SIMILARITY
+            ],
+        )
         run_id, started_at = f"run-{uuid.uuid4().hex}", datetime.now(UTC).isoformat()
         # The Goal node exists from here on, so the agents' graph reads can start from it.
         event = goal_event(state, goal, goal_id, run_id, started_at)
@@ -119,7 +179,8 @@ class PlanningNodes:
             "started_at": started_at,
             "planning_context": {
                 "patterns": [p.model_dump() for p in patterns],
-                "similar_goals": similar,
+                "similar_goals": similar[:CITED_SIMILAR],
+                "history": history.model_dump(mode="json") if history else None,
             },
             "plan": None,
             "assignments": {},
@@ -155,17 +216,8 @@ class PlanningNodes:
         workloads = dict(
             await asyncio.to_thread(services.stores.cache.workloads, registry.agent_ids())
         )
-        assignments: dict[str, Assignment] = {}
-        for group in plan.levels():
-            steps = [plan.step(sid) for sid in group]
-            if len(steps) == 1:
-                chosen = [select_agent(steps[0], registry, workloads)]
-            else:
-                chosen = assign_batch(steps, registry, workloads)
-            for a in chosen:
-                assignments[a.step_id] = a
-                # later levels see the load this plan will add
-                workloads[a.agent_id] = workloads.get(a.agent_id, 0) + 1
+        history = PlanningContext.model_validate(state.get("planning_context") or {}).history
+        assignments = assign_plan(plan, registry, workloads, history)
         # the goal and plan are in the stores before anything runs, so agents can read them
         events = planned_events(state, assignments)
         timeout = runtime.context.sync_timeout_s if runtime.context else PLAN_APPLY_TIMEOUT_S

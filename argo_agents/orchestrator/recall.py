@@ -1,16 +1,21 @@
-"""What the stores remember that helps plan a goal: patterns and similar past goals.
+"""What the stores remember that helps plan a goal: patterns, similar goals, history.
 
 This is how ARGO learns from its own record: the planner is offered the
-execution patterns learned from earlier goals (graph) and the most similar
-past goals (vector store). A store that is down degrades recall, never the run.
+execution patterns learned from earlier goals (graph), the most similar past
+goals (vector store) and the measured history of the actions the plan may
+contain (warehouse: runs, failures, durations, the Director's decisions on
+similar goals, agent pairs). A store that is down degrades recall, never the run.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import TypedDict
 
 from argo_agents.analytics.graph_queries import applicable_patterns
+from argo_agents.analytics.queries import action_runs, director_decisions, pair_records
+from argo_agents.learning.history import LearnedHistory, build_history
 from argo_agents.planning.models import STRONG_PATTERN, Pattern
 from argo_agents.services import Services
 from argo_agents.stores.errors import StoreError
@@ -59,3 +64,24 @@ def recall_similar_goals(
         if h.id != exclude_id and h.similarity > 0.2
     ]
     return similar[:k]
+
+
+def recall_history(
+    services: Services,
+    actions: Sequence[str],
+    *,
+    exclude_goal_id: str,
+    decision_goal_ids: Sequence[str],
+) -> LearnedHistory | None:
+    """The measured history of ``actions``; the Director's decisions and the failure points
+    only from the goals ``decision_goal_ids`` (the similar ones), so a rejection or a
+    failure shapes only goals like it."""
+    warehouse = services.stores.warehouse
+    try:
+        runs = action_runs(warehouse, actions, exclude_task_id=exclude_goal_id)
+        decisions = director_decisions(warehouse, decision_goal_ids, actions)
+        pairs = pair_records(warehouse)
+    except StoreError as exc:
+        log.warning("history recall skipped: %s", exc)
+        return None
+    return build_history(runs, decisions, pairs, similar_goal_ids=decision_goal_ids)

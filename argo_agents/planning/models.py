@@ -73,6 +73,10 @@ class PlanStep(BaseModel):
     dependencies: list[str] = Field(default_factory=list, description="Ids of earlier steps.")
     estimated_duration_s: int = 0
     estimated_cost_usd: float = 0.0
+    template_duration_s: int | None = Field(
+        default=None,
+        description="The template's estimate, kept when measured history replaced it.",
+    )
 
 
 class ExecutionPlan(BaseModel):
@@ -166,13 +170,15 @@ class Pattern(BaseModel):
     step_sequence: list[str] = Field(description="Its actions in plan order.")
     name: str | None = None
     occurrences: int = Field(default=0, description="How many runs followed it.")
+    failure_points: list[str] = Field(default_factory=list, description="Actions that failed.")
+    agent_types: list[str] = Field(default_factory=list, description="Agent kinds that ran it.")
 
     @field_validator("success_rate", "occurrences", mode="before")
     @classmethod
     def _null_is_zero(cls, value: Any) -> Any:
         return 0 if value is None else value
 
-    @field_validator("step_sequence", mode="before")
+    @field_validator("step_sequence", "failure_points", "agent_types", mode="before")
     @classmethod
     def _sequence(cls, value: Any) -> list[str]:
         if value is None:

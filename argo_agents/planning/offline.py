@@ -15,6 +15,9 @@ from typing import Any
 
 from pydantic import BaseModel, Field, field_validator
 
+from argo_agents.learning.adapt import PRECHECK_PREFIX, adapt_steps
+from argo_agents.learning.history import LearnedHistory
+from argo_agents.learning.patterns import merge_patterns
 from argo_agents.planning.intents import ParsedGoal, parse_goal
 from argo_agents.planning.models import (
     GATED_CATEGORIES,
@@ -38,10 +41,12 @@ _SCALED_CATEGORIES = {"implementation", "external_integration", "data_migration"
 
 
 class PlanningContext(BaseModel):
-    """What the stores recall for a goal: patterns (Neo4j) and similar goals (vectors)."""
+    """What the stores recall for a goal: patterns (Neo4j), similar goals (vectors) and the
+    measured history of the plan's actions (warehouse)."""
 
     patterns: list[Pattern] = Field(default_factory=list)
     similar_goals: list[dict[str, Any]] = Field(default_factory=list)
+    history: LearnedHistory | None = None
 
     @field_validator("similar_goals")
     @classmethod
@@ -73,6 +78,14 @@ def context_rationale(parsed: ParsedGoal, context: PlanningContext | None) -> li
             f"Pattern {p.id}{name} applies to '{parsed.intent}' with success rate "
             f"{p.success_rate:.2f}: " + " → ".join(p.step_sequence)
         )
+    for fam in merge_patterns(hits):
+        if len(fam.pattern_ids) > 1:
+            lines.append(
+                f"Patterns {', '.join(fam.pattern_ids)} are one family of similar sequences: "
+                f"{fam.occurrences} run(s), success rate {fam.success_rate:.2f}"
+                + (f", failed at {', '.join(fam.failure_points)}" if fam.failure_points else "")
+                + "."
+            )
     if skipped := len(context.patterns) - len(hits):
         lines.append(
             f"{skipped} pattern(s) not used: other task type or success rate < {STRONG_PATTERN}."
@@ -150,6 +163,19 @@ def _parallel_note(plan: ExecutionPlan) -> str | None:
     return ("Run in parallel: " + "; ".join(parallel) + ".") if parallel else None
 
 
+def _learned(
+    steps: list[PlanStep], parsed: ParsedGoal, context: PlanningContext | None
+) -> tuple[list[PlanStep], list[str]]:
+    """The steps after the best strong pattern and the measured history, and why."""
+    notes: list[str] = []
+    if strong := strong_patterns(parsed.intent, context):
+        steps, notes = apply_pattern(steps, strong[0], parsed.subject, parsed.target)
+    if context is not None and context.history is not None:
+        steps, more = adapt_steps(steps, context.history, parsed.subject)
+        notes += more
+    return steps, notes
+
+
 def plan_offline(
     goal: str, *, context: PlanningContext | None = None, salt: str = ""
 ) -> ExecutionPlan:
@@ -186,9 +212,8 @@ def plan_offline(
             f"{', '.join(step.dependencies)}."
         )
 
-    if strong := strong_patterns(parsed.intent, context):
-        steps, notes = apply_pattern(steps, strong[0], subject, target)
-        why.extend(notes)
+    steps, notes = _learned(steps, parsed, context)
+    why.extend(notes)
 
     plan = ExecutionPlan(
         plan_id=make_plan_id(goal, salt, source="offline"),
@@ -208,3 +233,11 @@ def plan_offline(
     plan.rationale.extend(context_rationale(parsed, context))
     validate_plan(plan)  # templates are data: a bad edit to them must fail loudly here
     return plan
+
+
+def candidate_actions(goal: str, context: PlanningContext | None = None) -> list[str]:
+    """Every action a plan for ``goal`` may contain before history reshapes it, with the
+    precheck each could gain: what to recall the history of."""
+    base = context.model_copy(update={"history": None}) if context else None
+    actions = [s.action for s in plan_offline(goal, context=base).steps]
+    return [*actions, *(PRECHECK_PREFIX + a for a in actions)]

@@ -55,7 +55,7 @@ def activity(
         "task_id": f"task-{tag}-{task}",
         "activity_type": "analyze_performance",
         "success": ok,
-        "duration_s": duration,
+        "duration_ms": round(duration * 1000),
         "content": {"task_type": f"optimize-{tag}"},
     }
     return WarehouseRow("agent_activities", f"act-{tag}-{n}|{version}", values)
@@ -145,7 +145,7 @@ def test_agent_performance_counts_successes(warehouse: WarehousePort, seeded: st
     tech = rows[f"tech-{seeded}"]
     assert tech["total_activities"] == 3  # row 5 once (latest version), row 6 out of window
     assert tech["successful_activities"] == 2
-    assert tech["avg_duration_s"] == pytest.approx((100 + 200 + 400) / 3)
+    assert tech["avg_duration_ms"] == pytest.approx((100 + 200 + 400) / 3 * 1000)
     assert tech["active_days"] >= 1
 
 
@@ -153,13 +153,20 @@ def test_agent_workload_over_the_last_day(warehouse: WarehousePort, seeded: str)
     rows = {r["agent_id"]: r for r in mine(queries.agent_workload(warehouse), seeded, "agent_id")}
     tech = rows[f"tech-{seeded}"]
     assert tech["total_tasks"] == 3
-    assert tech["duration_stddev_s"] == pytest.approx(152.75, abs=0.01)
+    assert tech["duration_variance"] == pytest.approx(152_752.5, abs=10)  # the seed's name
     assert tech["tasks_per_hour"] == pytest.approx(3.0)
-    assert rows[f"creative-{seeded}"]["duration_stddev_s"] is None
+    assert rows[f"creative-{seeded}"]["duration_variance"] is None
 
 
 def test_task_history_by_action_or_task_type(warehouse: WarehousePort, seeded: str) -> None:
     rows = queries.task_history(warehouse, f"optimize-{seeded}", action=f"none-{seeded}")
-    assert sorted(r["duration_s"] for r in rows) == [50.0, 100.0, 200.0, 300.0, 400.0, 900.0]
+    assert sorted(r["duration_ms"] for r in rows) == [
+        50_000,
+        100_000,
+        200_000,
+        300_000,
+        400_000,
+        900_000,
+    ]
     assert rows[0]["timestamp"] >= rows[-1]["timestamp"]  # newest first
     assert not queries.task_history(warehouse, f"optimize-{seeded}", action="x", days=1, limit=0)

@@ -270,6 +270,8 @@ def test_pattern_reads_null_counts_as_zero_and_aliases_task_types() -> None:
         "step_sequence": [],
         "name": None,
         "occurrences": 0,
+        "failure_points": [],
+        "agent_types": [],
     }
 
 
