@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 
 import pytest
 
+from argo_agents.agents.models import StepResult
 from argo_agents.agents.tools import RunScope, ToolFailed, store_reads
 from argo_agents.collaboration import (
     AgentMessage,
@@ -16,7 +18,7 @@ from argo_agents.collaboration import (
     helpers,
     messages,
 )
-from tests.orchestration_support import make_argo, make_services
+from tests.orchestration_support import make_services
 
 pytestmark = pytest.mark.integration
 
@@ -41,34 +43,47 @@ def _scope(goal: str = "g-test") -> RunScope:
 
 
 def test_a_technical_agent_without_history_asks_research_and_the_exchange_is_recorded(services):
-    subject = f"ledger-{uuid.uuid4().hex[:6]} reconciliation service"  # nothing known about it
-    run = make_argo(services).submit_goal(f"Optimise the {subject}", budget_usd=1_000)
-    if run.status == "awaiting_approval":
-        run = make_argo(services).resume(
-            run.thread_id, {p.step_id: "approve" for p in run.pending_approvals}
+    tag = uuid.uuid4().hex[:8]
+    action = f"reconcile_ledger_{tag}"  # an action nobody ran before: no history of it
+    graph = services.agent_graphs["technical"]
+    out = asyncio.run(
+        graph.ainvoke(
+            {
+                "goal": f"Optimise the ledger {tag} reconciliation",
+                "goal_id": f"goal-{tag}",
+                "intent": "optimize",
+                "subject": f"the ledger {tag} reconciliation",
+                "agent_id": "technical-1",
+                "upstream": {},
+                "step": {"id": action, "action": action, "category": "analysis",
+                         "description": "find why reconciliation is slow"},
+                "run": {"run_id": f"run-{tag}", "max_tool_calls": 8},
+            }
         )
-    technical = [r for r in run.results.values() if getattr(r, "agent_kind", "") == "technical"]
-    asked = [r for r in technical if any(t.tool == "ask_agent" for t in r.tool_calls)]
-    assert asked, "a Technical step with no history of its action asks Research"
-    call = next(t for t in asked[0].tool_calls if t.tool == "ask_agent")
+    )  # fmt: skip
+    result = StepResult.model_validate(out["result"])
+    call = next(t for t in result.tool_calls if t.tool == "ask_agent")
     assert call.args["kind"] == "research" and "prior art" in call.args["question"]
 
+    assert services.engine.drain(timeout_s=60).complete
     rows = services.stores.warehouse.query(
         "SELECT JSON_VALUE(content, '$.message_kind') AS kind, "
         "JSON_VALUE(content, '$.from_agent') AS from_agent "
         "FROM {dataset}.events_latest WHERE event_type = 'agent_message' "
         "AND JSON_VALUE(content, '$.goal_id') = @goal",
-        {"goal": run.plan.goal_id},
+        {"goal": f"goal-{tag}"},
     )
-    kinds = sorted(r["kind"] for r in rows)
-    assert kinds.count("REQUEST") >= 1 and kinds.count("REQUEST") == kinds.count("RESPONSE")
+    assert sorted((r["kind"], r["from_agent"]) for r in rows) == [
+        ("REQUEST", "technical-1"),
+        ("RESPONSE", "research-responder"),
+    ]
     pairs = services.stores.warehouse.query(
         "SELECT agent_id, JSON_VALUE(content, '$.partner_id') AS partner "
         "FROM {dataset}.agent_activities_latest "
         "WHERE task_id = @goal AND JSON_VALUE(content, '$.activity_type') = 'request_response'",
-        {"goal": run.plan.goal_id},
+        {"goal": f"goal-{tag}"},
     )
-    assert pairs and all(p["partner"] == "research-responder" for p in pairs)
+    assert [(p["agent_id"], p["partner"]) for p in pairs] == [("technical-1", "research-responder")]
 
 
 def test_a_request_survives_a_responder_that_died_before_answering(services, monkeypatch):

@@ -84,8 +84,8 @@ def test_goal_runs_cite_real_records_and_research_takes_the_research_step(
     assert first.goal_id in {c.record_id for c in ideas.evidence}
 
 
-def agent_input(tag: str, action: str) -> dict[str, Any]:
-    subject = f"the {tag} qwxv pipeline"
+def agent_input(tag: str, action: str, subject: str | None = None) -> dict[str, Any]:
+    subject = subject or f"the {tag} qwxv pipeline"
     return {
         "goal": f"Optimize {subject}",
         "goal_id": f"goal-{tag}",
@@ -101,7 +101,9 @@ def agent_input(tag: str, action: str) -> dict[str, Any]:
 def test_a_step_with_no_evidence_says_so(services: Services, tag: str) -> None:
     deps = AgentDeps(stores=services.stores, embedder=services.embedder)
     graph = build_agent_graph("technical", lambda: deps).compile()
-    out = asyncio.run(graph.ainvoke(agent_input(tag, f"{tag}_unheard_of_action")))
+    # a subject of its own: this module's other tests write knowledge about theirs
+    subject = f"the {uuid.uuid4().hex[:10]} zzkq"
+    out = asyncio.run(graph.ainvoke(agent_input(tag, f"{tag}_unheard_of_action", subject)))
     result = StepResult.model_validate(out["result"])
     assert result.evidence == [] and result.figures == []
     assert result.confidence == 0.1

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from argo_agents.ingest import read_progress, search_knowledge
+from argo_agents.ingest.metadata import file_uri
 from argo_agents.stores.embeddings import HashingEmbedder
 from argo_agents.sync.matrix import SIMILAR_TYPES
 from tests.integration.ingest_support import doc_ids, run_job, store_counts, write_corpus
@@ -92,7 +93,9 @@ def test_changed_document_replaces_its_chunks_everywhere_and_prune_removes_gone_
     assert store_counts(sync_stores, root, ids) == expected(4, left)
     node = sync_stores.graph.get_nodes("Document", [ids[0]])[ids[0]]
     assert node["title"] == "Rewritten"
-    hits = search_knowledge(sync_stores, HashingEmbedder(384), "gardening", k=1)
+    # among this corpus (the session's chunk collection holds every test's documents)
+    mine = {"doc_id": {"$in": ids}}
+    hits = search_knowledge(sync_stores, HashingEmbedder(384), "gardening", k=1, where=mine)
     assert hits[0].doc_id == ids[0] and hits[0].title == "Rewritten"
 
     paths[1].unlink()
@@ -146,5 +149,10 @@ def test_bad_files_are_skipped_with_their_reason_and_the_job_goes_on(
     assert report.new == 3 and report.skipped == 11 and report.completed == report.total == 14
     counts = store_counts(sync_stores, root, doc_ids(good))
     assert counts["graph_documents"] == 3  # two Markdown files and the one good record
-    hits = search_knowledge(sync_stores, HashingEmbedder(384), "tracing spans", k=1)
+    prefix = file_uri(str(root)).rstrip("/") + "/"
+    found = sync_stores.graph.query(
+        "MATCH (d:Document) WHERE d.uri STARTS WITH $p RETURN d.id AS id", {"p": prefix}
+    )
+    mine = {"doc_id": {"$in": [r["id"] for r in found]}}  # this job's documents only
+    hits = search_knowledge(sync_stores, HashingEmbedder(384), "tracing spans", k=1, where=mine)
     assert hits[0].title == "Record one"
