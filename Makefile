@@ -28,8 +28,8 @@ test-fast: $(STAMP) ## Unit tests only (no servers)
 	$(BIN)/python -m pytest tests/unit
 
 lint: $(STAMP) ## ruff (lint, format, complexity), function length, mypy on the package
-	$(BIN)/ruff check argo_agents graphs tests bench scripts
-	$(BIN)/ruff format --check argo_agents graphs tests bench scripts
+	$(BIN)/ruff check argo_agents graphs tests bench scripts examples
+	$(BIN)/ruff format --check argo_agents graphs tests bench scripts examples
 	$(BIN)/python scripts/function_length.py argo_agents graphs bench
 	$(BIN)/mypy argo_agents
 

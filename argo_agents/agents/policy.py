@@ -86,9 +86,7 @@ async def run_policy(
     return outputs
 
 
-def follow_up(
-    kind: AgentKind, scope: RunScope, outputs: list[ToolOutput]
-) -> dict[str, Any] | None:
+def follow_up(kind: AgentKind, scope: RunScope, outputs: list[ToolOutput]) -> dict[str, Any] | None:
     """The help request an offline agent makes after its own reads, if any: a Technical
     agent that found no history of its action asks Research for prior art."""
     own = {"earlier_results", "step_history"}
