@@ -92,7 +92,6 @@ def follow_up(kind: AgentKind, scope: RunScope, outputs: list[ToolOutput]) -> di
     own = {"earlier_results", "step_history"}
     if kind != "technical" or any(o.records for o in outputs if o.tool in own):
         return None
-    return {
-        "kind": "research",
-        "question": f"prior art for {scope.action.replace('_', ' ')}: {scope.subject}",
-    }
+    # content words only: filler words shared with unrelated documents would match them
+    terms = key_terms(f"{scope.action.replace('_', ' ')} {scope.subject}", limit=8)
+    return {"kind": "research", "question": "prior art: " + " ".join(terms)}

@@ -15,25 +15,15 @@ console = Console()
 
 def _warehouse_rows(names: list[str]) -> dict[str, list[dict]]:
     from argo_agents.analytics.seed_queries import run_seed_query
-    from argo_agents.bootstrap import open_sync
-    from argo_agents.config import Settings
-    from argo_agents.local_stack import LocalStack
-    from argo_agents.local_stack.errors import StackError
+    from argo_agents.cli.sync_commands import open_engine
     from argo_agents.stores.errors import StoreError
 
-    settings = Settings()
-    try:
-        parts = open_sync(settings, LocalStack(settings).endpoints())
-    except (StackError, StoreError) as exc:
-        console.print(f"[red]cannot reach the stores:[/red] {exc}")
-        raise typer.Exit(2) from exc
-    try:
-        return {n: run_seed_query(parts.stores.warehouse, n) for n in names}
-    except StoreError as exc:
-        console.print(f"[red]the warehouse refused the query:[/red] {exc}")
-        raise typer.Exit(2) from exc
-    finally:
-        parts.close()
+    with open_engine() as engine:  # exits 2, saying why, when the stores cannot be reached
+        try:
+            return {n: run_seed_query(engine.ctx.stores.warehouse, n) for n in names}
+        except StoreError as exc:
+            console.print(f"[red]the warehouse refused the query:[/red] {exc}")
+            raise typer.Exit(2) from exc
 
 
 def register(app: typer.Typer) -> None:

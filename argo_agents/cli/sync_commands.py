@@ -32,7 +32,7 @@ console = Console()
 
 
 @contextmanager
-def _engine() -> Iterator[SyncEngine]:
+def open_engine() -> Iterator[SyncEngine]:
     """An engine on this environment's stores (never set up here); closes everything on exit."""
     from argo_agents.bootstrap import open_sync
     from argo_agents.config import Settings
@@ -63,7 +63,7 @@ def worker(
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    with _engine() as engine:
+    with open_engine() as engine:
         try:
             engine.setup()
         except CountersLost as exc:
@@ -86,7 +86,7 @@ def worker(
 @sync_app.command()
 def status() -> None:
     """Outbox, throughput, latency, per-store state and warnings."""
-    with _engine() as engine:
+    with open_engine() as engine:
         s = engine.status()
     table = Table(
         title=f"sync status: {s.outbox} in outbox ({s.in_flight} in flight), "
@@ -123,7 +123,7 @@ def verify(
     repair: Annotated[bool, typer.Option(help="Re-publish divergent entities.")] = False,
 ) -> None:
     """Compare version and hash of every entity across its stores; exit 1 on divergence."""
-    with _engine() as engine:
+    with open_engine() as engine:
         try:
             r = engine.verify(entity_type, repair=repair)
         except KeyError as exc:
@@ -160,7 +160,7 @@ def recover() -> None:
     takes a while on large ones; it never lowers a counter, so running it again is safe.
     """
     with (
-        _engine() as engine,
+        open_engine() as engine,
         Progress(
             SpinnerColumn(),
             TextColumn("{task.description}"),
@@ -198,7 +198,7 @@ def recover() -> None:
 @sync_app.command()
 def dlq(limit: Annotated[int, typer.Option(help="How many to list.")] = 50) -> None:
     """List dead-lettered events with their store, error and attempts."""
-    with _engine() as engine:
+    with open_engine() as engine:
         letters = engine.dead_letters(limit)
     table = Table(title=f"{len(letters)} dead letter(s)")
     for col in ("id", "entity", "store", "attempts", "failed at", "error"):
@@ -226,7 +226,7 @@ def replay(
     if not ids and not all_:
         console.print("[red]name dead-letter ids or pass --all[/red] (see `argo sync dlq`)")
         raise typer.Exit(2)
-    with _engine() as engine:
+    with open_engine() as engine:
         done = engine.replay(ids or [], all_=all_)
     console.print(f"replayed {len(done)} event(s)")
 
@@ -238,7 +238,7 @@ def conflicts(
     take: Annotated[str | None, typer.Option(help="incoming | stored | merged")] = None,
 ) -> None:
     """List parked conflicts; --show ID for a diff; --resolve ID --take CHOICE to settle one."""
-    with _engine() as engine:
+    with open_engine() as engine:
         if resolve:
             if take not in ("incoming", "stored", "merged"):
                 console.print("[red]--take must be incoming, stored or merged[/red]")
@@ -302,7 +302,7 @@ def doctor() -> None:
     healthy = print_stack_status(LocalStack(settings))
     problems: list[str] = []
     if healthy:
-        with _engine() as engine:
+        with open_engine() as engine:
             problems += warn_if_volatile(engine.ctx.redis)
             problems += engine.status().warnings
     if settings.llm_configured:

@@ -20,6 +20,9 @@ if TYPE_CHECKING:
     from argo_agents.agents.tools import RunScope
 
 ANSWER_WITHIN_S = 30.0
+# A responder answers with what it is fairly sure of: a lexical match this weak is mostly
+# shared filler words, and an answer the asker would cite must bear on the question.
+ANSWER_MIN_SCORE = 0.35
 
 
 def bus_for(deps: AgentDeps) -> MessageBus:
@@ -97,4 +100,5 @@ def _reply(deps: AgentDeps, kind: AgentKind, request: AgentMessage) -> dict[str,
             records, note = reads.similar_cases(question, 5)
     except (StoreError, ToolFailed) as exc:
         return {"records": [], "note": f"could not read: {exc}"}
-    return {"records": [r.model_dump(mode="json") for r in records], "note": note}
+    sure = [r for r in records if r.score is None or r.score >= ANSWER_MIN_SCORE]
+    return {"records": [r.model_dump(mode="json") for r in sure], "note": note}
