@@ -23,6 +23,7 @@ from langchain_core.messages import (
     BaseMessage,
     HumanMessage,
     SystemMessage,
+    ToolCall,
     ToolMessage,
 )
 from langchain_core.tools import BaseTool
@@ -120,7 +121,7 @@ async def run_tool_calls(
     """Answer every tool call of ``reply``: run the first ``budget``, refuse the rest."""
     by_name = {t.name: t for t in tools}
 
-    async def answer(i: int, call: dict[str, Any]) -> ToolMessage:
+    async def answer(i: int, call: ToolCall) -> ToolMessage:
         tool = by_name.get(call["name"])
         if tool is None:
             text = f"no tool {call['name']!r}; tools: {', '.join(by_name)}"
@@ -133,8 +134,7 @@ async def run_tool_calls(
             text = str(message)
         return ToolMessage(content=text, tool_call_id=call["id"], name=call["name"], status="error")
 
-    calls = [dict(c) for c in reply.tool_calls]
-    return list(await asyncio.gather(*(answer(i, c) for i, c in enumerate(calls))))
+    return list(await asyncio.gather(*(answer(i, c) for i, c in enumerate(reply.tool_calls))))
 
 
 def outputs_of(messages: Sequence[BaseMessage]) -> list[ToolOutput]:

@@ -20,6 +20,12 @@ from argo_agents.assignment.registry import AgentKind
 # checkpoint or the dev server's HTTP API needs no ARGO class, and a client's
 # state edit arrives as JSON anyway; readers parse a dump once, into its model.
 ModelDump = dict[str, Any]
+# A tool call's arguments as a model sends them (JSON); the tool's pydantic args schema
+# validates them, so they are typed where they are used.
+ToolArgs = dict[str, Any]
+# A record's fields as a store returns them (a query row, a node's properties): the
+# stores hold JSON, and each reader picks the fields it knows.
+StoreRow = dict[str, Any]
 
 
 def knowledge_id(goal_id: str, step_id: str, title: str) -> str:
@@ -94,7 +100,7 @@ class ToolUse(BaseModel):
     """One tool call of a step: what was asked, how much it found, how long it took."""
 
     tool: str
-    args: dict[str, Any] = Field(default_factory=dict)
+    args: ToolArgs = Field(default_factory=dict)
     records: int = 0
     seconds: float = 0.0
     cached: bool = False

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import re
-from typing import Any
 
 from langchain_core.messages import ToolMessage
 from langchain_core.tools import BaseTool
 
-from argo_agents.agents.models import AgentKind
+from argo_agents.agents.models import AgentKind, ToolArgs
 from argo_agents.agents.tools import RunScope, ToolOutput
 
 _STOPWORDS = frozenset(
@@ -34,14 +33,12 @@ def key_terms(text: str, limit: int = 6) -> list[str]:
     return terms[:limit]
 
 
-def planned_calls(
-    kind: AgentKind, scope: RunScope, description: str
-) -> list[tuple[str, dict[str, Any]]]:
+def planned_calls(kind: AgentKind, scope: RunScope, description: str) -> list[tuple[str, ToolArgs]]:
     """The tool calls the offline ``kind`` agent makes for a step, in order."""
     about = f"{description}\n{scope.subject}"
     terms = key_terms(scope.subject) or key_terms(description)
     if kind == "technical":
-        calls: list[tuple[str, dict[str, Any]]] = [
+        calls: list[tuple[str, ToolArgs]] = [
             ("dependency_paths", {}),
             ("earlier_results", {"action": scope.action}),
             ("step_history", {"action": scope.action}),
@@ -60,7 +57,7 @@ def planned_calls(
     ]
 
 
-async def call_tool(tool: BaseTool, args: dict[str, Any], call_id: str) -> ToolOutput:
+async def call_tool(tool: BaseTool, args: ToolArgs, call_id: str) -> ToolOutput:
     """Run one tool as a model's tool call would, and return its typed output."""
     call = {"type": "tool_call", "name": tool.name, "args": args, "id": call_id}
     message = await tool.ainvoke(call)
@@ -86,7 +83,7 @@ async def run_policy(
     return outputs
 
 
-def follow_up(kind: AgentKind, scope: RunScope, outputs: list[ToolOutput]) -> dict[str, Any] | None:
+def follow_up(kind: AgentKind, scope: RunScope, outputs: list[ToolOutput]) -> ToolArgs | None:
     """The help request an offline agent makes after its own reads, if any: a Technical
     agent that found no history of its action asks Research for prior art."""
     own = {"earlier_results", "step_history"}

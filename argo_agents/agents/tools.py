@@ -25,7 +25,7 @@ from langchain_core.tools import BaseTool, StructuredTool
 from pydantic import BaseModel, Field
 
 from argo_agents.agents.deps import AgentDeps
-from argo_agents.agents.models import AgentKind, Citation
+from argo_agents.agents.models import AgentKind, Citation, ModelDump, StoreRow, ToolArgs
 from argo_agents.analytics import graph_queries as gq
 from argo_agents.analytics import queries as wq
 from argo_agents.stores.errors import StoreError
@@ -44,14 +44,14 @@ Store = Literal["redis", "neo4j", "bigquery", "chroma"]  # the stores by their o
 class Record(Citation):
     """One record a tool found: its citation, a readable title, a score and its fields."""
 
-    fields: dict[str, Any] = Field(default_factory=dict)
+    fields: StoreRow = Field(default_factory=dict)
 
 
 class ToolOutput(BaseModel):
     """What one tool call found (or why it found nothing)."""
 
     tool: str
-    args: dict[str, Any] = Field(default_factory=dict)
+    args: ToolArgs = Field(default_factory=dict)
     records: list[Record] = Field(default_factory=list)
     note: str = ""
     error: str | None = None
@@ -60,7 +60,7 @@ class ToolOutput(BaseModel):
 
     def for_model(self) -> str:
         """Compact JSON for the model: the records with their citations, or the error."""
-        body: dict[str, Any] = {"tool": self.tool, "note": self.note}
+        body: StoreRow = {"tool": self.tool, "note": self.note}  # the JSON the model reads
         if self.error:
             body["error"] = self.error
         body["records"] = [
@@ -248,7 +248,7 @@ class _Reads:
     def related_entities(self, max_depth: int = 3) -> Found:
         graph = self.deps.stores.graph
         related = graph.related("Goal", self.scope.goal_id, max_depth=max_depth, limit=50)
-        props: dict[tuple[str, str], dict[str, Any]] = {}
+        props: dict[tuple[str, str], StoreRow] = {}
         for label in {lb for lb, _, _ in related}:
             ids = [i for lb, i, _ in related if lb == label]
             props.update({(label, i): p for i, p in graph.get_nodes(label, ids).items()})
@@ -410,9 +410,9 @@ def _rate(part: Any, whole: Any) -> float | None:
     return round(float(part or 0) / float(whole), 3) if whole else None
 
 
-def _mention(row: dict[str, Any], query: str, title: str, terms: Sequence[str]) -> Record:
+def _mention(row: StoreRow, query: str, title: str, terms: Sequence[str]) -> Record:
     matched = [str(t) for t in row.get("matched") or []]
-    fields: dict[str, Any] = {"matched": matched}
+    fields: StoreRow = {"matched": matched}
     for key in ("text", "status"):
         if row.get(key) is not None:
             fields[key] = row[key]
@@ -427,7 +427,7 @@ def _mention(row: dict[str, Any], query: str, title: str, terms: Sequence[str]) 
     )
 
 
-def _title(props: dict[str, Any], fallback: str) -> str:
+def _title(props: StoreRow, fallback: str) -> str:
     for key in ("title", "summary", "goal", "name", "action", "text"):
         if props.get(key):
             return " ".join(str(props[key]).split())[:120]
@@ -579,7 +579,7 @@ TOOLSETS: dict[AgentKind, tuple[str, ...]] = {
 }
 
 
-def cache_key(run_id: str, tool: str, args: dict[str, Any]) -> str:
+def cache_key(run_id: str, tool: str, args: ToolArgs) -> str:
     """Redis key of one tool call's output within a run."""
     raw = json.dumps(args, sort_keys=True, default=str)
     return f"agent_tool:{run_id}:{tool}:{hashlib.sha256(raw.encode()).hexdigest()[:16]}"
@@ -591,7 +591,7 @@ class _Runner:
     def __init__(self, spec: ToolSpec, reads: _Reads, deps: AgentDeps, run_id: str) -> None:
         self.spec, self.reads, self.deps, self.run_id = spec, reads, deps, run_id
 
-    def __call__(self, **args: Any) -> tuple[str, dict[str, Any]]:
+    def __call__(self, **args: Any) -> tuple[str, ModelDump]:
         started = time.perf_counter()
         key = cache_key(self.run_id, self.spec.name, args)
         out = self._cached(key) if self.spec.cache else None
@@ -602,7 +602,7 @@ class _Runner:
         out.seconds = round(time.perf_counter() - started, 4)
         return out.for_model(), out.model_dump(mode="json")
 
-    def _read(self, args: dict[str, Any]) -> ToolOutput:
+    def _read(self, args: ToolArgs) -> ToolOutput:
         fn: Callable[..., Found] = getattr(self.reads, self.spec.name)
         try:
             records, note = fn(**args)

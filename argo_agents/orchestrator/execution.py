@@ -23,7 +23,7 @@ from langgraph.types import Send
 from pydantic import TypeAdapter
 
 from argo_agents.agents.models import AgentKind, Artefact
-from argo_agents.agents.state import agent_run
+from argo_agents.agents.state import AgentInput, agent_run
 from argo_agents.approval.classifier import classify_plan
 from argo_agents.approval.record import load_record
 from argo_agents.assignment.scoring import Assignment
@@ -257,7 +257,11 @@ def _prepared(
     )
 
 
-def report_progress(data: dict[str, Any]) -> None:
+ProgressData = dict[str, Any]
+"""What a node reports while it runs: free-form JSON for Studio and SDK clients."""
+
+
+def report_progress(data: ProgressData) -> None:
     """Send ``data`` on LangGraph's custom stream (Studio, langgraph-sdk, `Argo.stream_goal`);
     a no-op outside a streaming run."""
     try:
@@ -268,11 +272,11 @@ def report_progress(data: dict[str, Any]) -> None:
         pass
 
 
-def _who(agent: Assignment, attempt: int) -> dict[str, Any]:
+def _who(agent: Assignment, attempt: int) -> ProgressData:
     return {"agent_id": agent.agent_id, "attempt": attempt}
 
 
-def _agent_input(task: StepTask, agent: Assignment, context: Context | None) -> dict[str, Any]:
+def _agent_input(task: StepTask, agent: Assignment, context: Context | None) -> AgentInput:
     """What the step's agent subgraph is invoked with."""
     return {
         "goal": task["goal"],
