@@ -74,6 +74,7 @@ class Services:
             model=self.model,
             publish=self.engine.publish,
             messages_namespace=f"{self.engine.config.namespace}:agents",
+            llm_fallback=self.settings.llm_fallback,
         )
 
     def close(self) -> None:

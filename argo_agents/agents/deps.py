@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from langchain_core.language_models import BaseChatModel
 
@@ -36,6 +36,8 @@ class AgentDeps:
     """The sync engine's publish: how agent messages are recorded (None: not recorded)."""
     messages_namespace: str = "argo:agents"
     """Prefix of the agent-message streams in Redis."""
+    llm_fallback: Literal["offline", "never"] = "offline"
+    """When the model fails: the offline policy (recorded in the result), or an error."""
 
 
 DepsProvider = Callable[[], AgentDeps]

@@ -34,6 +34,7 @@ from argo_agents.agents.policy import run_policy
 from argo_agents.agents.results import compose, scope_of
 from argo_agents.agents.state import AgentState, AgentUpdate, run_of, step_of
 from argo_agents.agents.tools import tools_for
+from argo_agents.planning.llm import LLMFallbackRefused
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +74,12 @@ class AgentNodes:
 
     async def _fallback(self, state: AgentState, reason: str) -> AgentUpdate:
         step_id = scope_of(state).step_id
+        deps = await asyncio.to_thread(self._deps)
+        if deps.llm_fallback == "never":
+            raise LLMFallbackRefused(
+                f"agent {state['agent_id']} step {step_id}: the model gave no usable result "
+                f"({reason}); fix the model endpoint, or set ARGO_LLM_FALLBACK=offline"
+            )
         log.warning("agent %s step %s: %s%s", state["agent_id"], step_id, FALLBACK_PREFIX, reason)
         return await self._offline(state, [FALLBACK_PREFIX + reason])
 

@@ -201,7 +201,12 @@ class PlanningNodes:
         services = await asyncio.to_thread(self._services)
         context = PlanningContext.model_validate(state.get("planning_context") or {})
         plan = await asyncio.to_thread(
-            make_plan, state["goal"], model=services.model, context=context, salt=_thread_id(config)
+            make_plan,
+            state["goal"],
+            model=services.model,
+            context=context,
+            salt=_thread_id(config),
+            fallback=services.settings.llm_fallback,  # ARGO_LLM_FALLBACK=never: an error
         )
         return {
             "plan": plan.model_dump(mode="json"),

@@ -128,3 +128,43 @@ def test_a_goal_runs_through_chatopenai_with_agents_calling_tools_on_the_stores(
     assert any("dependency_paths" in t for t in offered)
     assert any("knowledge_search" in t for t in offered)
     assert offered.count(["StepDraft"]) == 2
+
+
+def broken_drafts(body: dict[str, Any]) -> Reply:
+    """A good plan, then agents whose model never gives a usable draft."""
+    if offered_tools(body) == ["PlanDraft"]:
+        return ToolCall("PlanDraft", PLAN)
+    if offered_tools(body) == ["StepDraft"]:
+        return ToolCall("StepDraft", {"summary": 42})  # not a StepDraft
+    return Text("I have what I need.")
+
+
+@pytest.mark.parametrize("fallback", ["offline", "never"])
+def test_an_agent_model_that_fails_falls_back_visibly_or_fails_the_step(
+    endpoints: Endpoints, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fallback: str
+) -> None:
+    with OpenAIStub(broken_drafts) as stub:
+        monkeypatch.setenv("ARGO_OPENAI_BASE_URL", stub.base_url)
+        monkeypatch.setenv("ARGO_LLM_FALLBACK", fallback)
+        settings = Settings(_env_file=None, data_dir=tmp_path)  # type: ignore[call-arg]
+        services = build_services(
+            settings,
+            endpoints=endpoints,
+            sync_config=SyncConfig(namespace=f"test:{uuid.uuid4().hex[:8]}", block_ms=50),
+        )
+        try:
+            run = Argo(settings, services=services).submit_goal(
+                f"Analyse the {uuid.uuid4().hex[:6]} checkout service latency", budget_usd=100
+            )
+        finally:
+            services.close()
+    first = run.results["map_dependencies"]
+    if fallback == "offline":  # the offline result stands, and says why
+        assert run.step_status["map_dependencies"] == "done"
+        assert first.produced_by == "offline"
+        assert any(
+            "llm failed" in s or "offline" in s for s in first.sources + first.open_questions
+        )
+    else:  # an error, saying how to allow the fallback
+        assert run.step_status["map_dependencies"] == "failed"
+        assert "ARGO_LLM_FALLBACK=offline" in run.errors["map_dependencies"]
