@@ -14,8 +14,11 @@ console = Console()
 STATUSES = ("awaiting_approval", "running", "stalled", "completed", "failed", "rejected")
 
 
-def register(app: typer.Typer) -> None:
-    """Add `argo runs` to the `argo` app."""
+def register(app: typer.Typer) -> None:  # noqa: PLR0915 (see the docstring)
+    """Add `argo runs` and `argo agents` to the `argo` app.
+
+    Long because it nests the two commands, so Typer reads their signatures as help.
+    """
 
     @app.command()
     def runs(
@@ -48,3 +51,41 @@ def register(app: typer.Typer) -> None:
             waiting = ", ".join(p.step_id for p in run.pending_approvals)
             table.add_row(run.thread_id, run.status, run.goal[:60], waiting)
         console.print(table if found else "no runs")
+
+    @app.command()
+    def agents(
+        as_json: Annotated[bool, typer.Option("--json", help="One JSON object per agent.")] = False,
+    ) -> None:
+        """The agents: the registry's and those scaling added, with workload and load."""
+        from argo_agents.api import Argo
+        from argo_agents.assignment.scaling import load_of
+        from argo_agents.orchestrator.planning_nodes import pool_of
+
+        with Argo() as argo:
+            services = argo.services()
+            registry = pool_of(services).registry(services.registry)
+            workloads = services.stores.cache.workloads(registry.agent_ids())
+        base = set(services.registry.agent_ids())
+        rows = [
+            {
+                "agent_id": p.agent_id,
+                "kind": p.kind,
+                "origin": "registry" if p.agent_id in base else "scaled",
+                "workload": workloads.get(p.agent_id, 0),
+                "max_workload": p.max_workload,
+                "capabilities": sorted(p.capabilities),
+            }
+            for p in registry.profiles
+        ]
+        if as_json:
+            for row in rows:
+                print(json.dumps(row))
+            return
+        table = Table("agent", "kind", "origin", "workload", "capabilities")
+        for p in registry.profiles:
+            origin = "registry" if p.agent_id in base else "scaled"
+            held = f"{workloads.get(p.agent_id, 0)}/{p.max_workload}"
+            table.add_row(p.agent_id, p.kind, origin, held, ", ".join(sorted(p.capabilities)))
+        console.print(table)
+        load = load_of(registry, workloads)
+        console.print(f"load {load:.0%} (an instance is added above 85%, retired under 30%)")

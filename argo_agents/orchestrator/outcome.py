@@ -11,13 +11,14 @@ versions, and the stores apply each record once.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from enum import IntEnum
 from typing import Any
 
 from argo_agents.approval.decisions import LedgerEntry
 from argo_agents.approval.record import ApprovalRecord
+from argo_agents.assignment.scaling import ScalingDecision
 from argo_agents.assignment.scoring import Assignment
 from argo_agents.executors.models import audit_id
 from argo_agents.orchestrator.state import (
@@ -231,6 +232,26 @@ def _goal_and_plan(ev: _Events, state: State, plan: ExecutionPlan, status: str) 
             ],
         },
     )
+
+
+def scaling_events(state: State, decisions: Sequence[ScalingDecision]) -> list[SyncEvent]:
+    """Agent instances added or retired while this run was assigned (warehouse events)."""
+    return [
+        SyncEvent(
+            entity_type="event",
+            entity_id=f"agent-scaled-{d.agent_id}-{d.action}-{int(d.at.timestamp() * 1000)}",
+            data={
+                "event_type": "agent_scaled",
+                "action": d.action,
+                "agent_id": d.agent_id,
+                "kind": d.kind,
+                "load": round(d.load, 3),
+                "reason": d.reason,
+                "goal_id": state["goal_id"],
+            },
+        )
+        for d in decisions
+    ]
 
 
 def planned_events(state: State, assignments: Mapping[str, Assignment]) -> list[SyncEvent]:

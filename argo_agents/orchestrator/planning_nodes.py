@@ -14,12 +14,13 @@ from typing_extensions import TypedDict
 from argo_agents.agents.models import ModelDump
 from argo_agents.assignment.hungarian import assign_batch
 from argo_agents.assignment.registry import AgentRegistry
+from argo_agents.assignment.scaling import AgentPool, ScalingDecision, plan_scaling
 from argo_agents.assignment.scoring import Assignment, select_agent
 from argo_agents.assignment.teams import form_team
 from argo_agents.learning.history import LearnedHistory
 from argo_agents.learning.prediction import predict_step
 from argo_agents.orchestrator.context import Context
-from argo_agents.orchestrator.outcome import planned_events, run_version
+from argo_agents.orchestrator.outcome import planned_events, run_version, scaling_events
 from argo_agents.orchestrator.recall import (
     recall_history,
     recall_patterns,
@@ -217,17 +218,36 @@ class PlanningNodes:
         """Score agents per step; the Hungarian algorithm for steps that run together."""
         services = await asyncio.to_thread(self._services)
         plan = plan_of(state)
-        registry = services.registry
-        workloads = dict(
-            await asyncio.to_thread(services.stores.cache.workloads, registry.agent_ids())
-        )
+        registry, workloads, scaled = await asyncio.to_thread(_scaled_registry, services, plan)
         history = PlanningContext.model_validate(state.get("planning_context") or {}).history
         assignments = assign_plan(plan, registry, workloads, history)
         # the goal and plan are in the stores before anything runs, so agents can read them
-        events = planned_events(state, assignments)
+        events = planned_events(state, assignments) + scaling_events(state, scaled)
         timeout = runtime.context.sync_timeout_s if runtime.context else PLAN_APPLY_TIMEOUT_S
         published = await asyncio.to_thread(
             _publish_and_apply, services, events, min(timeout, PLAN_APPLY_TIMEOUT_S)
         )
         dumped = {sid: a.model_dump(mode="json") for sid, a in assignments.items()}
         return {"assignments": dumped, "published": published}
+
+
+def _scaled_registry(
+    services: Services, plan: ExecutionPlan
+) -> tuple[AgentRegistry, dict[str, int], list[ScalingDecision]]:
+    """The registry with the instances scaling keeps (adding or retiring one now if the
+    load calls for it), the agents' workloads, and what was decided."""
+    base, pool = services.registry, pool_of(services)
+    registry = pool.registry(base)
+    workloads = dict(services.stores.cache.workloads(registry.agent_ids()))
+    base_ids = set(base.agent_ids())
+    added = [p for p in registry.profiles if p.agent_id not in base_ids]
+    decisions = plan_scaling(registry, added, workloads, plan.steps)
+    if decisions:
+        pool.apply(base, decisions)
+        registry = pool.registry(base)
+    return registry, workloads, decisions
+
+
+def pool_of(services: Services) -> AgentPool:
+    """The scaled instances of this deployment (one pool per sync namespace)."""
+    return AgentPool(services.stores.records, f"{services.engine.config.namespace}:agents:pool")

@@ -97,3 +97,13 @@ def test_status_json_lists_every_citation_of_a_finished_run(cli):
     assert shown.exit_code == 0 and run["thread_id"] == thread and run["status"] == "completed"
     for result in run["results"].values():  # each result says what it rests on, or that none
         assert "evidence" in result and "open_questions" in result
+
+
+def test_agents_lists_the_registry_with_workloads(cli):
+    shown = cli.invoke(app, ["agents", "--json"])
+    rows = [json.loads(line) for line in shown.stdout.splitlines()]
+    assert shown.exit_code == 0
+    assert {r["agent_id"] for r in rows} >= {"technical-1", "research-1", "creative-1"}
+    assert all(r["origin"] in ("registry", "scaled") and r["max_workload"] > 0 for r in rows)
+    table = cli.invoke(app, ["agents"])
+    assert "load " in table.output and "retired under 30%" in table.output
