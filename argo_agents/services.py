@@ -75,6 +75,7 @@ class Services:
             publish=self.engine.publish,
             messages_namespace=f"{self.engine.config.namespace}:agents",
             llm_fallback=self.settings.llm_fallback,
+            consensus_rule=self.settings.consensus_rule,
         )
 
     def close(self) -> None:

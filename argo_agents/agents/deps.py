@@ -36,6 +36,8 @@ class AgentDeps:
     """The sync engine's publish: how agent messages are recorded (None: not recorded)."""
     messages_namespace: str = "argo:agents"
     """Prefix of the agent-message streams in Redis."""
+    consensus_rule: Literal["majority", "confidence", "past_success"] = "confidence"
+    """How votes on competing options are counted (ARGO_CONSENSUS_RULE)."""
     llm_fallback: Literal["offline", "never"] = "offline"
     """When the model fails: the offline policy (recorded in the result), or an error."""
 

@@ -17,6 +17,7 @@ from langchain_core.messages import AIMessage, AnyMessage
 from langchain_core.tools import BaseTool
 from pydantic import ValidationError
 
+from argo_agents.agents.deliberation import with_consensus
 from argo_agents.agents.deps import AgentDeps, DepsProvider
 from argo_agents.agents.llm import (
     FALLBACK_PREFIX,
@@ -29,7 +30,7 @@ from argo_agents.agents.llm import (
     outputs_of,
     run_tool_calls,
 )
-from argo_agents.agents.models import AgentKind
+from argo_agents.agents.models import AgentKind, StepResult
 from argo_agents.agents.policy import run_policy
 from argo_agents.agents.results import compose, scope_of
 from argo_agents.agents.state import AgentState, AgentUpdate, run_of, step_of
@@ -70,6 +71,13 @@ class AgentNodes:
         limit = run_of(state)["max_tool_calls"]
         outputs = await run_policy(self.kind, scope, step_of(state).description, tools, limit)
         result = compose(self.kind, state, outputs, questions=notes, notes=notes)
+        return await self._decided(state, result)
+
+    async def _decided(self, state: AgentState, result: StepResult) -> AgentUpdate:
+        """The result, with the other agents' vote when it names competing options."""
+        deps = await asyncio.to_thread(self._deps)
+        scope = scope_of(state)
+        result = await asyncio.to_thread(with_consensus, self.kind, deps, scope, result)
         return {"result": result.model_dump(mode="json")}
 
     async def _fallback(self, state: AgentState, reason: str) -> AgentUpdate:
@@ -129,7 +137,7 @@ class AgentNodes:
             produced_by="llm",
             notes=[f"llm: {model_name(deps.model)}"],
         )
-        return {"result": result.model_dump(mode="json")}
+        return await self._decided(state, result)
 
 
 def after_begin(state: AgentState) -> Literal["work_offline", "call_model"]:

@@ -52,6 +52,7 @@ def planned_calls(kind: AgentKind, scope: RunScope, description: str) -> list[tu
         ]
     return [
         ("similar_cases", {"query": about, "k": 5}),
+        ("knowledge_search", {"query": about, "k": 5}),  # approaches in the user's documents
         ("similar_goals", {"query": scope.subject, "k": 3}),
         ("learned_patterns", {"task_type": scope.intent}),
     ]

@@ -12,7 +12,8 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
-from argo_agents.collaboration.messages import AgentMessage, MessageBus, MessageError
+from argo_agents.collaboration.consensus import vote
+from argo_agents.collaboration.messages import AgentMessage, MessageBus, MessageError, MessageKind
 
 if TYPE_CHECKING:
     from argo_agents.agents.deps import AgentDeps
@@ -65,9 +66,11 @@ def answer_pending(deps: AgentDeps, kind: AgentKind) -> int:
     while batch := bus.receive(kind, consumer):
         for entry_id, request in batch:
             if not request.expired:
-                bus.respond(
-                    request, request.answer(f"{kind}-responder", _reply(deps, kind, request))
-                )
+                if request.kind is MessageKind.CONSENSUS:
+                    reply = vote(deps, kind, request)
+                else:
+                    reply = _reply(deps, kind, request)
+                bus.respond(request, request.answer(f"{kind}-responder", reply))
                 answered += 1
             bus.ack(kind, [entry_id])
     return answered

@@ -100,6 +100,11 @@ class Settings(BaseSettings):
     ingest_max_file_mb: float = Field(20.0, gt=0, description="Larger files are skipped.")
 
     llm_model: str = "gpt-4o-mini"
+    consensus_rule: Literal["majority", "confidence", "past_success"] = Field(
+        "confidence",
+        description="How agents' votes on competing options count: one each, by their "
+        "confidence, or by their kind's past success rate.",
+    )
     llm_fallback: Literal["offline", "never"] = Field(
         "offline",
         description="When the model fails: plan/act offline (recorded and logged), or fail.",

@@ -1,0 +1,68 @@
+"""When a Creative step finds competing approaches, the other agents vote on them.
+
+The options are the distinct approaches the step's own evidence names (the
+titles of the independent records it cites, at most three); Technical and
+Research judge them by their reads of the stores (`collaboration.consensus`),
+and the result gains the options, the decision with every vote, and a finding
+that says it, so the Director sees how the choice was made.
+"""
+
+from __future__ import annotations
+
+from argo_agents.agents.deps import AgentDeps
+from argo_agents.agents.models import AgentKind, Artefact, ArtefactItem, Citation, StepResult
+from argo_agents.agents.tools import RunScope
+from argo_agents.collaboration.consensus import Option, hold_vote
+
+MAX_OPTIONS = 3
+VOTERS: tuple[AgentKind, ...] = ("technical", "research")
+
+
+def _independent(c: Citation) -> bool:
+    """Not text ARGO wrote about its own earlier work (knowledge items, step results)."""
+    return not (
+        c.record_id.startswith("kn-")
+        or c.record_id.endswith("-result")
+        or c.query == "previous_results"
+    )
+
+
+def options_from(result: StepResult) -> list[Option]:
+    """Distinct approaches named by the step's independent evidence, best first."""
+    titles: list[str] = []
+    for c in sorted(result.evidence, key=lambda c: -(c.score or 0.0)):
+        if _independent(c) and c.title and c.title not in titles:
+            titles.append(c.title)
+    return [Option(key=f"option-{i + 1}", text=t) for i, t in enumerate(titles[:MAX_OPTIONS])]
+
+
+def with_consensus(
+    kind: AgentKind, deps: AgentDeps, scope: RunScope, result: StepResult
+) -> StepResult:
+    """``result`` with the other agents' vote on its options (Creative steps with two or
+    more); unchanged otherwise."""
+    options = options_from(result) if kind == "creative" else []
+    if len(options) < 2:
+        return result
+    decision = hold_vote(
+        deps, scope, f"the approach for {scope.subject}", options, VOTERS, deps.consensus_rule
+    )
+    listed = Artefact(
+        name="options",
+        kind="options",
+        content="\n".join(f"{o.key}: {o.text}" for o in options),
+        items=[ArtefactItem(key=o.key, text=o.text) for o in options],
+    )
+    chosen = [o for o in options if o.key == decision.chosen]
+    decided = Artefact(
+        name="consensus",
+        kind="decision",
+        content=decision.model_dump_json(),
+        items=[ArtefactItem(key=o.key, text=o.text) for o in chosen],
+    )
+    return result.model_copy(
+        update={
+            "artefacts": [*result.artefacts, listed, decided],
+            "findings": [*result.findings, decision.line()],
+        }
+    )
