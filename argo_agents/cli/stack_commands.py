@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
+from typing import Annotated
+
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -37,9 +41,19 @@ def down() -> None:
 
 
 @stack_app.command()
-def status() -> None:
+def status(
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per store.")] = False,
+) -> None:
     """Show each store's address and health; exit 1 if any is unhealthy."""
-    if not print_stack_status(LocalStack(Settings())):
+    stack = LocalStack(Settings())
+    if as_json:
+        found = stack.status()
+        for s in found:
+            print(json.dumps(dataclasses.asdict(s)))
+        if not all(s.healthy for s in found):
+            raise typer.Exit(1)
+        return
+    if not print_stack_status(stack):
         raise typer.Exit(1)
 
 

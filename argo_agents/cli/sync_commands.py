@@ -84,10 +84,17 @@ def worker(
 
 
 @sync_app.command()
-def status() -> None:
+def status(
+    as_json: Annotated[
+        bool, typer.Option("--json", help="The figures as one JSON object.")
+    ] = False,
+) -> None:
     """Outbox, throughput, latency, per-store state and warnings."""
     with open_engine() as engine:
         s = engine.status()
+    if as_json:
+        print(s.model_dump_json())
+        return
     table = Table(
         title=f"sync status: {s.outbox} in outbox ({s.in_flight} in flight), "
         f"{s.dead_letters} dead letters, {s.parked_conflicts} parked conflicts"

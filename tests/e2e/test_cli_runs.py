@@ -107,3 +107,14 @@ def test_agents_lists_the_registry_with_workloads(cli):
     assert all(r["origin"] in ("registry", "scaled") and r["max_workload"] > 0 for r in rows)
     table = cli.invoke(app, ["agents"])
     assert "load " in table.output and "retired under 30%" in table.output
+
+
+def test_stack_and_sync_status_speak_json_for_scripts(cli):
+    stack = cli.invoke(app, ["stack", "status", "--json"])
+    stores = [json.loads(line) for line in stack.stdout.splitlines()]
+    assert stack.exit_code == 0
+    assert sorted(s["name"] for s in stores) == ["bigquery", "chroma", "neo4j", "redis"]
+    assert all(s["healthy"] for s in stores)
+    sync = cli.invoke(app, ["sync", "status", "--json"])
+    figures = json.loads(sync.stdout)
+    assert sync.exit_code == 0 and {"outbox", "dead_letters", "stores", "warnings"} <= set(figures)
