@@ -417,8 +417,8 @@ def _completion(ev: _Events, goal_id: str, integ: Integration) -> None:
             "status": integ["status"],
             "by_step": integ["by_step"],
             "by_agent": integ["by_agent"],
-            "steps_prepared": integ["steps_prepared"],
-            "executor_calls": integ["executor_calls"],
+            "steps_prepared": integ.get("steps_prepared", []),
+            "executor_calls": integ.get("executor_calls", []),
         },
         priority=Priority.HIGH,
     )

@@ -86,11 +86,12 @@ class Integration(TypedDict):
 
     status: RunStatus
     steps_done: list[str]
-    steps_prepared: list[str]
+    # NotRequired: a run integrated before executors existed still reads back
+    steps_prepared: NotRequired[list[str]]
     """Steps that would change the world but that no executor acted for."""
-    steps_executed: list[str]
+    steps_executed: NotRequired[list[str]]
     """Steps an executor acted for, after their approval."""
-    executor_calls: list[ExecutorCall]
+    executor_calls: NotRequired[list[ExecutorCall]]
     steps_failed: list[str]
     steps_skipped: list[str]
     by_step: dict[str, str]

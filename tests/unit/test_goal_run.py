@@ -97,3 +97,16 @@ def test_a_paused_run_lists_its_approvals_as_requests_and_says_why_a_resume_was_
     assert run.pending_approvals == [request]
     assert run.errors["approval"] == "unknown step ids"
     assert run.plan is None and run.results == {} and run.integration is None
+
+
+def test_a_run_integrated_before_executors_existed_still_reads_back():
+    from argo_agents.api import GoalRun
+
+    pattern = {"id": "p", "task_type": "optimize", "name": "n", "step_sequence": ["a"],
+               "agent_types": ["technical"], "success": True, "failure_points": [],
+               "duration_s": 1.0}  # fmt: skip
+    before = {"status": "completed", "steps_done": ["a"], "steps_failed": [],
+              "steps_skipped": [], "by_step": {"a": "done"}, "by_agent": {"technical-1": ["a"]},
+              "success_rate": 1.0, "duration_s": 1.0, "learned_pattern": pattern}  # fmt: skip
+    run = GoalRun(thread_id="t", status="completed", integration=before)
+    assert run.integration is not None and run.integration["steps_done"] == ["a"]
