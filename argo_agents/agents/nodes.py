@@ -36,6 +36,8 @@ from argo_agents.agents.results import compose, scope_of
 from argo_agents.agents.state import AgentState, AgentUpdate, run_of, step_of
 from argo_agents.agents.tools import tools_for
 from argo_agents.planning.llm import LLMFallbackRefused
+from argo_agents.stores.errors import StoreError
+from argo_agents.structured import fallback_event
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +91,12 @@ class AgentNodes:
                 f"({reason}); fix the model endpoint, or set ARGO_LLM_FALLBACK=offline"
             )
         log.warning("agent %s step %s: %s%s", state["agent_id"], step_id, FALLBACK_PREFIX, reason)
+        if deps.publish is not None:  # counted too, not only logged and noted in the result
+            event = fallback_event(state["goal_id"], f"agent:{self.kind}", reason)
+            try:
+                await asyncio.to_thread(deps.publish, [event])
+            except StoreError as exc:
+                log.warning("agent %s: the fallback was not counted: %s", state["agent_id"], exc)
         return await self._offline(state, [FALLBACK_PREFIX + reason])
 
     async def call_model(self, state: AgentState) -> AgentUpdate:

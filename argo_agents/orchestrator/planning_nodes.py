@@ -29,10 +29,12 @@ from argo_agents.orchestrator.recall import (
 from argo_agents.orchestrator.state import RunStatus, State, plan_of
 from argo_agents.planning.goal_input import validate_goal_input
 from argo_agents.planning.intents import parse_goal
+from argo_agents.planning.llm import FALLBACK_PREFIX as PLAN_FALLBACK
 from argo_agents.planning.llm import make_plan
 from argo_agents.planning.models import ExecutionPlan, make_goal_id
 from argo_agents.planning.offline import PlanningContext, candidate_actions
 from argo_agents.services import Services, ServicesProvider
+from argo_agents.structured import fallback_event
 from argo_agents.sync.events import Priority, SyncEvent
 
 # Before the plan's phase (outcome.Phase.PLANNED = 1): the goal as first interpreted.
@@ -223,6 +225,8 @@ class PlanningNodes:
         assignments = assign_plan(plan, registry, workloads, history)
         # the goal and plan are in the stores before anything runs, so agents can read them
         events = planned_events(state, assignments) + scaling_events(state, scaled)
+        if fell_back := [n for n in plan.repair_notes if n.startswith(PLAN_FALLBACK)]:
+            events.append(fallback_event(state["goal_id"], "plan", fell_back[0]))
         timeout = runtime.context.sync_timeout_s if runtime.context else PLAN_APPLY_TIMEOUT_S
         published = await asyncio.to_thread(
             _publish_and_apply, services, events, min(timeout, PLAN_APPLY_TIMEOUT_S)

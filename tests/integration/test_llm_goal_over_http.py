@@ -14,12 +14,14 @@ from typing import Any
 
 import pytest
 
+from argo_agents.agents.llm import FALLBACK_PREFIX as AGENT_FALLBACK
 from argo_agents.api import Argo
 from argo_agents.bootstrap import build_services
 from argo_agents.config import Settings
 from argo_agents.config.endpoints import Endpoints
 from argo_agents.sync.config import SyncConfig
 from tests.openai_stub import OpenAIStub, Reply, Text, ToolCall, offered_tools
+from tests.orchestration_support import CountingAgents
 
 pytestmark = pytest.mark.integration
 
@@ -156,15 +158,51 @@ def test_an_agent_model_that_fails_falls_back_visibly_or_fails_the_step(
             run = Argo(settings, services=services).submit_goal(
                 f"Analyse the {uuid.uuid4().hex[:6]} checkout service latency", budget_usd=100
             )
+            services.engine.drain(timeout_s=60)
+            counted = services.stores.warehouse.query(
+                "SELECT JSON_VALUE(content, '$.where') AS where_ FROM {dataset}.metrics_latest "
+                "WHERE name = 'llm_fallback' AND JSON_VALUE(content, '$.goal_id') = @g",
+                {"g": run.goal_id},
+            )
         finally:
             services.close()
     first = run.results["map_dependencies"]
     if fallback == "offline":  # the offline result stands, and says why
         assert run.step_status["map_dependencies"] == "done"
         assert first.produced_by == "offline"
-        assert any(
-            "llm failed" in s or "offline" in s for s in first.sources + first.open_questions
-        )
+        noted = first.sources + first.open_questions
+        assert any(n.startswith(AGENT_FALLBACK) for n in noted), noted
+        # counted as well: one metric per agent that fell back (both steps here)
+        assert sorted(r["where_"] for r in counted) == ["agent:research", "agent:technical"]
     else:  # an error, saying how to allow the fallback
         assert run.step_status["map_dependencies"] == "failed"
         assert "ARGO_LLM_FALLBACK=offline" in run.errors["map_dependencies"]
+
+
+def test_a_plan_the_model_cannot_draft_falls_back_offline_and_is_counted(
+    endpoints: Endpoints, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with OpenAIStub(lambda body: ToolCall("PlanDraft", {"steps": "none"})) as stub:
+        monkeypatch.setenv("ARGO_OPENAI_BASE_URL", stub.base_url)
+        settings = Settings(_env_file=None, data_dir=tmp_path)  # type: ignore[call-arg]
+        services = build_services(
+            settings,
+            endpoints=endpoints,
+            sync_config=SyncConfig(namespace=f"test:{uuid.uuid4().hex[:8]}", block_ms=50),
+            build_agents=CountingAgents().build,  # the plan is under test, not the agents
+        )
+        try:
+            run = Argo(settings, services=services).submit_goal(
+                f"Analyse the {uuid.uuid4().hex[:6]} checkout service latency", budget_usd=100
+            )
+            services.engine.drain(timeout_s=60)
+            counted = services.stores.warehouse.query(
+                "SELECT JSON_VALUE(content, '$.where') AS where_ FROM {dataset}.metrics_latest "
+                "WHERE name = 'llm_fallback' AND JSON_VALUE(content, '$.goal_id') = @g",
+                {"g": run.goal_id},
+            )
+        finally:
+            services.close()
+    assert run.plan is not None and run.plan.source == "offline"
+    assert run.plan.repair_notes[0].startswith("LLM plan replaced by offline plan")
+    assert [r["where_"] for r in counted] == ["plan"]
