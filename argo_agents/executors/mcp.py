@@ -10,7 +10,6 @@ raise `ExecutorError`, so the step follows the orchestrator's retry/fail path.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from typing import Any
 
@@ -20,7 +19,7 @@ from langchain_mcp_adapters.tools import load_mcp_tools
 
 from argo_agents.executors.arguments import build_arguments, check_approval
 from argo_agents.executors.config import McpServer, McpTarget
-from argo_agents.executors.models import Approval, ExecutionRecord, ExecutorError
+from argo_agents.executors.models import Approval, ExecutionRecord, ExecutorError, within
 from argo_agents.planning.models import PlanStep
 
 
@@ -72,13 +71,9 @@ class McpToolExecutor:
         arguments = build_arguments(self._template, step, approval)
         started = time.monotonic()
         try:
-            message = await asyncio.wait_for(self._call(arguments, approval), self._timeout_s)
+            message = await within(self.name, self._timeout_s, self._call(arguments, approval))
         except ExecutorError:
             raise
-        except TimeoutError as exc:
-            raise ExecutorError(
-                f"{self.name}: no answer within {self._timeout_s:.0f}s (route timeout_s)"
-            ) from exc
         except Exception as exc:  # transport, server and tool failures of every kind
             cause = _cause(exc)
             if isinstance(cause, ExecutorError):

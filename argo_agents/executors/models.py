@@ -9,13 +9,17 @@ the record goes into the step's result and, through the sync engine, the stores.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+from collections.abc import Awaitable
 from datetime import datetime
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, TypeVar
 
 from pydantic import BaseModel, Field
 
 from argo_agents.planning.models import PlanStep
+
+T = TypeVar("T")
 
 ExecutorKind = Literal["mcp", "python"]
 
@@ -67,6 +71,21 @@ class ExecutionRecord(BaseModel):
 
 class ExecutorError(RuntimeError):
     """An executor was reached but its call failed (tool error, server down, exception)."""
+
+
+class ExecutorTimeout(ExecutorError):
+    """The executor's call did not answer within its route's ``timeout_s``."""
+
+
+async def within(name: str, timeout_s: float, call: Awaitable[T]) -> T:
+    """``call``'s result; `ExecutorError` naming the route's ``timeout_s`` when it has not
+    answered in time (every executor bounds its call the same way)."""
+    try:
+        return await asyncio.wait_for(call, timeout_s)
+    except TimeoutError as exc:
+        raise ExecutorTimeout(
+            f"{name}: no answer within {timeout_s:.0f}s (route timeout_s)"
+        ) from exc
 
 
 class NotApprovedError(ExecutorError):

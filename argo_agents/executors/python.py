@@ -20,7 +20,13 @@ import orjson
 
 from argo_agents.executors.arguments import build_arguments, check_approval
 from argo_agents.executors.config import ExecutorConfigError
-from argo_agents.executors.models import Approval, ExecutionRecord, ExecutorError
+from argo_agents.executors.models import (
+    Approval,
+    ExecutionRecord,
+    ExecutorError,
+    ExecutorTimeout,
+    within,
+)
 from argo_agents.planning.models import PlanStep
 
 
@@ -76,11 +82,9 @@ class EntryPointExecutor:
                 call = self._function(**arguments)
             else:
                 call = asyncio.to_thread(self._function, **arguments)
-            result = await asyncio.wait_for(call, self._timeout_s)
-        except TimeoutError as exc:
-            raise ExecutorError(
-                f"{self.name}: no answer within {self._timeout_s:.0f}s (route timeout_s)"
-            ) from exc
+            result = await within(self.name, self._timeout_s, call)
+        except ExecutorTimeout:
+            raise
         except Exception as exc:  # the function may fail in any way; the step fails with it
             raise ExecutorError(f"{self.name} failed: {type(exc).__name__}: {exc}") from exc
         return ExecutionRecord(
