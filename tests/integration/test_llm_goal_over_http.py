@@ -19,6 +19,7 @@ from argo_agents.api import Argo
 from argo_agents.bootstrap import build_services
 from argo_agents.config import Settings
 from argo_agents.config.endpoints import Endpoints
+from argo_agents.services import Services
 from argo_agents.sync.config import SyncConfig
 from tests.openai_stub import OpenAIStub, Reply, Text, ToolCall, offered_tools
 from tests.orchestration_support import CountingAgents
@@ -48,6 +49,26 @@ PLAN = {
     ],
     "rationale": ["map first, then review the record"],
 }
+
+
+def on_the_stub(
+    endpoints: Endpoints, tmp_path: Path, **services_args: Any
+) -> tuple[Settings, Services]:
+    """Services whose model is the stub (ARGO_* set by the test), on their own outbox."""
+    settings = Settings(_env_file=None, data_dir=tmp_path)  # type: ignore[call-arg]
+    namespace = SyncConfig(namespace=f"test:{uuid.uuid4().hex[:8]}", block_ms=50)
+    services = build_services(settings, endpoints=endpoints, sync_config=namespace, **services_args)
+    return settings, services
+
+
+def fallbacks_counted(services: Services, goal_id: str) -> list[dict[str, Any]]:
+    """The goal's llm_fallback metrics in the warehouse, once the outbox is applied."""
+    services.engine.drain(timeout_s=60)
+    return services.stores.warehouse.query(
+        "SELECT JSON_VALUE(content, '$.where') AS where_ FROM {dataset}.metrics_latest "
+        "WHERE name = 'llm_fallback' AND JSON_VALUE(content, '$.goal_id') = @g",
+        {"g": goal_id},
+    )
 
 
 def tool_records(body: dict[str, Any]) -> list[str]:
@@ -93,12 +114,7 @@ def test_a_goal_runs_through_chatopenai_with_agents_calling_tools_on_the_stores(
     with OpenAIStub(script) as stub:
         monkeypatch.setenv("ARGO_OPENAI_BASE_URL", stub.base_url)
         monkeypatch.setenv("ARGO_LLM_MODEL", "local-model")
-        settings = Settings(_env_file=None, data_dir=tmp_path)  # type: ignore[call-arg]
-        services = build_services(
-            settings,
-            endpoints=endpoints,
-            sync_config=SyncConfig(namespace=f"test:{uuid.uuid4().hex[:8]}", block_ms=50),
-        )
+        settings, services = on_the_stub(endpoints, tmp_path)
         try:
             tag = uuid.uuid4().hex[:6]
             run = Argo(settings, services=services).submit_goal(
@@ -148,22 +164,12 @@ def test_an_agent_model_that_fails_falls_back_visibly_or_fails_the_step(
     with OpenAIStub(broken_drafts) as stub:
         monkeypatch.setenv("ARGO_OPENAI_BASE_URL", stub.base_url)
         monkeypatch.setenv("ARGO_LLM_FALLBACK", fallback)
-        settings = Settings(_env_file=None, data_dir=tmp_path)  # type: ignore[call-arg]
-        services = build_services(
-            settings,
-            endpoints=endpoints,
-            sync_config=SyncConfig(namespace=f"test:{uuid.uuid4().hex[:8]}", block_ms=50),
-        )
+        settings, services = on_the_stub(endpoints, tmp_path)
         try:
             run = Argo(settings, services=services).submit_goal(
                 f"Analyse the {uuid.uuid4().hex[:6]} checkout service latency", budget_usd=100
             )
-            services.engine.drain(timeout_s=60)
-            counted = services.stores.warehouse.query(
-                "SELECT JSON_VALUE(content, '$.where') AS where_ FROM {dataset}.metrics_latest "
-                "WHERE name = 'llm_fallback' AND JSON_VALUE(content, '$.goal_id') = @g",
-                {"g": run.goal_id},
-            )
+            counted = fallbacks_counted(services, run.goal_id)
         finally:
             services.close()
     first = run.results["map_dependencies"]
@@ -184,23 +190,13 @@ def test_a_plan_the_model_cannot_draft_falls_back_offline_and_is_counted(
 ) -> None:
     with OpenAIStub(lambda body: ToolCall("PlanDraft", {"steps": "none"})) as stub:
         monkeypatch.setenv("ARGO_OPENAI_BASE_URL", stub.base_url)
-        settings = Settings(_env_file=None, data_dir=tmp_path)  # type: ignore[call-arg]
-        services = build_services(
-            settings,
-            endpoints=endpoints,
-            sync_config=SyncConfig(namespace=f"test:{uuid.uuid4().hex[:8]}", block_ms=50),
-            build_agents=CountingAgents().build,  # the plan is under test, not the agents
-        )
+        # the plan is under test, not the agents
+        settings, services = on_the_stub(endpoints, tmp_path, build_agents=CountingAgents().build)
         try:
             run = Argo(settings, services=services).submit_goal(
                 f"Analyse the {uuid.uuid4().hex[:6]} checkout service latency", budget_usd=100
             )
-            services.engine.drain(timeout_s=60)
-            counted = services.stores.warehouse.query(
-                "SELECT JSON_VALUE(content, '$.where') AS where_ FROM {dataset}.metrics_latest "
-                "WHERE name = 'llm_fallback' AND JSON_VALUE(content, '$.goal_id') = @g",
-                {"g": run.goal_id},
-            )
+            counted = fallbacks_counted(services, run.goal_id)
         finally:
             services.close()
     assert run.plan is not None and run.plan.source == "offline"

@@ -43,6 +43,8 @@ def jobs(n: int = 3) -> list[Job]:
     ]
 
 
+# Attempts are the defaults (3 and 8); only the waits between them are shortened, so the
+# tests do not sleep, and the circuit stays closed for the whole test (60 s).
 CONFIG = SyncConfig(
     retry_attempts=3,
     busy_attempts=8,
