@@ -10,7 +10,14 @@ that says it, so the Director sees how the choice was made.
 from __future__ import annotations
 
 from argo_agents.agents.deps import AgentDeps
-from argo_agents.agents.models import AgentKind, Artefact, ArtefactItem, Citation, StepResult
+from argo_agents.agents.models import (
+    KNOWLEDGE_ID_PREFIX,
+    AgentKind,
+    Artefact,
+    ArtefactItem,
+    Citation,
+    StepResult,
+)
 from argo_agents.agents.tools import RunScope
 from argo_agents.collaboration.consensus import Option, hold_vote
 
@@ -21,7 +28,7 @@ VOTERS: tuple[AgentKind, ...] = ("technical", "research")
 def _independent(c: Citation) -> bool:
     """Not text ARGO wrote about its own earlier work (knowledge items, step results)."""
     return not (
-        c.record_id.startswith("kn-")
+        c.record_id.startswith(KNOWLEDGE_ID_PREFIX)
         or c.record_id.endswith("-result")
         or c.query == "previous_results"
     )

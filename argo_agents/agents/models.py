@@ -28,6 +28,9 @@ ToolArgs = dict[str, Any]
 StoreRow = dict[str, Any]
 
 
+KNOWLEDGE_ID_PREFIX = "kn-"  # how a knowledge item a step derived is told from the user's records
+
+
 def knowledge_id(goal_id: str, step_id: str, title: str) -> str:
     """``kn-`` + 16 hex of sha256(goal, step, title).
 
@@ -35,7 +38,7 @@ def knowledge_id(goal_id: str, step_id: str, title: str) -> str:
     ("analyze_performance") that repeat in every plan of the same intent.
     """
     raw = "\x1f".join((goal_id, step_id, " ".join(title.split()).casefold()))
-    return "kn-" + hashlib.sha256(raw.encode("utf-8")).hexdigest()[:16]
+    return KNOWLEDGE_ID_PREFIX + hashlib.sha256(raw.encode("utf-8")).hexdigest()[:16]
 
 
 class KnowledgeItem(BaseModel):

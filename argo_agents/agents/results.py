@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from statistics import mean
 
 from argo_agents.agents.models import (
+    KNOWLEDGE_ID_PREFIX,
     AgentKind,
     Artefact,
     ArtefactItem,
@@ -31,7 +32,6 @@ from argo_agents.agents.tools import Record, RunScope, ToolOutput
 log = logging.getLogger(__name__)
 
 NO_EVIDENCE_CONFIDENCE = 0.1
-KNOWLEDGE_ID_PREFIX = "kn-"  # what `KnowledgeItem.for_step` ids start with
 MAX_CONFIDENCE = 0.9  # stored records are evidence, not proof
 
 
