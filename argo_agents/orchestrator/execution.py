@@ -15,7 +15,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Literal
 
 import orjson
 from langgraph.runtime import Runtime
@@ -32,6 +32,7 @@ from argo_agents.executors.models import Approval, NotApprovedError
 from argo_agents.executors.registry import acting_categories, approval_of
 from argo_agents.orchestrator.context import Context
 from argo_agents.orchestrator.outcome import step_events
+from argo_agents.orchestrator.progress import ProgressData, report_progress
 from argo_agents.orchestrator.state import (
     State,
     StepFailure,
@@ -255,21 +256,6 @@ def _prepared(
             "not_executed": why,
         }
     )
-
-
-ProgressData = dict[str, Any]
-"""What a node reports while it runs: free-form JSON for Studio and SDK clients."""
-
-
-def report_progress(data: ProgressData) -> None:
-    """Send ``data`` on LangGraph's custom stream (Studio, langgraph-sdk, `Argo.stream_goal`);
-    a no-op outside a streaming run."""
-    try:
-        from langgraph.config import get_stream_writer
-
-        get_stream_writer()(data)
-    except RuntimeError:  # not inside a runnable context (a direct call in a test)
-        pass
 
 
 def _who(agent: Assignment, attempt: int) -> ProgressData:

@@ -16,9 +16,9 @@ from langgraph.runtime import Runtime
 
 from argo_agents.approval.record import RecordConflict, load_record, save_record
 from argo_agents.orchestrator.context import Context
-from argo_agents.orchestrator.execution import report_progress
 from argo_agents.orchestrator.outcome import integrate, outcome_events, with_stats
 from argo_agents.orchestrator.pattern_stats import count_run
+from argo_agents.orchestrator.progress import report_progress
 from argo_agents.orchestrator.state import State, integration_of
 from argo_agents.services import Services, ServicesProvider
 from argo_agents.stores.errors import StoreError
