@@ -17,6 +17,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel, Field, ValidationError
 
+from argo_agents.learning.adapt import adapt_steps
 from argo_agents.planning.intents import GATED_INTENTS, ParsedGoal, parse_goal
 from argo_agents.planning.models import (
     CAPABILITIES,
@@ -33,7 +34,12 @@ from argo_agents.planning.offline import (
     strong_patterns,
 )
 from argo_agents.planning.templates import GATED_STEP, KNOWN_STEPS
-from argo_agents.planning.validate import PlanValidationError, find_problems, repair_plan
+from argo_agents.planning.validate import (
+    PlanValidationError,
+    find_problems,
+    repair_plan,
+    validate_plan,
+)
 from argo_agents.prompts import render_prompt
 from argo_agents.structured import structured
 
@@ -176,7 +182,25 @@ def plan_with_llm(
         return _fallback(goal, context, salt, policy=fallback, reason=str(exc))
     if missing := _missing_gates(parsed, plan):
         return _fallback(goal, context, salt, policy=fallback, reason="; ".join(missing))
-    return plan
+    return _with_history(plan, parsed, context)
+
+
+def _with_history(
+    plan: ExecutionPlan, parsed: ParsedGoal, context: PlanningContext | None
+) -> ExecutionPlan:
+    """The model's plan changed by what earlier runs recorded, as the offline plan is.
+
+    Applied after the gate check: a step the Director rejected before is dropped
+    here on purpose (the gate would skip it), not hidden by the model.
+    """
+    if context is None or context.history is None:
+        return plan
+    steps, notes = adapt_steps(plan.steps, context.history, parsed.subject)
+    if not notes:
+        return plan
+    adapted = plan.model_copy(update={"steps": steps, "rationale": [*plan.rationale, *notes]})
+    validate_plan(adapted)
+    return adapted
 
 
 def make_plan(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from langchain_core.messages import AIMessage
 
 from argo_agents.agents.results import confidence
 from argo_agents.agents.tools import Record, ToolOutput
@@ -16,9 +17,11 @@ from argo_agents.learning.history import LearnedHistory, build_history
 from argo_agents.learning.patterns import merge_patterns
 from argo_agents.learning.prediction import predict_step
 from argo_agents.orchestrator.planning_nodes import assign_plan
+from argo_agents.planning.llm import plan_with_llm
 from argo_agents.planning.models import Pattern, PlanStep
 from argo_agents.planning.offline import PlanningContext, plan_offline
 from argo_agents.planning.validate import validate_plan
+from tests.fakes import ToolCallingFake
 
 OPTIMIZE = "Optimise the checkout service's query latency"
 DEPLOY = "Deploy the payments API to production"
@@ -136,6 +139,38 @@ def test_a_step_that_failed_gains_a_precheck_before_it() -> None:
     ok = [run(f"g{i}", "identify_bottlenecks", "research-1") for i in range(3)]
     fine = build_history(ok, similar_goal_ids=[r["task_id"] for r in ok])
     assert "precheck_identify_bottlenecks" not in warm(OPTIMIZE, fine).step_ids()
+
+
+def drafted(goal: str, history: LearnedHistory | None) -> Any:
+    """The plan a model drafts for ``goal`` (the same draft every time), with ``history``."""
+    deploy = plan_offline(DEPLOY)
+    steps = [
+        s.model_dump()
+        for s in deploy.steps
+        if s.id in ("review_release_readiness", "deploy_to_production")
+    ]
+    steps[1]["dependencies"] = [steps[0]["id"]]
+    call = {"name": "PlanDraft", "args": {"steps": steps, "rationale": ["model"]}, "id": "1"}
+    model = ToolCallingFake(messages=iter([AIMessage(content="", tool_calls=[call])]))
+    context = PlanningContext(history=history) if history is not None else None
+    return plan_with_llm(model, goal, context=context, fallback="never")
+
+
+def test_a_model_drafted_plan_learns_as_the_offline_plan_does() -> None:
+    cold = drafted(DEPLOY, None)
+    assert cold.source == "llm"
+    assert cold.step_ids() == ["review_release_readiness", "deploy_to_production"]
+    rows = [run(f"m{i}", "review_release_readiness", "technical-1", ms=3000) for i in range(3)]
+    rejected = [
+        decision("r1", "deploy_to_production", "reject", "2025-01-02", reason="freeze week"),
+        decision("r2", "deploy_to_production", "reject", "2025-01-03"),
+    ]
+    warm_plan = drafted(DEPLOY, build_history(rows, rejected))
+    assert warm_plan.source == "llm"  # learned, not fallen back to the offline planner
+    assert warm_plan.step_ids() == ["review_release_readiness"]
+    assert warm_plan.step("review_release_readiness").estimated_duration_s == 3
+    assert any("freeze week" in r for r in warm_plan.rationale)
+    assert any("median of 3 runs" in r for r in warm_plan.rationale)
 
 
 def twins() -> AgentRegistry:
