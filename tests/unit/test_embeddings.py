@@ -80,3 +80,38 @@ def test_make_embedder_errors_name_the_choices() -> None:
         make_embedder(settings, "word2vec")
     with pytest.raises(ValueError, match="ARGO_EMBEDDING_MODEL_PATH"):
         make_embedder(settings, "sentence-transformers")
+
+
+def reference_vector(text: str, dim: int) -> list[float]:
+    """The hashing embedder as first written (one hash and one `+=` per feature): the
+    vectors already in users' stores were made by it."""
+    import hashlib
+    import re
+    import unicodedata
+
+    words = re.findall(r"\w+", unicodedata.normalize("NFKC", text).casefold())
+    feats = [f"w:{w}" for w in words] + [
+        f"b:{a} {b}" for a, b in zip(words, words[1:], strict=False)
+    ]
+    for w in words:
+        feats += [f"c:{f'<{w}>'[i : i + 3]}" for i in range(len(w))]
+    counts: dict[str, int] = {}
+    for f in feats:
+        counts[f] = counts.get(f, 0) + 1
+    vec = np.zeros(dim)
+    for feat, tf in counts.items():
+        h = int.from_bytes(hashlib.blake2b(feat.encode(), digest_size=8).digest(), "little")
+        vec[h % dim] += (1.0 if h >> 63 == 0 else -1.0) * (1.0 + np.log(tf))
+    norm = float(np.linalg.norm(vec))
+    if norm == 0.0:
+        vec[0] = 1.0
+        return vec.tolist()
+    return (vec / norm).tolist()
+
+
+def test_cached_hashing_gives_the_vectors_already_stored_bit_for_bit() -> None:
+    # A changed vector would make every stored one a stranger to new queries.
+    texts = [TEXT, "x", "🚀 émoji", "", "!!!", "latency latency cache " * 40, TEXT.upper()]
+    emb = HashingEmbedder(384)
+    for _ in range(2):  # the second pass is served from the caches
+        assert emb.embed_documents(texts) == [reference_vector(t, 384) for t in texts]
