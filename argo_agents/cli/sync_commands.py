@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from argo_agents.cli.json_output import diagnostics, print_json
 from argo_agents.stores.errors import StoreError
 from argo_agents.sync.engine import SyncEngine
 from argo_agents.sync.outbox import CountersLost
@@ -29,6 +30,7 @@ sync_app = typer.Typer(
     no_args_is_help=True,
 )
 console = Console()
+HELP_JSON = "The result as one JSON object on stdout."
 
 
 @contextmanager
@@ -128,15 +130,21 @@ def verify(
         str | None, typer.Option("--entity-type", "-t", help="Only this entity type.")
     ] = None,
     repair: Annotated[bool, typer.Option(help="Re-publish divergent entities.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help=HELP_JSON)] = False,
 ) -> None:
     """Compare version and hash of every entity across its stores; exit 1 on divergence."""
     with open_engine() as engine:
         try:
             r = engine.verify(entity_type, repair=repair)
         except KeyError as exc:
-            console.print(f"[red]unknown entity type {entity_type!r}[/red]")
+            diagnostics.print(f"[red]unknown entity type {entity_type!r}[/red]")
             raise typer.Exit(2) from exc
         pending = engine.status().outbox
+    if as_json:
+        print_json({**r.model_dump(mode="json"), "outbox": pending})
+        if r.divergence and not repair:
+            raise typer.Exit(1)
+        return
     console.print(
         f"checked {r.checked} entities ({r.comparisons} store comparisons): "
         f"{r.missing} missing, {r.stale} stale, {r.divergent} divergent, "
@@ -159,7 +167,9 @@ def verify(
 
 
 @sync_app.command()
-def recover() -> None:
+def recover(
+    as_json: Annotated[bool, typer.Option("--json", help=HELP_JSON)] = False,
+) -> None:
     """Rebuild lost version counters and the ledger from the stores, then resume publishing.
 
     Run it when publishing or `argo sync worker` reports that the version counters are
@@ -172,7 +182,7 @@ def recover() -> None:
             SpinnerColumn(),
             TextColumn("{task.description}"),
             TimeElapsedColumn(),
-            console=console,
+            console=diagnostics if as_json else console,
             transient=True,
         ) as bar,
     ):
@@ -184,10 +194,13 @@ def recover() -> None:
                 )
             )
         except StoreError as exc:
-            console.print(
+            diagnostics.print(
                 f"[red]recovery stopped; run it again once the store answers:[/red] {exc}"
             )
             raise typer.Exit(1) from exc
+    if as_json:
+        print_json({**report.model_dump(mode="json"), "namespace": engine.config.namespace})
+        return
     read = ", ".join(f"{store} {n:,}" for store, n in report.read.items() if n)
     state = "were lost" if report.lost else "were intact"
     console.print(
@@ -203,10 +216,16 @@ def recover() -> None:
 
 
 @sync_app.command()
-def dlq(limit: Annotated[int, typer.Option(help="How many to list.")] = 50) -> None:
+def dlq(
+    limit: Annotated[int, typer.Option(help="How many to list.")] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help=HELP_JSON)] = False,
+) -> None:
     """List dead-lettered events with their store, error and attempts."""
     with open_engine() as engine:
         letters = engine.dead_letters(limit)
+    if as_json:
+        print_json({"dead_letters": letters})
+        return
     table = Table(title=f"{len(letters)} dead letter(s)")
     for col in ("id", "entity", "store", "attempts", "failed at", "error"):
         table.add_column(col)
@@ -228,13 +247,17 @@ def dlq(limit: Annotated[int, typer.Option(help="How many to list.")] = 50) -> N
 def replay(
     ids: Annotated[list[str] | None, typer.Argument(help="Dead-letter ids.")] = None,
     all_: Annotated[bool, typer.Option("--all", help="Replay every dead letter.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help=HELP_JSON)] = False,
 ) -> None:
     """Re-publish dead letters (fix their cause first); workers then apply them."""
     if not ids and not all_:
-        console.print("[red]name dead-letter ids or pass --all[/red] (see `argo sync dlq`)")
+        diagnostics.print("[red]name dead-letter ids or pass --all[/red] (see `argo sync dlq`)")
         raise typer.Exit(2)
     with open_engine() as engine:
         done = engine.replay(ids or [], all_=all_)
+    if as_json:
+        print_json({"replayed": done})
+        return
     console.print(f"replayed {len(done)} event(s)")
 
 
@@ -243,29 +266,28 @@ def conflicts(
     show: Annotated[str | None, typer.Option(help="Show one conflict's diff.")] = None,
     resolve: Annotated[str | None, typer.Option(help="Resolve this conflict.")] = None,
     take: Annotated[str | None, typer.Option(help="incoming | stored | merged")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help=HELP_JSON)] = False,
 ) -> None:
     """List parked conflicts; --show ID for a diff; --resolve ID --take CHOICE to settle one."""
     with open_engine() as engine:
         if resolve:
-            if take not in ("incoming", "stored", "merged"):
-                console.print("[red]--take must be incoming, stored or merged[/red]")
-                raise typer.Exit(2)
-            try:
-                event_id = engine.resolve_conflict(_full_id(engine, resolve), take)
-            except KeyError as exc:
-                console.print(f"[red]{exc.args[0]}[/red]")
-                raise typer.Exit(1) from exc
-            console.print(f"resolved with {take}: published event {event_id[:16]}")
+            _resolve(engine, resolve, take, as_json)
             return
         if show:
             try:
                 c = engine.conflict(_full_id(engine, show))
             except KeyError as exc:
-                console.print(f"[red]{exc.args[0]}[/red]")
+                diagnostics.print(f"[red]{exc.args[0]}[/red]")
                 raise typer.Exit(1) from exc
-            _diff(c.stored_data or {}, c.event.data)
+            if as_json:
+                print_json({"conflict": c})
+            else:
+                _diff(c.stored_data or {}, c.event.data)
             return
         parked = engine.conflicts()
+    if as_json:
+        print_json({"conflicts": parked})
+        return
     table = Table(title=f"{len(parked)} parked conflict(s)")
     for col in ("id", "entity", "incoming", "stored"):
         table.add_column(col)
@@ -275,6 +297,21 @@ def conflicts(
             c.id[:16], f"{c.event.entity_type}:{c.event.entity_id}", f"v{c.event.version}", stored
         )
     console.print(table)
+
+
+def _resolve(engine: SyncEngine, conflict: str, take: str | None, as_json: bool) -> None:
+    if take not in ("incoming", "stored", "merged"):
+        diagnostics.print("[red]--take must be incoming, stored or merged[/red]")
+        raise typer.Exit(2)
+    try:
+        event_id = engine.resolve_conflict(_full_id(engine, conflict), take)
+    except KeyError as exc:
+        diagnostics.print(f"[red]{exc.args[0]}[/red]")
+        raise typer.Exit(1) from exc
+    if as_json:
+        print_json({"resolved": conflict, "take": take, "event_id": event_id})
+    else:
+        console.print(f"resolved with {take}: published event {event_id[:16]}")
 
 
 def _full_id(engine: SyncEngine, prefix: str) -> str:
@@ -297,7 +334,9 @@ def _ms(value: float | None) -> str:
     return "-" if value is None else f"{value:.0f}"
 
 
-def doctor() -> None:
+def doctor(
+    as_json: Annotated[bool, typer.Option("--json", help=HELP_JSON)] = False,
+) -> None:
     """Check everything a run needs: each store, Redis durability, the sync engine's health
     rules and the model endpoint; exit 1 if anything needs attention."""
     from argo_agents.cli.stack_commands import print_stack_status
@@ -306,16 +345,26 @@ def doctor() -> None:
     from argo_agents.sync.epoch import warn_if_volatile
 
     settings = Settings()
-    healthy = print_stack_status(LocalStack(settings))
+    stack = LocalStack(settings)
+    stores = stack.status() if as_json else []
+    healthy = all(s.healthy for s in stores) if as_json else print_stack_status(stack)
     problems: list[str] = []
     if healthy:
         with open_engine() as engine:
             problems += warn_if_volatile(engine.ctx.redis)
             problems += engine.status().warnings
-    if settings.llm_configured:
-        console.print(f"model: {settings.llm_model} at {settings.openai_base_url or 'OpenAI'}")
-    else:
-        console.print("model: none configured (planning and agents run offline)")
+    model = (
+        f"{settings.llm_model} at {settings.openai_base_url or 'OpenAI'}"
+        if settings.llm_configured
+        else None
+    )
+    if as_json:
+        ok = healthy and not problems
+        print_json({"ok": ok, "stores": stores, "warnings": problems, "model": model})
+        if not ok:
+            raise typer.Exit(1)
+        return
+    console.print(f"model: {model or 'none configured (planning and agents run offline)'}")
     for p in problems:
         console.print(f"[yellow]warning:[/yellow] {p}")
     if not healthy or problems:

@@ -56,6 +56,10 @@ def test_doctor_checks_the_stores_and_passes_on_a_healthy_stack(cli):
     for store in ("redis", "neo4j", "bigquery", "chroma"):
         assert store in result.output
     assert "model: none configured" in result.output and "all checks passed" in result.output
+    scripted = cli.invoke(app, ["doctor", "--json"])
+    report = json.loads(scripted.stdout)
+    assert scripted.exit_code == 0 and report["ok"] is True and report["model"] is None
+    assert {s["name"] for s in report["stores"]} == {"redis", "neo4j", "bigquery", "chroma"}
 
 
 def test_doctor_fails_and_says_why_when_a_health_rule_breaks(cli, monkeypatch):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from typer.testing import CliRunner
 
@@ -116,6 +118,40 @@ def test_cli_status_verify_dlq_replay_and_conflicts(make_engine, cli):
     assert out.exit_code == 0, out.output
     assert "0 missing, 0 stale, 0 divergent" in out.text
     assert cli(ns, "verify", "--entity-type", "spaceship").exit_code == 2
+
+
+def test_sync_commands_answer_in_json_for_scripts(make_engine, cli):
+    engine = make_engine(strategies={"knowledge": ConflictStrategy.MANUAL})
+    ns = engine.config.namespace
+    eid = uid("cli-json")
+    engine.publish([knowledge(eid, "one", version=1)])
+    engine.drain(timeout_s=30)
+    rogue = knowledge(eid, "rogue", version=2)
+    engine.ctx.stores.graph.upsert_nodes([to_node(rogue, spec_for("knowledge"))])
+    engine.publish([knowledge(eid, "two", version=2)])
+    engine.drain(timeout_s=30)
+    engine.ctx.deadletters.add(None, "outbox", "cannot decode outbox entry", 0, raw=b"{oops")
+
+    def answer(*args: str) -> dict:
+        out = cli(ns, *args, "--json")
+        assert out.exit_code == 0, out.output
+        [line] = out.stdout.splitlines()  # one object, nothing else on stdout
+        return json.loads(line)
+
+    [letter] = answer("dlq")["dead_letters"]
+    assert letter["store"] == "outbox" and letter["event"] is None
+    assert answer("replay", "--all") == {"replayed": []}
+    [parked] = answer("conflicts")["conflicts"]
+    assert parked["event"]["entity_id"] == eid and parked["event"]["data"] == {"text": "two"}
+    shown = answer("conflicts", "--show", parked["id"][:16])["conflict"]
+    assert shown["stored_data"]["text"] == "rogue"
+    resolved = answer("conflicts", "--resolve", parked["id"], "--take", "incoming")
+    assert resolved["take"] == "incoming" and resolved["event_id"]
+    engine.drain(timeout_s=30)
+    report = answer("verify", "--entity-type", "knowledge")
+    assert (report["missing"], report["divergent"], report["outbox"]) == (0, 0, 0)
+    recovered = answer("recover")
+    assert recovered["lost"] is False and recovered["namespace"] == ns
 
 
 # ---- repair never overwrites a newer version; parked entities are reported ------------------
