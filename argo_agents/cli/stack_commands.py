@@ -1,4 +1,4 @@
-"""`argo stack up | down | status`: the embedded local stack of real servers."""
+"""`argo stack install | up | down | status`: the embedded local stack of real servers."""
 
 from __future__ import annotations
 
@@ -12,12 +12,29 @@ from rich.table import Table
 
 from argo_agents.config import Settings
 from argo_agents.local_stack import LocalStack
-from argo_agents.local_stack.errors import StackError
+from argo_agents.local_stack.errors import StackEnvMissingError, StackError
+from argo_agents.local_stack.stack_env import StackEnv
 
 stack_app = typer.Typer(
     help="Start, stop and inspect the embedded local stack.", no_args_is_help=True
 )
 console = Console()
+
+
+@stack_app.command()
+def install(
+    force: Annotated[
+        bool, typer.Option("--force", help="Reinstall even if the environment is ready.")
+    ] = False,
+) -> None:
+    """Make the local stack's own environment (bqemulator, DuckDB) with pip; idempotent."""
+    env = StackEnv.from_settings(Settings())
+    try:
+        with console.status("installing the local stack's environment…"):
+            env.install(force=force, say=lambda msg: console.print(f"  {msg}"))
+    except StackError as exc:
+        console.print(f"[red]stack install failed:[/red] {exc}")
+        raise typer.Exit(1) from exc
 
 
 @stack_app.command()
@@ -29,7 +46,8 @@ def up() -> None:
             stack.up(progress=lambda msg: console.print(f"  {msg}"))
     except StackError as exc:
         console.print(f"[red]stack up failed:[/red] {exc}")
-        raise typer.Exit(1) from exc
+        # A missing environment is an environment error (exit 2), like unset stores.
+        raise typer.Exit(2 if isinstance(exc, StackEnvMissingError) else 1) from exc
     print_stack_status(stack)
 
 

@@ -74,6 +74,11 @@ class Settings(BaseSettings):
     stack_arcadedb_http_port: int = 0
     stack_bigquery_port: int = 0
     stack_chroma_port: int = 0
+    stack_env_dir: Path | None = Field(
+        None,
+        description="The local stack's own venv (bqemulator); unset: argo-stack-env inside "
+        "ARGO's venv. `argo stack install` makes it.",
+    )
 
     store_timeout_s: float = Field(5.0, description="Connect/socket timeout for every store.")
 

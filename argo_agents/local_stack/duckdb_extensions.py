@@ -3,18 +3,26 @@
 bqemulator runs `INSTALL spatial` (and avro) at start, which downloads from
 the DuckDB extension repository unless the extension is already installed.
 There is no internet here, so we INSTALL each one from the file shipped in
-the `duckdb-extension-*` wheels (same DuckDB version, pinned in pyproject).
+the `duckdb-extension-*` wheels (same DuckDB version, pinned in
+`stack-requirements.txt`).
+
+This module runs under the local stack's own interpreter (where DuckDB lives,
+see `stack_env`), as a script (`argo stack install` checks the environment with
+it) and from `bqemulator_runner` before each start; so it imports nothing of ARGO.
 """
 
 from __future__ import annotations
 
 import importlib
+import sys
 from pathlib import Path
-
-from argo_agents.local_stack.errors import StackError
 
 REQUIRED = ("spatial", "json", "icu")
 OPTIONAL = ("avro",)
+
+
+class ExtensionError(RuntimeError):
+    """A required DuckDB extension cannot be installed offline; the message says which wheel."""
 
 
 def _extension_file(name: str) -> Path | None:
@@ -32,8 +40,8 @@ def _extension_file(name: str) -> Path | None:
 def install_extensions() -> list[str]:
     """Install every extension bqemulator needs; return their names.
 
-    Raises `StackError` naming the wheel to install when a required one is missing
-    or was built for another DuckDB version.
+    Raises `ExtensionError` naming the wheel to install when a required one is
+    missing or was built for another DuckDB version.
     """
     import duckdb
 
@@ -53,10 +61,10 @@ def install_extensions() -> list[str]:
         if path is None:
             if name in OPTIONAL:
                 continue
-            raise StackError(
-                f"DuckDB extension '{name}' is not installable offline: install the wheel "
-                f"`pip install duckdb-extension-{name}=={duckdb.__version__}` "
-                "(its version must equal DuckDB's)"
+            raise ExtensionError(
+                f"DuckDB extension '{name}' is not installable offline: the wheel "
+                f"duckdb-extension-{name}=={duckdb.__version__} is missing from the local "
+                "stack's environment; run `argo stack install`"
             )
         try:
             # DuckDB's INSTALL takes no parameters; the path is our own
@@ -65,10 +73,24 @@ def install_extensions() -> list[str]:
         except duckdb.Error as exc:
             if name in OPTIONAL:
                 continue
-            raise StackError(
+            raise ExtensionError(
                 f"DuckDB {duckdb.__version__} refused extension file {path}: {exc}. "
-                f"Reinstall `duckdb-extension-{name}=={duckdb.__version__}`"
+                "Reinstall the local stack's environment: `argo stack install --force`"
             ) from exc
         done.append(name)
     con.close()
     return done
+
+
+def main() -> int:
+    """Install the extensions; print their names, or the error and exit 2."""
+    try:
+        print(" ".join(install_extensions()))
+    except ExtensionError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

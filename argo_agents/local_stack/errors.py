@@ -21,3 +21,11 @@ class MissingStoreConfigError(StackError):
 
 class ServerStartError(StackError):
     """A server process exited or never became healthy; its log says why."""
+
+
+class StackEnvMissingError(StackError):
+    """The local stack's own environment (bqemulator, DuckDB) is missing or outdated."""
+
+
+class StackEnvInstallError(StackError):
+    """Making the local stack's own environment failed; the message carries pip's reason."""

@@ -115,16 +115,22 @@ def arcadedb_spec(
     )
 
 
-def bqemulator_spec(root: Path, rest_port: int, grpc_port: int, project: str) -> ServerSpec:
-    """bqemulator, persistent under the stack directory (through `bqemulator_runner`)."""
+def bqemulator_spec(
+    root: Path, rest_port: int, grpc_port: int, project: str, python: str
+) -> ServerSpec:
+    """bqemulator, persistent under the stack directory (through `bqemulator_runner`).
+
+    ``python`` is the local stack's own interpreter (`stack_env`), where bqemulator
+    lives; ``-I`` keeps ARGO's environment and the runner's directory off its path.
+    """
     data = root / "bigquery"
     return ServerSpec(
         "bigquery",
         {"main": rest_port, "grpc": grpc_port},
         [
-            sys.executable,
-            "-m",
-            "argo_agents.local_stack.bqemulator_runner",
+            python,
+            "-I",
+            str(Path(__file__).with_name("bqemulator_runner.py").resolve()),
             "start",
             "--rest-host",
             "127.0.0.1",

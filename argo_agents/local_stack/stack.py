@@ -26,6 +26,7 @@ from argo_agents.config.endpoints import Endpoints
 from argo_agents.local_stack import servers
 from argo_agents.local_stack.errors import PortBusyError, ServerStartError, StackError
 from argo_agents.local_stack.processes import free_port, pid_alive, port_in_use, terminate
+from argo_agents.local_stack.stack_env import StackEnv
 
 log = logging.getLogger(__name__)
 
@@ -122,11 +123,13 @@ class LocalStack:
                 self.secrets_path,
             )
         if name == "bigquery":
+            python = StackEnv.from_settings(s).python_or_raise()  # fails before any launch
             return servers.bqemulator_spec(
                 self.root,
                 self._port(s.stack_bigquery_port, prev_ports.get("main")),
                 self._port(0, prev_ports.get("grpc")),
                 s.bigquery_project,
+                python,
             )
         if name == "chroma":
             return servers.chroma_spec(
@@ -206,10 +209,6 @@ class LocalStack:
                         f"with ARGO_STACK_*_PORT (0 picks a free one)"
                     )
             to_start.append(spec)
-        if any(s.name == "bigquery" for s in to_start):
-            from argo_agents.local_stack.duckdb_extensions import install_extensions
-
-            install_extensions()
         started: dict[str, subprocess.Popen] = {}
         t0 = time.monotonic()
         try:
@@ -312,7 +311,7 @@ class LocalStack:
             pid = entry.get("pid") if managed else None
             address = _address(name, endpoints, entry)
             if managed and not entry:
-                result.append(ServerStatus(name, "-", True, None, False, "not started"))
+                result.append(ServerStatus(name, "-", True, None, False, self._unstarted(name)))
                 continue
             if managed and not pid_alive(pid):
                 result.append(
@@ -328,6 +327,11 @@ class LocalStack:
             except Exception as exc:  # status reports every failure, it never raises
                 result.append(ServerStatus(name, address, managed, pid, False, str(exc)))
         return result
+
+    def _unstarted(self, name: str) -> str:
+        """Why a managed server is not running, with the install hint when that is why."""
+        problem = StackEnv.from_settings(self.settings).problem() if name == "bigquery" else None
+        return f"not started; {problem}: run `argo stack install`" if problem else "not started"
 
 
 def _address(name: str, endpoints: Endpoints | None, entry: dict) -> str:
