@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import os
 import posixpath
+import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -34,6 +36,7 @@ from argo_agents.ingest.sources import FileItem, Item, RecordItem, Scope, Skip
 MAX_LISTED = 100  # headings and links kept in a document's metadata
 SUMMARY_CHARS = 500
 SNIFF_BYTES = 8192
+PARENT_CHECK_S = 1.0  # how often a pool worker checks that its job still runs
 
 
 @dataclass(frozen=True)
@@ -229,6 +232,17 @@ def init_process(config: PrepareConfig, settings: Any) -> None:
 
     global _PREPARER
     _PREPARER = Preparer(config, make_embedder(settings))
+    threading.Thread(
+        target=_exit_with_parent, args=(os.getppid(),), daemon=True, name="parent-watch"
+    ).start()
+
+
+def _exit_with_parent(parent: int) -> None:
+    """Exit once the job that started this worker is gone: a SIGKILLed job cannot stop its
+    pool, and its workers were left behind (orphans holding memory) until this watch."""
+    while os.getppid() == parent:
+        time.sleep(PARENT_CHECK_S)
+    os._exit(0)
 
 
 def run_in_process(items: list[Item], known: dict[str, str]) -> BatchResult:

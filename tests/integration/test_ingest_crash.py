@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 
+import psutil
 import pytest
 
 from argo_agents.ingest import IngestOptions, read_progress
@@ -76,8 +77,12 @@ def test_sigkill_mid_ingest_then_resume_gives_exact_counts(
             time.sleep(0.02)
         else:
             pytest.fail(f"the child did not reach {kill_when} within 240 s")
+        pool = psutil.Process(child.pid).children(recursive=True)
         child.send_signal(signal.SIGKILL)
         child.wait(timeout=10)
+        # the job's preparing processes go with it, not left behind as orphans
+        _, alive = psutil.wait_procs(pool, timeout=10)
+        assert alive == [], f"left running after the job was killed: {alive}"
     finally:
         if child.poll() is None:
             child.kill()
