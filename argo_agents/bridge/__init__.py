@@ -6,11 +6,14 @@ Protocol (the source design's message shape): every message is a JSON object
 - The front layer (``layer1``) publishes on ``layer1_to_layer2``:
   ``submit_goal`` ``{"goal", "budget_usd"?, "director"?}``,
   ``approve`` ``{"thread_id", "decisions": {step_id: "approve" | "reject" | {"edit": ...}},
-  "director"?, "reason"?, "allow_over_budget"?}``, ``get_run`` ``{"thread_id"}``.
+  "director"?, "reason"?, "allow_over_budget"?}``, ``answer`` ``{"thread_id",
+  "escalation_id", "option", "note"?, "director"?}`` (an agent's escalation),
+  ``get_run`` ``{"thread_id"}``.
 - ARGO (``layer2``) answers on ``layer2_to_layer1``, each answer's
   ``data.reply_to`` naming the request's id: ``run_update`` (the run's status,
   plan steps, results), ``approval_requested`` (the pending approvals, when the
-  run paused), ``goal_completed`` (when it ended: completed, failed or rejected)
+  run paused), ``escalation_requested`` (an agent's question and its options, when
+  the run waits for the Director), ``goal_completed`` (when it ended: completed, failed or rejected)
   and ``error`` (``{"error", "kind"}``: the request was refused; nothing ran).
 - ``layer_sync`` carries ``bridge_ready`` when the bridge starts listening and
   ``heartbeat`` every few seconds, so a front layer knows ARGO is there.

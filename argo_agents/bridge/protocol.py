@@ -10,7 +10,7 @@ CHANNEL_IN = "layer1_to_layer2"  # front layer → ARGO
 CHANNEL_OUT = "layer2_to_layer1"  # ARGO → front layer
 CHANNEL_SYNC = "layer_sync"  # presence: bridge_ready, heartbeat
 
-REQUESTS = ("submit_goal", "approve", "get_run")
+REQUESTS = ("submit_goal", "approve", "answer", "get_run")
 
 
 class BadMessage(ValueError):

@@ -70,6 +70,11 @@ class LayerBridge:
             self._answer(
                 "approval_requested", reply_to, {"thread_id": run.thread_id, "approvals": approvals}
             )
+        elif run.status == "awaiting_director":
+            asked = [e.model_dump(mode="json") for e in run.pending_escalations]
+            self._answer(
+                "escalation_requested", reply_to, {"thread_id": run.thread_id, "escalations": asked}
+            )
         elif run.status in ENDED:
             self._answer("goal_completed", reply_to, _summary(run))
 
@@ -85,6 +90,8 @@ class LayerBridge:
             raise BadMessage(f"{event_type} needs data.thread_id (the run's thread)")
         if event_type == "get_run":
             return self.argo.get_run(thread_id)
+        if event_type == "answer":
+            return self._answer_escalation(thread_id, data)
         decisions = data.get("decisions")
         if not isinstance(decisions, dict) or not decisions:
             raise BadMessage('approve needs data.decisions: {"<step_id>": "approve" | "reject"}')
@@ -94,6 +101,19 @@ class LayerBridge:
             director=data.get("director"),
             reason=str(data.get("reason", "")),
             allow_over_budget=bool(data.get("allow_over_budget", False)),
+        )
+
+    def _answer_escalation(self, thread_id: str, data: dict[str, Any]) -> GoalRun:
+        escalation, option = data.get("escalation_id"), data.get("option")
+        if not isinstance(escalation, str) or not isinstance(option, str):
+            raise BadMessage('answer needs data.escalation_id and data.option (an option "id")')
+        note = data.get("note")
+        return self.argo.answer(
+            thread_id,
+            escalation,
+            option,
+            note=str(note) if note is not None else None,
+            director=data.get("director"),
         )
 
     def _answer(self, event_type: str, reply_to: str, data: dict[str, Any]) -> None:

@@ -1,0 +1,68 @@
+"""A front layer answers an agent's escalation over the bridge's channels."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+from argo_agents import Argo
+from argo_agents.bridge import CHANNEL_OUT, LayerBridge, message
+from argo_agents.orchestrator.context import Context
+from argo_agents.stores.redis_channels import RedisChannels
+from tests.orchestration_support import make_services
+
+pytestmark = pytest.mark.integration
+
+RESEARCH = "Research how competitors price their premium support plans"
+
+
+def answers(channel: Any, reply_to: str) -> list[dict[str, Any]]:
+    """Every answer to ``reply_to`` that arrived within a second of the last one."""
+    got, quiet_until = [], time.monotonic() + 5
+    while time.monotonic() < quiet_until:
+        msg = next(channel)
+        if msg is not None and msg["data"].get("reply_to") == reply_to:
+            got.append(msg)
+            quiet_until = time.monotonic() + 1
+    return got
+
+
+def request(event_type: str, data: dict[str, Any]) -> dict[str, Any]:
+    return message(event_type, data, source="layer1", target="layer2")
+
+
+def test_a_front_layer_sees_the_question_and_its_answer_moves_the_run(endpoints, tmp_path):
+    services = make_services(endpoints, tmp_path)
+    # a remit of $0: every step is above it, so the first agent escalates (a real trigger)
+    argo = Argo(services.settings, services=services, context=Context(agent_remit_usd=0.0))
+    channels = RedisChannels.from_endpoints(endpoints)
+    out = channels.listen([CHANNEL_OUT], poll_s=0.2)
+    next(out)  # subscribed
+    bridge = LayerBridge(argo, channels)
+    try:
+        submit = request("submit_goal", {"goal": RESEARCH, "budget_usd": 50})
+        bridge.handle(submit)
+        kinds = {m["event_type"]: m["data"] for m in answers(out, submit["id"])}
+        asked = kinds["escalation_requested"]
+        [first, *_] = asked["escalations"]
+        assert first["reason"] == "risk_above_remit"
+        assert {o["id"] for o in first["options"]} >= {"proceed", "skip"}
+
+        bad = request("answer", {"thread_id": asked["thread_id"], "escalation_id": first["id"]})
+        bridge.handle(bad)
+        [refused] = answers(out, bad["id"])
+        assert refused["event_type"] == "error" and "option" in refused["data"]["error"]
+
+        skip = request(
+            "answer",
+            {"thread_id": asked["thread_id"], "escalation_id": first["id"], "option": "skip"},
+        )
+        bridge.handle(skip)
+        after = {m["event_type"]: m["data"] for m in answers(out, skip["id"])}
+        update = after["run_update"]
+        assert update["steps"][first["step_id"]] == "skipped"
+    finally:
+        channels.close()
+        services.close()
