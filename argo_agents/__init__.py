@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from argo_agents.api import Argo, GoalRun
     from argo_agents.approval.decisions import InvalidResumeError
+    from argo_agents.approval.escalation import InvalidEscalationAnswerError
     from argo_agents.orchestrator.context import Context
     from argo_agents.orchestrator.errors import (
         ApprovalRecordError,
@@ -31,6 +32,7 @@ _EXPORTS = {
     "GoalRun": "argo_agents.api",
     "Context": "argo_agents.orchestrator.context",
     "InvalidResumeError": "argo_agents.approval.decisions",
+    "InvalidEscalationAnswerError": "argo_agents.approval.escalation",
     **dict.fromkeys(
         [
             "ApprovalRecordError",
@@ -52,6 +54,7 @@ __all__ = [
     "Context",
     "GoalRun",
     "InvalidContextError",
+    "InvalidEscalationAnswerError",
     "InvalidGoalError",
     "InvalidResumeError",
     "NotAwaitingApprovalError",

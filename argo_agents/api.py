@@ -15,6 +15,7 @@ events (`argo_agents.run_events`) as the run goes.
 from __future__ import annotations
 
 import asyncio
+import logging
 import queue
 import threading
 import uuid
@@ -23,9 +24,14 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Literal, TypeVar
 
 from langchain_core.runnables import RunnableConfig
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
 from argo_agents.approval.decisions import InvalidResumeError, LedgerEntry, parse_resume
+from argo_agents.approval.escalation import (
+    Escalation,
+    InvalidEscalationAnswerError,
+    parse_answers,
+)
 from argo_agents.approval.policy import ApprovalRequest
 from argo_agents.assignment.scoring import Assignment
 from argo_agents.bootstrap import Services, build_services
@@ -58,13 +64,22 @@ from argo_agents.run_events import Progress as StreamProgress
 from argo_agents.run_events import RunEnded, RunEvent, events_of_update, rebuild_models
 from argo_agents.sync.reports import SyncReceipt
 
-RunStatus = Literal["awaiting_approval", "running", "stalled", "completed", "failed", "rejected"]
+RunStatus = Literal[
+    "awaiting_approval",
+    "awaiting_director",
+    "running",
+    "stalled",
+    "completed",
+    "failed",
+    "rejected",
+]
+"""``awaiting_director``: paused on an agent's escalation (answer it with `Argo.answer`)."""
 Progress = Callable[[str, dict[str, Any]], None]
 """Called with (node, its state update) as each node finishes, and with
 (`PROGRESS_NODE`, data) for what a long node reports while it runs."""
 PROGRESS_NODE = "__progress__"
 T = TypeVar("T")
-"""Called with (node name, its state update) as the run advances."""
+log = logging.getLogger(__name__)
 
 
 class GoalRun(BaseModel):
@@ -80,6 +95,11 @@ class GoalRun(BaseModel):
     run_id: str = ""
     """This goal's run on the thread (a thread may hold several runs, one after another)."""
     pending_approvals: list[ApprovalRequest] = Field(default_factory=list)
+    pending_escalations: list[Escalation] = Field(default_factory=list)
+    """The agents' questions the run waits on (status ``awaiting_director``): reason, question,
+    options with ids, and the evidence that raised each."""
+    escalations: dict[str, Escalation] = Field(default_factory=dict)
+    """Every escalation of the run by id, with the Director's answer once given."""
     plan: ExecutionPlan | None = None
     """None until the planner has made it."""
     assignments: dict[str, Assignment] = Field(default_factory=dict)
@@ -176,7 +196,7 @@ class Argo:
             run = await self.aget_run(thread_id)
         except RunNotFoundError:
             return
-        if run.status in ("awaiting_approval", "running", "stalled"):
+        if run.status in ("awaiting_approval", "awaiting_director", "running", "stalled"):
             raise ThreadBusyError(
                 f"thread {thread_id} has a run that is {run.status.replace('_', ' ')} "
                 f"({run.goal!r}); finish it first (`argo approve {thread_id}`, or `argo continue "
@@ -212,6 +232,11 @@ class Argo:
     ) -> dict[str, Any]:
         """The resume value for a paused run; raises (touching nothing) if it is refused."""
         run = await self.aget_run(thread_id)
+        if run.status == "awaiting_director":
+            raise NotAwaitingApprovalError(
+                f"run {thread_id} waits for the Director's answer to an escalation, not for "
+                f"approvals: answer it (`argo answer {thread_id} ESCALATION_ID OPTION`)"
+            )
         if run.status != "awaiting_approval":
             raise NotAwaitingApprovalError(
                 f"run {thread_id} is {run.status}, not awaiting approval; nothing to resume"
@@ -226,11 +251,53 @@ class Argo:
         parse_resume(value, run.pending_approvals)  # refuse a malformed value before the run
         return value
 
+    async def aanswer(
+        self,
+        thread_id: str,
+        escalation_id: str,
+        option: str,
+        *,
+        note: str | None = None,
+        director: str | None = None,
+        progress: Progress | None = None,
+    ) -> GoalRun:
+        """Answer an agent's escalation with one of its option ids (``skip``/``abort`` end the
+        step skipped); the step runs again with the answer, and the run goes on."""
+        from langgraph.types import Command
+
+        value = await self._answer_value(thread_id, escalation_id, option, note, director)
+        after = await self._run(thread_id, Command(resume=value), progress)
+        if after.status == "awaiting_director" and after.errors.get("escalation"):
+            raise InvalidEscalationAnswerError(after.errors["escalation"])  # the gate refused it
+        return after
+
+    async def _answer_value(
+        self,
+        thread_id: str,
+        escalation_id: str,
+        option: str,
+        note: str | None,
+        director: str | None,
+    ) -> dict[str, Any]:
+        """The resume value answering one escalation; raises (touching nothing) if refused."""
+        run = await self.aget_run(thread_id)
+        if run.status != "awaiting_director":
+            raise NotAwaitingApprovalError(
+                f"run {thread_id} is {run.status}, not waiting for the Director's answer to an "
+                "escalation; nothing to answer"
+            )
+        answer: Any = {"option": option, "note": note} if note else option
+        value: dict[str, Any] = {"escalations": {escalation_id: answer}}
+        if director:
+            value["director"] = director
+        parse_answers(value, run.pending_escalations)  # refuse a bad answer before the run
+        return value
+
     async def acontinue_run(self, thread_id: str, *, progress: Progress | None = None) -> GoalRun:
         """Carry on a run that stopped on an error (e.g. Redis down while its outcome was
         written): its nodes run again from where it stopped, republishing nothing twice."""
         run = await self.aget_run(thread_id)
-        if run.status == "awaiting_approval":
+        if run.status in ("awaiting_approval", "awaiting_director"):
             raise RunNotContinuableError(
                 f"run {thread_id} is waiting for the Director: resume it with decisions"
             )
@@ -325,6 +392,22 @@ class Argo:
         async for event in self._events(thread_id, Command(resume=value)):
             yield event
 
+    async def astream_answer(
+        self,
+        thread_id: str,
+        escalation_id: str,
+        option: str,
+        *,
+        note: str | None = None,
+        director: str | None = None,
+    ) -> AsyncIterator[RunEvent]:
+        """`aanswer` as a stream of typed events; the last is `RunEnded`."""
+        from langgraph.types import Command
+
+        value = await self._answer_value(thread_id, escalation_id, option, note, director)
+        async for event in self._events(thread_id, Command(resume=value)):
+            yield event
+
     async def alist_runs(self, *, status: RunStatus | None = None) -> list[GoalRun]:
         """Every run in the checkpointer (newest thread first), or those with ``status``
         (for example ``"awaiting_approval"`` to find what waits for a decision)."""
@@ -338,7 +421,13 @@ class Argo:
             runs = []
             for thread_id in threads:
                 config: RunnableConfig = {"configurable": {"thread_id": thread_id}}
-                run = _to_run(thread_id, await graph.aget_state(config))
+                try:
+                    run = _to_run(thread_id, await graph.aget_state(config))
+                except ValidationError as exc:
+                    # One thread whose state was written by hand (or forged through the
+                    # server's update-state call) must not hide every other run.
+                    log.warning("list_runs: thread %s is not a readable run: %s", thread_id, exc)
+                    continue
                 if status is None or run.status == status:
                     runs.append(run)
         return runs
@@ -389,6 +478,44 @@ class Argo:
                 reason=reason,
                 allow_over_budget=allow_over_budget,
                 progress=progress,
+            )
+        )
+
+    def answer(
+        self,
+        thread_id: str,
+        escalation_id: str,
+        option: str,
+        *,
+        note: str | None = None,
+        director: str | None = None,
+        progress: Progress | None = None,
+    ) -> GoalRun:
+        """Sync twin of `aanswer`."""
+        return _run_sync(
+            self.aanswer(
+                thread_id,
+                escalation_id,
+                option,
+                note=note,
+                director=director,
+                progress=progress,
+            )
+        )
+
+    def stream_answer(
+        self,
+        thread_id: str,
+        escalation_id: str,
+        option: str,
+        *,
+        note: str | None = None,
+        director: str | None = None,
+    ) -> Iterator[RunEvent]:
+        """Sync twin of `astream_answer`."""
+        return _iterate_sync(
+            lambda: self.astream_answer(
+                thread_id, escalation_id, option, note=note, director=director
             )
         )
 
@@ -541,7 +668,13 @@ def _to_run(thread_id: str, snapshot: Any) -> GoalRun:
     errors = dict(values.get("errors") or {})
     status: RunStatus
     pending: list[ApprovalRequest] = []
-    if interrupts:
+    asked: list[Escalation] = []
+    if interrupts and interrupts[0].get("escalations"):  # an agent's question, not approvals
+        status = "awaiting_director"
+        asked = [Escalation.model_validate(e) for e in interrupts[0]["escalations"]]
+        if interrupts[0].get("error"):
+            errors["escalation"] = interrupts[0]["error"]
+    elif interrupts:
         status = "awaiting_approval"
         pending = [ApprovalRequest.model_validate(p) for p in interrupts[0].get("approvals", [])]
         if interrupts[0].get("error"):
@@ -569,6 +702,10 @@ def _to_run(thread_id: str, snapshot: Any) -> GoalRun:
         goal_id=values.get("goal_id", ""),
         run_id=values.get("run_id", ""),
         pending_approvals=pending,
+        pending_escalations=asked,
+        escalations={
+            k: Escalation.model_validate(v) for k, v in (values.get("escalations") or {}).items()
+        },
         plan=plan,
         assignments=assignments_of(values),
         step_status=step_status,

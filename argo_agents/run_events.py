@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field
 
+from argo_agents.approval.escalation import Escalation
 from argo_agents.approval.policy import ApprovalRequest
 from argo_agents.assignment.scoring import Assignment
 from argo_agents.planning.models import ExecutionPlan
@@ -58,6 +59,14 @@ class ApprovalRequested(BaseModel):
     approvals: list[ApprovalRequest]
 
 
+class EscalationRequested(BaseModel):
+    """The run paused: an agent cannot proceed and asks the Director (answer with
+    `Argo.answer`, or `argo answer THREAD ESCALATION_ID OPTION`)."""
+
+    kind: Literal["escalation_requested"] = "escalation_requested"
+    escalations: list[Escalation]
+
+
 class Synced(BaseModel):
     """The outcome was written through the sync engine (the receipt's figures)."""
 
@@ -73,7 +82,14 @@ class RunEnded(BaseModel):
 
 
 RunEvent = (
-    PlanReady | AgentsAssigned | StepFinished | Progress | ApprovalRequested | Synced | RunEnded
+    PlanReady
+    | AgentsAssigned
+    | StepFinished
+    | Progress
+    | ApprovalRequested
+    | EscalationRequested
+    | Synced
+    | RunEnded
 )
 
 
@@ -82,11 +98,7 @@ def events_of_update(update: Mapping[str, Any]) -> Iterator[RunEvent]:
     for node, change in update.items():
         if node == "__interrupt__":
             for item in change:
-                value = getattr(item, "value", None) or {}
-                approvals = value.get("approvals", []) if isinstance(value, dict) else []
-                yield ApprovalRequested(
-                    approvals=[ApprovalRequest.model_validate(a) for a in approvals]
-                )
+                yield _interrupt_event(getattr(item, "value", None) or {})
             continue
         if not isinstance(change, dict):
             continue
@@ -99,10 +111,21 @@ def events_of_update(update: Mapping[str, Any]) -> Iterator[RunEvent]:
         errors = errors if isinstance(errors, dict) else {}
         statuses = change.get("step_status")
         for step_id, status in (statuses if isinstance(statuses, dict) else {}).items():
-            if status != "pending":
+            if status not in ("pending", "awaiting_director"):  # not finished
                 yield StepFinished(step_id=step_id, status=status, error=errors.get(step_id, ""))
         if change.get("sync_receipt"):
             yield Synced(receipt=dict(change["sync_receipt"]))
+
+
+def _interrupt_event(value: Any) -> RunEvent:
+    """What the gate's interrupt asks: the agents' escalations, or approvals."""
+    value = value if isinstance(value, dict) else {}
+    if value.get("escalations"):
+        return EscalationRequested(
+            escalations=[Escalation.model_validate(e) for e in value["escalations"]]
+        )
+    approvals = value.get("approvals", [])
+    return ApprovalRequested(approvals=[ApprovalRequest.model_validate(a) for a in approvals])
 
 
 def rebuild_models() -> None:

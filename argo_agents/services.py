@@ -7,6 +7,8 @@ imports): the root depends on them, never the other way round.
 
 from __future__ import annotations
 
+import dataclasses
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -28,6 +30,8 @@ if TYPE_CHECKING:
     from argo_agents.sync.engine import SyncEngine
 
     AgentGraphs = Mapping[AgentKind, CompiledStateGraph]
+
+_VARIANTS_LOCK = threading.Lock()  # nodes run in threads: one variant per model, not two
 
 AgentsBuilder = Callable[["DepsProvider"], "AgentGraphs"]
 """Compiles the agent subgraphs; the deps provider gives them these services' parts."""
@@ -56,12 +60,24 @@ class Services:
     """What acts for steps that change the world (none: such steps are only prepared)."""
     agent_graphs: AgentGraphs = field(init=False, repr=False, compare=False)
     """Compiled agent subgraphs by kind."""
+    model_variants: dict[str, Services] = field(
+        init=False, repr=False, compare=False, default_factory=dict
+    )
+    """These services with another chat model, by a run's `Context.model` (built once each)."""
 
     def __post_init__(self) -> None:
 
         deps = self.agent_deps()
         graphs = MappingProxyType(dict(self.build_agents(lambda: deps)))
         object.__setattr__(self, "agent_graphs", graphs)  # frozen: set once, here
+
+    def with_model(self, key: str, make: Callable[[], BaseChatModel | None]) -> Services:
+        """These services with the model ``make`` builds, cached under ``key``; the agent
+        subgraphs are compiled against it once, not per run."""
+        with _VARIANTS_LOCK:
+            if key not in self.model_variants:
+                self.model_variants[key] = dataclasses.replace(self, model=make())
+            return self.model_variants[key]
 
     def agent_deps(self) -> AgentDeps:
         """What an agent subgraph works with: these stores, embedder and model, and the

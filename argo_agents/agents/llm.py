@@ -29,8 +29,9 @@ from langchain_core.messages import (
 from langchain_core.tools import BaseTool
 from pydantic import BaseModel, Field, ValidationError
 
+from argo_agents.agents.director import answer_line
 from argo_agents.agents.models import AgentKind, Figure
-from argo_agents.agents.state import AgentState, step_of, upstream_of
+from argo_agents.agents.state import AgentState, answers_of, step_of, upstream_of
 from argo_agents.agents.tools import ToolOutput
 from argo_agents.prompts import render_prompt
 from argo_agents.structured import structured
@@ -102,7 +103,12 @@ def first_messages(
         tools=", ".join(t.name for t in tools),
         max_tool_calls=limit,
     )
-    return [SystemMessage(content=system), HumanMessage(content=f"Carry out step {step.id}.")]
+    ask = f"Carry out step {step.id}."
+    if answers := answers_of(state):  # the step escalated before: the Director has decided
+        ask += "\nYou escalated this step and the Director answered; act on it:\n" + "\n".join(
+            f"- {answer_line(a)}" for a in answers
+        )
+    return [SystemMessage(content=system), HumanMessage(content=ask)]
 
 
 async def call_model(

@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from argo_agents.agents.deliberation import with_consensus
 from argo_agents.agents.deps import AgentDeps, DepsProvider
+from argo_agents.agents.director import cite_answers, escalate_tool
 from argo_agents.agents.llm import (
     FALLBACK_PREFIX,
     call_model,
@@ -33,7 +34,7 @@ from argo_agents.agents.llm import (
 from argo_agents.agents.models import AgentKind, StepResult
 from argo_agents.agents.policy import run_policy
 from argo_agents.agents.results import compose, scope_of
-from argo_agents.agents.state import AgentState, AgentUpdate, run_of, step_of
+from argo_agents.agents.state import AgentState, AgentUpdate, answers_of, run_of, step_of
 from argo_agents.agents.tools import tools_for
 from argo_agents.planning.llm import LLMFallbackRefused
 from argo_agents.stores.errors import StoreError
@@ -52,7 +53,7 @@ class AgentNodes:
 
     async def _open(self, state: AgentState) -> tuple[AgentDeps, list[BaseTool]]:
         deps = await asyncio.to_thread(self._deps)
-        return deps, tools_for(self.kind, deps, scope_of(state))
+        return deps, [*tools_for(self.kind, deps, scope_of(state)), escalate_tool()]
 
     async def begin(self, state: AgentState) -> AgentUpdate:
         """Choose the mode: the model's loop when a model is configured, else the policy."""
@@ -76,10 +77,13 @@ class AgentNodes:
         return await self._decided(state, result)
 
     async def _decided(self, state: AgentState, result: StepResult) -> AgentUpdate:
-        """The result, with the other agents' vote when it names competing options."""
+        """The result, with the other agents' vote when it names competing options (a vote
+        that settles nothing escalates to the Director, whose answer then decides)."""
         deps = await asyncio.to_thread(self._deps)
         scope = scope_of(state)
-        result = await asyncio.to_thread(with_consensus, self.kind, deps, scope, result)
+        answers = answers_of(state)
+        result = await asyncio.to_thread(with_consensus, self.kind, deps, scope, result, answers)
+        result = cite_answers(result, answers)  # what the Director decided for this step
         return {"result": result.model_dump(mode="json")}
 
     async def _fallback(self, state: AgentState, reason: str) -> AgentUpdate:

@@ -30,6 +30,22 @@ class RunInfo(TypedDict):
     max_tool_calls: int
 
 
+class DirectorAnswer(TypedDict):
+    """The Director's answer to an escalation this step raised before (see `approval.escalation`).
+
+    response_id: the RESPONSE message recorded through the sync engine (what a result cites).
+    """
+
+    escalation_id: str
+    reason: str
+    question: str
+    option: str
+    option_description: str
+    note: str
+    by: str | None
+    response_id: str
+
+
 class AgentInput(TypedDict):
     """One step to carry out.
 
@@ -38,6 +54,7 @@ class AgentInput(TypedDict):
     agent_id: the agent instance the step was assigned to (e.g. "technical-1").
     upstream: step id -> `StepResult` dict of each dependency of this step.
     run: the run's id and tool budget (see `agent_run`); defaults when absent.
+    director_answers: the Director's answers to this step's earlier escalations, in order.
     """
 
     goal: str
@@ -48,6 +65,7 @@ class AgentInput(TypedDict):
     agent_id: str
     upstream: dict[str, ModelDump]
     run: NotRequired[RunInfo]
+    director_answers: NotRequired[list[DirectorAnswer]]
 
 
 class AgentState(AgentInput):
@@ -100,6 +118,11 @@ def run_of(state: AgentInput) -> RunInfo:
 def step_of(state: AgentInput) -> PlanStep:
     """The step to carry out, parsed from the input."""
     return PlanStep.model_validate(state["step"])
+
+
+def answers_of(state: AgentInput) -> list[DirectorAnswer]:
+    """The Director's answers to this step's escalations (empty when it never escalated)."""
+    return list(state.get("director_answers") or [])
 
 
 def upstream_of(state: AgentInput) -> dict[str, StepResult]:

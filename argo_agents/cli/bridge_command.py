@@ -4,13 +4,23 @@ from __future__ import annotations
 
 import signal
 import threading
+from typing import Annotated
 
+import typer
 from rich.console import Console
 
-console = Console()
+console = Console(stderr=True)  # diagnostics: stdout stays free for scripts
 
 
-def bridge() -> None:
+def bridge(
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(
+            help="Serve Prometheus metrics on 127.0.0.1:PORT/metrics: runs by status, "
+            "pending approvals, bridge requests and the sync figures."
+        ),
+    ] = None,
+) -> None:
     """Serve front-layer requests from Redis channels until SIGTERM or Ctrl-C
     (layer1_to_layer2 in, layer2_to_layer1 out, layer_sync presence)."""
     from argo_agents.api import Argo
@@ -23,10 +33,18 @@ def bridge() -> None:
         signal.signal(sig, lambda *_: stop.set())
     with Argo() as argo:
         channels = RedisChannels.from_endpoints(resolve_endpoints(argo.settings))
-        argo.services()  # open the stores now: the first request should not wait for it
+        services = argo.services()  # open the stores now: the first request should not wait
+        layer = LayerBridge(argo, channels)
+        if metrics_port is not None:
+            from argo_agents.bridge.metrics import BridgeCollector, RunsCollector
+            from argo_agents.sync.prometheus import serve_metrics
+
+            collectors = (RunsCollector(argo), BridgeCollector(layer))
+            serve_metrics(services.engine, metrics_port, extra=collectors)
+            console.print(f"Prometheus metrics on http://127.0.0.1:{metrics_port}/metrics")
         console.print(f"layer bridge: listening on {CHANNEL_IN}, answering on {CHANNEL_OUT}")
         try:
-            LayerBridge(argo, channels).serve(stop)
+            layer.serve(stop)
         finally:
             channels.close()
     console.print("layer bridge stopped")

@@ -11,16 +11,23 @@ from rich.console import Console
 
 from argo_agents.api import PROGRESS_NODE, Argo, GoalRun
 from argo_agents.approval.decisions import InvalidResumeError
+from argo_agents.cli.answer_command import register as register_answer
+from argo_agents.cli.answer_command import show_escalations
+from argo_agents.cli.json_stream import emit, emit_stream, run_goal_json
 from argo_agents.cli.render import approvals_table, plan_table, print_outcome
+from argo_agents.orchestrator.context import Context
 from argo_agents.orchestrator.errors import (
     ConcurrentDecisionError,
+    InvalidContextError,
     InvalidGoalError,
     NotAwaitingApprovalError,
     RunNotContinuableError,
     RunNotFoundError,
 )
+from argo_agents.run_events import RunEnded
 
 console = Console()
+errors = Console(stderr=True)  # refusals: stdout stays the output (a table, or JSON lines)
 SAMPLE_GOAL = (
     "Optimise the checkout service's query latency by 40% and deploy the optimisation to production"
 )
@@ -58,6 +65,8 @@ def _show_run(thread: str, as_json: bool) -> None:
     console.print(plan_table(current))
     if current.pending_approvals:
         console.print(approvals_table(current.pending_approvals))
+    if current.pending_escalations:
+        show_escalations(current)
     print_outcome(console, current)
 
 
@@ -109,8 +118,20 @@ def _drive(
             )
             return run
         run = argo.resume(run.thread_id, decisions, director=director, progress=_progress)
+    if run.status == "awaiting_director":  # an agent escalated: `argo answer` goes on
+        show_escalations(run)
+        return run
     print_outcome(console, run)
     return run
+
+
+def _run_context(model: str | None, agents: list[str] | None) -> Context:
+    """The run's choices from `argo run --model/--agent` (exit 2 if unusable)."""
+    try:
+        return Context(model=model, agents=agents or None)
+    except InvalidContextError as exc:
+        errors.print(f"[red]invalid option:[/red] {exc}")
+        raise typer.Exit(2) from exc
 
 
 def register(app: typer.Typer) -> None:  # noqa: PLR0915 (see the docstring)
@@ -130,20 +151,40 @@ def register(app: typer.Typer) -> None:  # noqa: PLR0915 (see the docstring)
             bool | None,
             typer.Option(help="Ask for each approval (default: when stdin is a terminal)."),
         ] = None,
+        model: Annotated[
+            str | None,
+            typer.Option(help="This run's model: 'offline', or a name on the configured endpoint."),
+        ] = None,
+        agent: Annotated[
+            list[str] | None, typer.Option(help="Only assign this agent kind (repeatable).")
+        ] = None,
+        as_json: Annotated[
+            bool, typer.Option("--json", help="One JSON object per run event (NDJSON), no prompts.")
+        ] = False,
     ) -> None:
         """Plan a goal, assign agents, ask for approvals, run, and sync the outcome."""
         if interactive is None:
-            interactive = sys.stdin is not None and sys.stdin.isatty()
-        with Argo() as argo:
+            interactive = not as_json and sys.stdin is not None and sys.stdin.isatty()
+        with Argo(context=_run_context(model, agent)) as argo:
             try:
-                result = argo.submit_goal(
-                    goal, budget_usd=budget, director=director, progress=_progress
+                result = (
+                    run_goal_json(argo, goal, budget, director, approve_all)
+                    if as_json
+                    else _drive(
+                        argo,
+                        argo.submit_goal(
+                            goal, budget_usd=budget, director=director, progress=_progress
+                        ),
+                        approve_all,
+                        interactive,
+                        director,
+                    )
                 )
-                result = _drive(argo, result, approve_all, interactive, director)
-            except InvalidGoalError as exc:
-                console.print(f"[red]invalid goal:[/red] {exc}")
+            except (InvalidGoalError, InvalidContextError) as exc:
+                errors.print(f"[red]invalid goal:[/red] {exc}")
                 raise typer.Exit(2) from exc
-        raise typer.Exit(0 if result.status in ("completed", "awaiting_approval") else 1)
+        paused = ("awaiting_approval", "awaiting_director")
+        raise typer.Exit(0 if result.status == "completed" or result.status in paused else 1)
 
     @app.command()
     def approve(
@@ -151,6 +192,9 @@ def register(app: typer.Typer) -> None:  # noqa: PLR0915 (see the docstring)
         reject: Annotated[list[str] | None, typer.Option(help="Reject this step.")] = None,
         director: Annotated[str | None, typer.Option()] = None,
         allow_over_budget: Annotated[bool, typer.Option()] = False,
+        as_json: Annotated[
+            bool, typer.Option("--json", help="One JSON object per run event (NDJSON).")
+        ] = False,
     ) -> None:
         """Approve every pending step of a paused run, except those you --reject."""
         with Argo() as argo:
@@ -161,6 +205,12 @@ def register(app: typer.Typer) -> None:  # noqa: PLR0915 (see the docstring)
                     p.step_id: ("reject" if p.step_id in rejected else "approve")
                     for p in current.pending_approvals
                 }
+                if as_json:  # the resumed run's events; its pauses are decided by later calls
+                    events = argo.stream_resume(
+                        thread, decisions, director=director, allow_over_budget=allow_over_budget
+                    )
+                    emit_stream(events)
+                    return
                 result = argo.resume(
                     thread,
                     decisions,
@@ -174,19 +224,27 @@ def register(app: typer.Typer) -> None:  # noqa: PLR0915 (see the docstring)
                 InvalidResumeError,
                 ConcurrentDecisionError,
             ) as exc:
-                console.print(f"[red]cannot approve:[/red] {exc}")
+                errors.print(f"[red]cannot approve:[/red] {exc}")
                 raise typer.Exit(2) from exc
             _drive(argo, result, False, False, director)
 
     @app.command(name="continue")
-    def continue_(thread: Annotated[str, typer.Argument(help="The run's thread id.")]) -> None:
+    def continue_(
+        thread: Annotated[str, typer.Argument(help="The run's thread id.")],
+        as_json: Annotated[
+            bool, typer.Option("--json", help="The run as it ended, as one run_ended line.")
+        ] = False,
+    ) -> None:
         """Carry on a run that stopped on an error (e.g. a store down while it was written)."""
         with Argo() as argo:
             try:
-                result = argo.continue_run(thread, progress=_progress)
+                result = argo.continue_run(thread, progress=None if as_json else _progress)
             except (RunNotFoundError, RunNotContinuableError) as exc:
-                console.print(f"[red]cannot continue:[/red] {exc}")
+                errors.print(f"[red]cannot continue:[/red] {exc}")
                 raise typer.Exit(2) from exc
+            if as_json:
+                emit(RunEnded(run=result))
+                return
             _drive(argo, result, False, False, None)
 
     @app.command()
@@ -218,3 +276,5 @@ def register(app: typer.Typer) -> None:  # noqa: PLR0915 (see the docstring)
             "(`argo stack status`, `argo stack down`)"
         )
         raise typer.Exit(0 if result.status == "completed" else 1)
+
+    register_answer(app, _progress)

@@ -11,7 +11,15 @@ from rich.table import Table
 
 console = Console()
 
-STATUSES = ("awaiting_approval", "running", "stalled", "completed", "failed", "rejected")
+STATUSES = (
+    "awaiting_approval",
+    "awaiting_director",
+    "running",
+    "stalled",
+    "completed",
+    "failed",
+    "rejected",
+)
 
 
 def register(app: typer.Typer) -> None:  # noqa: PLR0915 (see the docstring)

@@ -63,9 +63,34 @@ class ConsensusDecision(BaseModel):
     missing: list[str] = Field(default_factory=list)
     tally: dict[str, float] = Field(default_factory=dict)
     chosen: str | None = None
+    decided_by: str = "vote"
+    """``vote``, or ``director:<escalation id>`` when the vote settled nothing and the
+    Director chose."""
+
+    def undecided(self) -> str | None:
+        """Why the vote settles nothing (no vote came, or the best options are tied), or None."""
+        if not self.votes:
+            return f"no voter voted (missing: {', '.join(self.missing) or 'none asked'})"
+        top = max(self.tally.values())
+        tied = [k for k, w in self.tally.items() if w == top]
+        return f"tie between {', '.join(tied)} at {top} each" if len(tied) > 1 else None
+
+    def tied(self) -> list[Option]:
+        """The options the Director must choose between (all of them when nobody voted)."""
+        if not self.votes:
+            return list(self.options)
+        top = max(self.tally.values())
+        return [o for o in self.options if self.tally.get(o.key) == top]
 
     def line(self) -> str:
         """One line for a result's findings."""
+        if self.decided_by != "vote" and self.chosen is not None:
+            text = next(o.text for o in self.options if o.key == self.chosen)
+            votes = "; ".join(f"{v.voter} for {v.option}" for v in self.votes) or "none"
+            return (
+                f"Consensus on {self.topic}: the vote settled nothing (votes: {votes}); the "
+                f"Director chose {self.chosen}: {text} ({self.decided_by})"
+            )
         if self.chosen is None:
             return f"Consensus on {self.topic}: no decision ({len(self.missing)} voter(s) missing)"
         text = next(o.text for o in self.options if o.key == self.chosen)

@@ -173,16 +173,17 @@ class MessageBus:
     ) -> None:
         if self.publish is None:
             return
-        events = [_message_event(m) for m in messages]
+        events = [message_event(m) for m in messages]
         if collaboration is not None:
-            events.append(_collaboration_event(*collaboration))
+            events.append(collaboration_event(*collaboration))
         try:
             self.publish(events)
         except StoreError as exc:  # the exchange itself happened; its record waits
             raise MessageError(f"recording messages failed: {exc}") from exc
 
 
-def _message_event(m: AgentMessage) -> SyncEvent:
+def message_event(m: AgentMessage) -> SyncEvent:
+    """One message as a warehouse ``events`` row (``event_type`` ``agent_message``)."""
     return SyncEvent(
         entity_type="event",
         entity_id=m.id,
@@ -201,7 +202,15 @@ def _message_event(m: AgentMessage) -> SyncEvent:
     )
 
 
-def _collaboration_event(request: AgentMessage, response: AgentMessage) -> SyncEvent:
+def collaboration_event(
+    request: AgentMessage,
+    response: AgentMessage,
+    *,
+    activity_type: str = "request_response",
+    success: bool | None = None,
+) -> SyncEvent:
+    """An answered request as a ``collaboration`` between the two parties (graph and
+    warehouse); ``success`` defaults to whether the response brought records."""
     return SyncEvent(
         entity_type="collaboration",
         entity_id=f"collab-{request.id}",
@@ -209,8 +218,8 @@ def _collaboration_event(request: AgentMessage, response: AgentMessage) -> SyncE
             "agent_id": request.from_agent,
             "partner_id": response.from_agent,
             "task_id": request.goal_id,
-            "activity_type": "request_response",
-            "success": bool(response.payload.get("records")),
+            "activity_type": activity_type,
+            "success": bool(response.payload.get("records")) if success is None else success,
             "request_id": request.id,
             "response_id": response.id,
         },

@@ -12,6 +12,9 @@ record (outside graph state, so clients cannot write it), asks, and routes:
    engine, and the node runs again to ask what is still pending. An invalid
    answer is refused and asked again with the reason; a second answer to the
    same interrupt (a concurrent resume) is refused with `ConcurrentDecisionError`.
+4. Once cleared, the run comes back here when a step escalated: the same
+   `interrupt()` asks the Director's open escalations, in a round of their own
+   (`escalation_gate`), before anything else runs.
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ from argo_agents.orchestrator.errors import (
     ConcurrentDecisionError,
     InvalidGoalError,
 )
+from argo_agents.orchestrator.escalation_gate import director_round
 from argo_agents.orchestrator.execution import route_ready_steps
 from argo_agents.orchestrator.outcome import decision_events
 from argo_agents.orchestrator.state import State, plan_of
@@ -82,8 +86,8 @@ class ApprovalGate:
         record = self._record(services, state, thread_of(config), current)
         policy = record.policy.strictest(current)
         round_id = str(config["configurable"]["checkpoint_ns"])
-        if record.status == "cleared":
-            return self._proceed(state, record)
+        if record.status == "cleared":  # steps run; the Director is asked their escalations
+            return director_round(services, state, record, round_id, config, self._proceed)
         view = assess(record, policy)
         if not view.requests and round_id not in record.answered:
             return self._proceed(state, self._clear(services, record))
@@ -201,20 +205,30 @@ class ApprovalGate:
             goto="await_approval",
         )
 
-    def _proceed(self, state: State, record: ApprovalRecord) -> Command[GateRoute]:
+    def _proceed(
+        self, state: State, record: ApprovalRecord, extra: State | None = None
+    ) -> Command[GateRoute]:
         skipped = record.skipped
+        extra = extra or {}
         update: State = {
+            **extra,
             **_mirror(record),
             "approval_error": None,
             "pending_approvals": [],
-            "step_status": {sid: "skipped" for sid in skipped},
+            "step_status": {
+                **extra.get("step_status", {}),
+                **{sid: "skipped" for sid in skipped},
+            },
             "errors": {
-                sid: (
-                    "rejected by the Director"
-                    if sid in record.rejected
-                    else "depends on a step the Director rejected"
-                )
-                for sid in skipped
+                **extra.get("errors", {}),
+                **{
+                    sid: (
+                        "rejected by the Director"
+                        if sid in record.rejected
+                        else "depends on a step the Director rejected"
+                    )
+                    for sid in skipped
+                },
             },
             "status": "running",
         }

@@ -15,6 +15,7 @@ from pydantic import ConfigDict
 from argo_agents.approval.budget import BudgetValueError, check_amount
 from argo_agents.orchestrator.errors import InvalidContextError
 from argo_agents.planning.models import CATEGORIES
+from argo_agents.run_choices import check_run_choices
 
 
 @dataclass(kw_only=True)
@@ -36,6 +37,16 @@ class Context:
     """Step categories this run also gates (never ungates one)."""
     max_agent_tool_calls: int = 8
     """How many tool calls an agent may make for one step (0-50; 0: no tools)."""
+    agent_remit_usd: float = 1000.0
+    """The most one step may cost on its agent's own authority (USD): a step estimated
+    above it escalates to the Director (risk above remit) before it runs. Above the approval
+    thresholds, so only exceptional steps ask."""
+    model: str | None = None
+    """The chat model of this run: 'offline' (rules and the stores, no model), or a model
+    name on the deployment's OpenAI-compatible endpoint; unset: the deployment's default."""
+    agents: list[str] | None = None
+    """The agent kinds this run may assign (technical, research, creative); unset: all.
+    A step none of them has a capability for fails, with the reason."""
 
     def __post_init__(self) -> None:
         if (
@@ -60,11 +71,12 @@ class Context:
             raise InvalidContextError(
                 f"sync_timeout_s must be a finite, positive number of seconds; got {timeout!r}"
             )
-        for name in ("budget_threshold_usd", "plan_threshold_usd"):
+        for name in ("budget_threshold_usd", "plan_threshold_usd", "agent_remit_usd"):
             try:  # the same rule as a goal's budget
                 check_amount(name, getattr(self, name))
             except BudgetValueError as exc:
                 raise InvalidContextError(str(exc)) from exc
+        check_run_choices(self.model, self.agents)
         if not isinstance(self.extra_gated_categories, list | tuple) or (
             set(self.extra_gated_categories) - set(CATEGORIES)
         ):

@@ -7,6 +7,12 @@ dependent treats it as finished. It is tried up to
 `Context.max_step_attempts` times; then it is marked failed with its error
 and every step that depends on it is skipped. Workloads in Redis go up when a
 step starts and down when it ends, whatever the outcome.
+
+A step whose agent cannot proceed (`EscalationNeeded`: a tied vote, the
+`escalate_to_director` tool, an executor refused access, a cost above the
+agent's remit) is not retried: its question goes into the gate's escalation
+record, the step waits ``awaiting_director``, and the router sends the run back
+to the gate, which asks the Director. The step then runs again with the answer.
 """
 
 from __future__ import annotations
@@ -22,15 +28,29 @@ from langgraph.runtime import Runtime
 from langgraph.types import Send
 from pydantic import TypeAdapter
 
+from argo_agents.agents.director import cite_answers
 from argo_agents.agents.models import AgentKind, Artefact
-from argo_agents.agents.state import AgentInput, agent_run
+from argo_agents.agents.state import AgentInput, DirectorAnswer, agent_run
 from argo_agents.approval.classifier import classify_plan
+from argo_agents.approval.escalation import MAX_ESCALATIONS_PER_STEP, EscalationNeeded
 from argo_agents.approval.record import load_record
 from argo_agents.assignment.scoring import Assignment
+from argo_agents.collaboration.escalation import raised_events
 from argo_agents.executors.arguments import build_arguments
-from argo_agents.executors.models import Approval, NotApprovedError
+from argo_agents.executors.models import Approval, ExecutorError, NotApprovedError
 from argo_agents.executors.registry import acting_categories, approval_of
 from argo_agents.orchestrator.context import Context
+from argo_agents.orchestrator.escalation_record import (
+    EscalationRecord,
+    load_escalations,
+    raise_escalation,
+)
+from argo_agents.orchestrator.escalation_triggers import (
+    access_problem,
+    director_answer,
+    missing_access,
+    over_remit,
+)
 from argo_agents.orchestrator.outcome import step_events
 from argo_agents.orchestrator.progress import ProgressData, report_progress
 from argo_agents.orchestrator.state import (
@@ -43,6 +63,7 @@ from argo_agents.orchestrator.state import (
     plan_of,
 )
 from argo_agents.planning.models import PlanStep, dependents_closure, ready_steps
+from argo_agents.run_choices import services_for_run
 from argo_agents.services import Services, ServicesProvider
 
 log = logging.getLogger(__name__)
@@ -54,10 +75,15 @@ SATISFIED = ("done", "prepared")
 _AGENT_KIND: TypeAdapter[AgentKind] = TypeAdapter(AgentKind)
 
 
-def route_ready_steps(state: State) -> list[Send] | Literal["integrate_results"]:
-    """Send every step whose dependencies are done; integrate when nothing is left."""
+def route_ready_steps(
+    state: State,
+) -> list[Send] | Literal["integrate_results", "await_approval"]:
+    """Send every step whose dependencies are done; ask the Director first when a step
+    escalated; integrate when nothing is left."""
     plan = plan_of(state)
     status = state.get("step_status") or {}
+    if any(s == "awaiting_director" for s in status.values()):
+        return "await_approval"  # the gate asks; nothing else starts until it is answered
     done = {sid for sid, s in status.items() if s in SATISFIED}
     blocked = {sid for sid, s in status.items() if s in ("failed", "skipped")}
     ready = ready_steps(plan, done, blocked)
@@ -108,12 +134,12 @@ class ExecutionNodes:
 
     async def run_agent_step(self, task: StepTask, runtime: Runtime[Context]) -> State:
         """Run one step on its assigned agent's subgraph, with retries; publish its records."""
-        services = await asyncio.to_thread(self._services)
+        services = services_for_run(await asyncio.to_thread(self._services), runtime.context)
         step = PlanStep.model_validate(task["step"])
         agent = Assignment.model_validate(task["assignment"])
         if refusal := await asyncio.to_thread(_not_cleared, services, task["run_id"], step):
             log.error("run %s: refused to run step %s: %s", task["run_id"], step.id, refusal)
-            result: StepOutcome = StepFailure(
+            result: StepOutcome | None = StepFailure(
                 step_id=step.id,
                 agent_id=agent.agent_id,
                 agent_kind=agent.agent_kind,
@@ -123,6 +149,8 @@ class ExecutionNodes:
             update: State = {"step_status": {step.id: "failed"}, "errors": {step.id: refusal}}
         else:
             result, update = await self._run(services, task, agent, runtime)
+        if result is None:  # escalated: nothing finished, the question is recorded
+            return update
         events = step_events(
             task,
             agent,
@@ -135,8 +163,30 @@ class ExecutionNodes:
 
     async def _run(
         self, services: Services, task: StepTask, agent: Assignment, runtime: Runtime[Context]
+    ) -> tuple[StepOutcome | None, State]:
+        """The step's outcome on its agent and the state update that records it; no
+        outcome (None) when the step escalated to the Director."""
+        records = services.stores.records
+        asked = await asyncio.to_thread(load_escalations, records, task["run_id"])
+        answers = [director_answer(e) for e in asked.answered_for(agent.step_id)]
+        step = PlanStep.model_validate(task["step"])
+        remit = getattr(runtime.context, "agent_remit_usd", None)
+        try:
+            if need := over_remit(step, remit, answers):
+                raise need
+            return await self._attempts(services, task, agent, runtime, answers)
+        except EscalationNeeded as need:
+            return await self._escalate(services, task, agent, need, asked)
+
+    async def _attempts(
+        self,
+        services: Services,
+        task: StepTask,
+        agent: Assignment,
+        runtime: Runtime[Context],
+        answers: list[DirectorAnswer],
     ) -> tuple[StepOutcome, State]:
-        """The step's outcome on its agent, and the state update that records it."""
+        """The step on its agent, tried up to `Context.max_step_attempts` times."""
         step_id = agent.step_id
         graph = services.agent_graphs[_AGENT_KIND.validate_python(agent.agent_kind)]
         attempts = max(1, runtime.context.max_step_attempts if runtime.context else 2)
@@ -150,15 +200,18 @@ class ExecutionNodes:
                     {"event": "step_started", "step_id": step_id, **_who(agent, attempt)}
                 )
                 try:
-                    out = await graph.ainvoke(_agent_input(task, agent, runtime.context))
+                    agent_input = _agent_input(task, agent, runtime.context, answers)
+                    out = await graph.ainvoke(agent_input)
                     ran = StepRun.model_validate({**out["result"], "attempts": attempt})
-                    ran, status = await self._act(services, task, ran)
+                    ran, status = await self._act(services, task, cite_answers(ran, answers))
                     ran.duration_s = round(time.monotonic() - started, 3)  # executor included
                     return ran, {
                         "results": {step_id: ran.model_dump(mode="json")},
                         "step_status": {step_id: status},
                         "attempts": {step_id: attempt},
                     }
+                except EscalationNeeded:
+                    raise  # not retried: only the Director can unblock it
                 except NotApprovedError as exc:  # not retried: the gate's record will not change
                     error, attempts = f"{type(exc).__name__}: {exc}", attempt
                     log.error("run %s: step %s: %s", task["run_id"], step_id, exc)
@@ -170,19 +223,45 @@ class ExecutionNodes:
                     )
         finally:
             await asyncio.to_thread(cache.add_workload, agent.agent_id, -1)
-        failure = StepFailure(
+        return _failed(agent, attempts, error, time.monotonic() - started)
+
+    async def _escalate(
+        self,
+        services: Services,
+        task: StepTask,
+        agent: Assignment,
+        need: EscalationNeeded,
+        asked: EscalationRecord,
+    ) -> tuple[StepOutcome | None, State]:
+        """Record the question and leave the step waiting for the Director (or fail it when
+        it has asked too often already: the answers did not let it proceed)."""
+        step_id = agent.step_id
+        if len(asked.answered_for(step_id)) >= MAX_ESCALATIONS_PER_STEP:
+            error = (
+                f"escalated {MAX_ESCALATIONS_PER_STEP} times and still cannot proceed; last: "
+                f"{need} (evidence: {'; '.join(need.evidence) or 'none'})"
+            )
+            return _failed(agent, 1, error, 0.0)
+        esc, new = await asyncio.to_thread(
+            raise_escalation,
+            services.stores.records,
+            run_id=task["run_id"],
+            goal_id=task["goal_id"],
             step_id=step_id,
             agent_id=agent.agent_id,
             agent_kind=agent.agent_kind,
-            failed=True,
-            error=error,
-            duration_s=round(time.monotonic() - started, 3),
+            need=need,
         )
-        return failure, {
-            "step_status": {step_id: "failed"},
-            "attempts": {step_id: attempts},
-            "errors": {step_id: f"failed after {attempts} attempt(s): {error}"},
-            "results": {step_id: failure.model_dump(mode="json")},
+        published = await asyncio.to_thread(services.engine.publish, raised_events(esc))
+        log.info("run %s: step %s escalated (%s): %s", task["run_id"], step_id, esc.id, need)
+        report_progress(
+            {"event": "escalated", "step_id": step_id, "escalation_id": esc.id,
+             "reason": esc.reason, "agent_id": agent.agent_id, "new": new}
+        )  # fmt: skip
+        return None, {
+            "step_status": {step_id: "awaiting_director"},
+            "escalations": {esc.id: esc.model_dump(mode="json")},
+            "published": published,
         }
 
     async def _act(
@@ -204,7 +283,13 @@ class ExecutionNodes:
         executor = services.executors.for_step(step, categories)
         if executor is None:
             return _prepared(ran, step, categories, approval), "prepared"
-        execution = await executor.execute(step, approval)
+        try:
+            execution = await executor.execute(step, approval)
+        except ExecutorError as exc:
+            problem = None if isinstance(exc, NotApprovedError) else access_problem(exc)
+            if problem is None:
+                raise  # an ordinary failure: the retry path
+            raise missing_access(step, executor.name, problem) from exc
         log.info(
             "run %s: step %s executed by %s (approval %s)",
             task["run_id"],
@@ -262,9 +347,35 @@ def _who(agent: Assignment, attempt: int) -> ProgressData:
     return {"agent_id": agent.agent_id, "attempt": attempt}
 
 
-def _agent_input(task: StepTask, agent: Assignment, context: Context | None) -> AgentInput:
-    """What the step's agent subgraph is invoked with."""
-    return {
+def _failed(
+    agent: Assignment, attempts: int, error: str, seconds: float
+) -> tuple[StepOutcome, State]:
+    """A failed step's outcome and the state update that records it."""
+    step_id = agent.step_id
+    failure = StepFailure(
+        step_id=step_id,
+        agent_id=agent.agent_id,
+        agent_kind=agent.agent_kind,
+        failed=True,
+        error=error,
+        duration_s=round(seconds, 3),
+    )
+    return failure, {
+        "step_status": {step_id: "failed"},
+        "attempts": {step_id: attempts},
+        "errors": {step_id: f"failed after {attempts} attempt(s): {error}"},
+        "results": {step_id: failure.model_dump(mode="json")},
+    }
+
+
+def _agent_input(
+    task: StepTask,
+    agent: Assignment,
+    context: Context | None,
+    answers: list[DirectorAnswer] | None = None,
+) -> AgentInput:
+    """What the step's agent subgraph is invoked with (the Director's answers, if any)."""
+    found: AgentInput = {
         "goal": task["goal"],
         "goal_id": task["goal_id"],
         "intent": task["intent"],
@@ -274,3 +385,6 @@ def _agent_input(task: StepTask, agent: Assignment, context: Context | None) -> 
         "upstream": task["upstream"],
         "run": agent_run(task, context),
     }
+    if answers:
+        found["director_answers"] = answers
+    return found

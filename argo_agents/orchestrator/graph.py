@@ -52,7 +52,9 @@ def build_orchestrator(
     builder.add_edge("assign_agents", "await_approval")
     builder.add_edge("run_agent_step", "collect_results")
     builder.add_conditional_edges(
-        "collect_results", route_ready_steps, ["run_agent_step", "integrate_results"]
+        "collect_results",
+        route_ready_steps,
+        ["run_agent_step", "integrate_results", "await_approval"],  # a step escalated
     )
     builder.add_edge("integrate_results", "sync_to_stores")
     builder.add_edge("sync_to_stores", END)

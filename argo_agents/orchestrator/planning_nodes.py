@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Collection
 from datetime import UTC, datetime
 
 from langchain_core.runnables import RunnableConfig
+from langgraph.config import get_config
 from langgraph.runtime import Runtime
 from langgraph.types import Overwrite
 from typing_extensions import TypedDict
@@ -26,13 +28,14 @@ from argo_agents.orchestrator.recall import (
     recall_patterns,
     recall_similar_goals,
 )
-from argo_agents.orchestrator.state import RunStatus, State, plan_of
+from argo_agents.orchestrator.state import RunStatus, State, StepStatus, plan_of
 from argo_agents.planning.goal_input import validate_goal_input
 from argo_agents.planning.intents import parse_goal
 from argo_agents.planning.llm import FALLBACK_PREFIX as PLAN_FALLBACK
 from argo_agents.planning.llm import make_plan
-from argo_agents.planning.models import ExecutionPlan, make_goal_id
+from argo_agents.planning.models import ExecutionPlan, dependents_closure, make_goal_id
 from argo_agents.planning.offline import PlanningContext, candidate_actions
+from argo_agents.run_choices import allowed_registry, services_for_run, unassignable_steps
 from argo_agents.services import Services, ServicesProvider
 from argo_agents.structured import fallback_event
 from argo_agents.sync.events import Priority, SyncEvent
@@ -113,16 +116,19 @@ def assign_plan(
     registry: AgentRegistry,
     workloads: dict[str, int],
     history: LearnedHistory | None = None,
+    skip: Collection[str] = (),
 ) -> dict[str, Assignment]:
     """An assignment per step, level by level, each with its predicted duration and team.
 
     One step of a level is scored alone; several run together and are assigned
     as a batch (the Hungarian algorithm). ``workloads`` grows with the load this
-    plan adds, so later levels see it.
+    plan adds, so later levels see it. Steps in ``skip`` (that will not run) get none.
     """
     assignments: dict[str, Assignment] = {}
     for group in plan.levels():
-        steps = [plan.step(sid) for sid in group]
+        steps = [plan.step(sid) for sid in group if sid not in skip]
+        if not steps:
+            continue
         if len(steps) == 1:
             chosen = [select_agent(steps[0], registry, workloads, history)]
         else:
@@ -149,13 +155,15 @@ class PlanningNodes:
     def __init__(self, services: ServicesProvider) -> None:
         self._services = services
 
-    async def interpret_goal(self, state: State, config: RunnableConfig) -> RunStart:
+    async def interpret_goal(self, state: State, runtime: Runtime[Context]) -> RunStart:
         """Check the goal, give it an id, and recall what the stores know about it."""
+        config = get_config()
         goal = validate_goal_input(
             state.get("goal"), state.get("budget_usd"), state.get("director")
         )
         goal_id = make_goal_id(goal, salt=_thread_id(config))
         services = await asyncio.to_thread(self._services)
+        services_for_run(services, runtime.context)  # a model it cannot have: refused now
         intent = parse_goal(goal).intent
         patterns = await asyncio.to_thread(recall_patterns, services, intent)
         similar = await asyncio.to_thread(
@@ -199,9 +207,10 @@ class PlanningNodes:
             "published": Overwrite(published),
         }
 
-    async def decompose_goal(self, state: State, config: RunnableConfig) -> State:
+    async def decompose_goal(self, state: State, runtime: Runtime[Context]) -> State:
         """Decompose the goal into a validated DAG (LLM when configured, else rules)."""
-        services = await asyncio.to_thread(self._services)
+        config = get_config()
+        services = services_for_run(await asyncio.to_thread(self._services), runtime.context)
         context = PlanningContext.model_validate(state.get("planning_context") or {})
         plan = await asyncio.to_thread(
             make_plan,
@@ -222,7 +231,14 @@ class PlanningNodes:
         plan = plan_of(state)
         registry, workloads, scaled = await asyncio.to_thread(_scaled_registry, services, plan)
         history = PlanningContext.model_validate(state.get("planning_context") or {}).history
-        assignments = assign_plan(plan, registry, workloads, history)
+        kinds = runtime.context.agents if runtime.context else None
+        allowed = allowed_registry(registry, kinds)
+        refused = unassignable_steps(plan, allowed, kinds)
+        blocked = {sid: "a step it depends on failed" for sid in dependents_closure(plan, refused)}
+        blocked.update(refused)
+        assignments = (
+            assign_plan(plan, allowed, workloads, history, skip=blocked) if allowed else {}
+        )
         # the goal and plan are in the stores before anything runs, so agents can read them
         events = planned_events(state, assignments) + scaling_events(state, scaled)
         if fell_back := [n for n in plan.repair_notes if n.startswith(PLAN_FALLBACK)]:
@@ -232,7 +248,13 @@ class PlanningNodes:
             _publish_and_apply, services, events, min(timeout, PLAN_APPLY_TIMEOUT_S)
         )
         dumped = {sid: a.model_dump(mode="json") for sid, a in assignments.items()}
-        return {"assignments": dumped, "published": published}
+        if not blocked:
+            return {"assignments": dumped, "published": published}
+        status: dict[str, StepStatus] = {
+            sid: "failed" if sid in refused else "skipped" for sid in blocked
+        }
+        return {"assignments": dumped, "published": published, "step_status": status,
+                "errors": blocked}  # fmt: skip
 
 
 def _scaled_registry(

@@ -20,9 +20,12 @@ from argo_agents.assignment.scoring import Assignment
 from argo_agents.executors.models import ExecutionRecord
 from argo_agents.planning.models import ExecutionPlan
 
-StepStatus = Literal["pending", "ready", "done", "prepared", "failed", "skipped"]
+StepStatus = Literal[
+    "pending", "ready", "done", "prepared", "failed", "skipped", "awaiting_director"
+]
 """``prepared``: a step that would change the world ran to its change plan, but no executor
-acted for it (none is configured), so nothing outside ARGO was changed."""
+acted for it (none is configured), so nothing outside ARGO was changed.
+``awaiting_director``: its agent escalated; it runs again once the Director answers."""
 RunStatus = Literal["planning", "awaiting_approval", "running", "completed", "failed", "rejected"]
 
 V = TypeVar("V")
@@ -150,6 +153,9 @@ class OutputState(TypedDict, total=False):
     sync_receipt: ModelDump | None
     """The `SyncReceipt` of every record the run published."""
     errors: dict[str, str]
+    escalations: dict[str, ModelDump]
+    """A copy of the gate's escalation record (`Escalation` per id, with its answer once
+    given); the gate and the steps trust only the record."""
 
 
 class State(InputState, OutputState, total=False):
@@ -166,6 +172,7 @@ class State(InputState, OutputState, total=False):
     errors: Annotated[dict[str, str], merge]
     """Why a step failed or was skipped, by step id."""
     attempts: Annotated[dict[str, int], merge]
+    escalations: Annotated[dict[str, ModelDump], merge]  # type: ignore[misc]
     started_at: str
     published: Annotated[list[str], operator.add]  # type: ignore[misc]
     """Event ids of every record this run has published (what its receipt waits for)."""

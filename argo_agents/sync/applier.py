@@ -37,6 +37,7 @@ from argo_agents.stores.errors import StoreBusy, StoreRejected, StoreUnavailable
 from argo_agents.sync.config import SyncConfig
 from argo_agents.sync.job import Job, StoreOutcome
 from argo_agents.sync.matrix import SIMILAR, VECTOR
+from argo_agents.telemetry import Span, span
 
 
 class Writer(Protocol):
@@ -189,13 +190,26 @@ class Applier:
                 attempt(group[:mid])
                 attempt(group[mid:])
 
-        try:
-            attempt(jobs)
-            self.breaker.success(store)
-        except StoreBusy as exc:  # the store is up; only this group waits for a retry
-            result.error = str(exc)
-        except StoreUnavailable as exc:
-            result.error = str(exc)
-            self.breaker.failure(store)
+        with span("argo.sync.store_write", store=store, events=len(jobs)) as traced:
+            try:
+                attempt(jobs)
+                self.breaker.success(store)
+            except StoreBusy as exc:  # the store is up; only this group waits for a retry
+                result.error = str(exc)
+            except StoreUnavailable as exc:
+                result.error = str(exc)
+                self.breaker.failure(store)
+            _trace_outcome(traced, result)
         result.seconds = time.monotonic() - t0
         return result
+
+
+def _trace_outcome(traced: Span, result: GroupResult) -> None:
+    """What one store did with a group, on its span: how many applied, refused, retried."""
+    failed = bool(result.error or result.rejected or result.broken)
+    traced.set("outcome", "failed" if result.error else "partial" if failed else "applied")
+    traced.set("applied", len(result.outcome.applied))
+    traced.set("rejected", len(result.rejected) + len(result.broken))
+    traced.set("retries", result.retries)
+    if result.error:
+        traced.set("error", result.error[:300])

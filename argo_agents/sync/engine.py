@@ -35,6 +35,7 @@ from argo_agents.sync.reports import DrainReport, SyncReceipt, SyncStatus, Verif
 from argo_agents.sync.verify import Verifier
 from argo_agents.sync.wiring import SyncWiring
 from argo_agents.sync.worker import SyncWorker
+from argo_agents.telemetry import span
 
 if TYPE_CHECKING:
     from argo_agents.sync.recover import RecoverReport
@@ -75,21 +76,25 @@ class SyncEngine:
         event is invalid. Large lists are appended in atomic chunks; if Redis
         fails between two, `PublishInterrupted` lists the events it accepted.
         """
-        for event in events:
-            validate_event(event, SYNC_MATRIX, self.config.max_event_bytes)
-        if not events:
-            return []
-        waiting, _ = self.ctx.outbox.sizes()
-        if waiting + len(events) > self.config.max_outbox:
-            raise Backpressure(
-                "redis",
-                self.ctx.stores.cache.address,
-                f"the outbox holds {waiting} events and the limit is {self.config.max_outbox}; "
-                f"nothing of these {len(events)} was published",
-                hint="the workers are behind or a store is down: see `argo sync status`, add "
-                "`argo sync worker`s, then publish again (or raise ARGO_SYNC_MAX_OUTBOX)",
-            )
-        return [e.event_id for e in self.ctx.outbox.append(list(events))]
+        with span("argo.sync.publish", store="redis", events=len(events)) as traced:
+            for event in events:
+                validate_event(event, SYNC_MATRIX, self.config.max_event_bytes)
+            if not events:
+                traced.set("outcome", "empty")
+                return []
+            waiting, _ = self.ctx.outbox.sizes()
+            if waiting + len(events) > self.config.max_outbox:
+                raise Backpressure(
+                    "redis",
+                    self.ctx.stores.cache.address,
+                    f"the outbox holds {waiting} events and the limit is "
+                    f"{self.config.max_outbox}; nothing of these {len(events)} was published",
+                    hint="the workers are behind or a store is down: see `argo sync status`, "
+                    "add `argo sync worker`s, then publish again (or raise ARGO_SYNC_MAX_OUTBOX)",
+                )
+            ids = [e.event_id for e in self.ctx.outbox.append(list(events))]
+            traced.set("outcome", "published")
+            return ids
 
     # ---- workers ------------------------------------------------------------------------
     def worker(self, consumer: str | None = None) -> SyncWorker:

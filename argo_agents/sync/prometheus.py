@@ -2,12 +2,13 @@
 
 Every worker records its figures in Redis (`Metrics`), so any one process can
 export the whole group's view: a scrape reads `SyncEngine.status()` and turns
-it into gauges and counters. `argo sync worker --metrics-port N` serves it.
+it into gauges and counters. `argo sync worker --metrics-port N` serves it, and
+`argo bridge --metrics-port N` serves it with the runs' figures.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from prometheus_client import CollectorRegistry, start_http_server
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
@@ -70,8 +71,16 @@ class SyncCollector(Collector):
         yield from (applied, lag, p95, write)
 
 
-def serve_metrics(engine: SyncEngine, port: int, addr: str = "127.0.0.1") -> None:
-    """Serve ``/metrics`` on ``addr:port`` from a daemon thread."""
+def serve_metrics(
+    engine: SyncEngine,
+    port: int,
+    addr: str = "127.0.0.1",
+    extra: Sequence[Collector] = (),
+) -> None:
+    """Serve ``/metrics`` on ``addr:port`` from a daemon thread: the sync figures and
+    ``extra`` collectors (the bridge adds its runs and requests)."""
     registry = CollectorRegistry()
     registry.register(SyncCollector(engine))
+    for collector in extra:
+        registry.register(collector)
     start_http_server(port, addr=addr, registry=registry)

@@ -37,6 +37,26 @@ def test_list_runs_finds_the_runs_waiting_for_the_director(endpoints, tmp_path):
     services.close()
 
 
+def test_one_unreadable_thread_does_not_hide_the_other_runs(endpoints, tmp_path):
+    from argo_agents.orchestrator.checkpoints import open_checkpointer
+
+    services = make_services(endpoints, tmp_path)  # its own checkpoints: only these runs
+    argo = make_argo(CountingAgents().attach(services))
+    paused = argo.submit_goal(DEPLOY, budget_usd=1_000)
+    bad = argo.submit_goal(REPORT, budget_usd=1_000)
+    entry = {"run_id": "r", "plan_id": "p", "goal_id": "g", "round": "x", "step_id": "s"}
+
+    async def forge() -> None:  # a hand-written state, as the server's update-state allows
+        async with open_checkpointer(services.settings) as saver:
+            graph = argo._builder.compile(checkpointer=saver)
+            config = {"configurable": {"thread_id": bad.thread_id}}
+            await graph.aupdate_state(config, {"approval_ledger": [{**entry, "at": "x"}]})
+
+    asyncio.run(forge())
+    assert [r.thread_id for r in argo.list_runs()] == [paused.thread_id]
+    services.close()
+
+
 def test_sync_methods_work_inside_a_running_event_loop(services):
     # As in a notebook cell: the loop runs, and the user calls the sync method.
     argo = make_argo(CountingAgents().attach(services))
