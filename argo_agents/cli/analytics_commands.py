@@ -60,6 +60,9 @@ def register(app: typer.Typer) -> None:
     @app.command("analytics-chart")
     def analytics_chart(
         out: Annotated[Path, typer.Argument(help="The HTML file to write.")],
+        as_json: Annotated[
+            bool, typer.Option("--json", help="What was written, as one JSON object.")
+        ] = False,
     ) -> None:
         """Write agent performance, workload and the collaboration network as one HTML file."""
         from argo_agents.analytics.charts import report_html
@@ -71,4 +74,7 @@ def register(app: typer.Typer) -> None:
             ),
             encoding="utf-8",
         )
-        console.print(f"wrote {out}")
+        if as_json:
+            print(json.dumps({"path": str(out), "rows": {k: len(v) for k, v in rows.items()}}))
+        else:
+            console.print(f"wrote {out}")

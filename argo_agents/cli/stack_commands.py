@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from argo_agents.cli.json_output import diagnostics, print_json
 from argo_agents.config import Settings
 from argo_agents.local_stack import LocalStack
 from argo_agents.local_stack.errors import StackEnvMissingError, StackError
@@ -19,6 +20,7 @@ stack_app = typer.Typer(
     help="Start, stop and inspect the embedded local stack.", no_args_is_help=True
 )
 console = Console()
+HELP_JSON = "The result as JSON on stdout; progress on stderr."
 
 
 @stack_app.command()
@@ -26,36 +28,49 @@ def install(
     force: Annotated[
         bool, typer.Option("--force", help="Reinstall even if the environment is ready.")
     ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help=HELP_JSON)] = False,
 ) -> None:
     """Make the local stack's own environment (bqemulator, DuckDB) with pip; idempotent."""
     env = StackEnv.from_settings(Settings())
+    out = diagnostics if as_json else console
     try:
-        with console.status("installing the local stack's environment…"):
-            env.install(force=force, say=lambda msg: console.print(f"  {msg}"))
+        with out.status("installing the local stack's environment…"):
+            env.install(force=force, say=lambda msg: out.print(f"  {msg}"))
     except StackError as exc:
-        console.print(f"[red]stack install failed:[/red] {exc}")
+        diagnostics.print(f"[red]stack install failed:[/red] {exc}")
         raise typer.Exit(1) from exc
+    if as_json:
+        print_json({"env": str(env.path), "python": str(env.python), "ready": True})
 
 
 @stack_app.command()
-def up() -> None:
+def up(
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per store.")] = False,
+) -> None:
     """Start Redis, ArcadeDB (Bolt), bqemulator and Chroma; idempotent."""
     stack = LocalStack(Settings())
+    out = diagnostics if as_json else console
     try:
-        with console.status("starting the local stack…"):
-            stack.up(progress=lambda msg: console.print(f"  {msg}"))
+        with out.status("starting the local stack…"):
+            stack.up(progress=lambda msg: out.print(f"  {msg}"))
     except StackError as exc:
-        console.print(f"[red]stack up failed:[/red] {exc}")
+        diagnostics.print(f"[red]stack up failed:[/red] {exc}")
         # A missing environment is an environment error (exit 2), like unset stores.
         raise typer.Exit(2 if isinstance(exc, StackEnvMissingError) else 1) from exc
-    print_stack_status(stack)
+    if as_json:
+        _print_json_status(stack)
+    else:
+        print_stack_status(stack)
 
 
 @stack_app.command()
-def down() -> None:
+def down(as_json: Annotated[bool, typer.Option("--json", help=HELP_JSON)] = False) -> None:
     """Stop the servers that `argo stack up` started (external services are untouched)."""
     stopped = LocalStack(Settings()).down()
-    console.print(f"stopped: {', '.join(stopped) or 'nothing was running'}")
+    if as_json:
+        print_json({"stopped": stopped})
+    else:
+        console.print(f"stopped: {', '.join(stopped) or 'nothing was running'}")
 
 
 @stack_app.command()
@@ -65,14 +80,19 @@ def status(
     """Show each store's address and health; exit 1 if any is unhealthy."""
     stack = LocalStack(Settings())
     if as_json:
-        found = stack.status()
-        for s in found:
-            print(json.dumps(dataclasses.asdict(s)))
-        if not all(s.healthy for s in found):
+        if not _print_json_status(stack):
             raise typer.Exit(1)
         return
     if not print_stack_status(stack):
         raise typer.Exit(1)
+
+
+def _print_json_status(stack: LocalStack) -> bool:
+    """Each store's status as one JSON line; True when every one is healthy."""
+    found = stack.status()
+    for s in found:
+        print(json.dumps(dataclasses.asdict(s)))
+    return all(s.healthy for s in found)
 
 
 def print_stack_status(stack: LocalStack) -> bool:

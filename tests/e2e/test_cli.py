@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 
@@ -86,6 +87,24 @@ def test_stack_status_shows_every_healthy_store(cli_env):
     assert result.exit_code == 0, result.output
     for name in ("redis", "neo4j", "bigquery", "chroma"):
         assert re.search(rf"{name}\s.*127\.0\.0\.1.*ok", result.output), result.output
+
+
+def test_stack_install_up_and_down_answer_in_json(tmp_path, monkeypatch):
+    monkeypatch.setenv("ARGO_DATA_DIR", str(tmp_path))  # a stack of its own, stopped below
+    runner = CliRunner()
+    installed = runner.invoke(app, ["stack", "install", "--json"])
+    assert installed.exit_code == 0, installed.output
+    assert json.loads(installed.stdout)["ready"] is True
+    up = runner.invoke(app, ["stack", "up", "--json"])
+    try:
+        assert up.exit_code == 0, up.output
+        stores = [json.loads(line) for line in up.stdout.splitlines()]  # progress: stderr
+        assert {s["name"] for s in stores} == {"redis", "neo4j", "bigquery", "chroma"}
+        assert all(s["healthy"] and s["managed"] for s in stores)
+    finally:
+        down = runner.invoke(app, ["stack", "down", "--json"])
+    assert down.exit_code == 0, down.output
+    assert sorted(json.loads(down.stdout)["stopped"]) == ["bigquery", "chroma", "neo4j", "redis"]
 
 
 @pytest.mark.parametrize("budget", ["nan", "inf", "-5"])

@@ -89,6 +89,9 @@ def test_analytics_runs_the_seed_queries_and_writes_the_charts(cli, tmp_path):
     page = tmp_path / "report.html"
     assert cli.invoke(app, ["analytics-chart", str(page)]).exit_code == 0
     assert page.read_text().count("<svg") == 3 and rows[0]["agent_id"] in page.read_text()
+    scripted = cli.invoke(app, ["analytics-chart", str(tmp_path / "again.html"), "--json"])
+    wrote = json.loads(scripted.stdout)
+    assert wrote["path"].endswith("again.html") and wrote["rows"]["agent_performance"] >= 1
 
 
 def test_status_json_lists_every_citation_of_a_finished_run(cli):
