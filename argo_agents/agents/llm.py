@@ -31,7 +31,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from argo_agents.agents.director import answer_line
 from argo_agents.agents.models import AgentKind, Figure
-from argo_agents.agents.state import AgentState, answers_of, step_of, upstream_of
+from argo_agents.agents.state import AgentState, answers_of, step_of, team_of, upstream_of
 from argo_agents.agents.tools import ToolOutput
 from argo_agents.prompts import render_prompt
 from argo_agents.structured import structured
@@ -104,6 +104,10 @@ def first_messages(
         max_tool_calls=limit,
     )
     ask = f"Carry out step {step.id}."
+    if team := team_of(state):  # the step needs more than this agent covers
+        ask += "\nYour team for this step (ask each with ask_agent, naming its agent_id):\n" + (
+            "\n".join(f"- {m['agent_id']} ({m['kind']}): {', '.join(m['covers'])}" for m in team)
+        )
     if answers := answers_of(state):  # the step escalated before: the Director has decided
         ask += "\nYou escalated this step and the Director answered; act on it:\n" + "\n".join(
             f"- {answer_line(a)}" for a in answers

@@ -134,6 +134,9 @@ class StepResult(BaseModel):
         default_factory=list, description="What the stores could not answer."
     )
     tool_calls: list[ToolUse] = Field(default_factory=list)
+    team: list[str] = Field(
+        default_factory=list, description="Teammates (agent ids) whose answers the step used."
+    )
 
     @property
     def tool_time_s(self) -> float:

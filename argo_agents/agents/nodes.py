@@ -34,7 +34,14 @@ from argo_agents.agents.llm import (
 from argo_agents.agents.models import AgentKind, StepResult
 from argo_agents.agents.policy import run_policy
 from argo_agents.agents.results import compose, scope_of
-from argo_agents.agents.state import AgentState, AgentUpdate, answers_of, run_of, step_of
+from argo_agents.agents.state import (
+    AgentState,
+    AgentUpdate,
+    answers_of,
+    run_of,
+    step_of,
+    team_of,
+)
 from argo_agents.agents.tools import tools_for
 from argo_agents.planning.llm import LLMFallbackRefused
 from argo_agents.stores.errors import StoreError
@@ -72,7 +79,8 @@ class AgentNodes:
         _, tools = await self._open(state)
         scope = scope_of(state)
         limit = run_of(state)["max_tool_calls"]
-        outputs = await run_policy(self.kind, scope, step_of(state).description, tools, limit)
+        description = step_of(state).description
+        outputs = await run_policy(self.kind, scope, description, tools, limit, team_of(state))
         result = compose(self.kind, state, outputs, questions=notes, notes=notes)
         return await self._decided(state, result)
 

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Sequence
 
 from langchain_core.messages import ToolMessage
 from langchain_core.tools import BaseTool
 
 from argo_agents.agents.models import AgentKind, ToolArgs
+from argo_agents.agents.state import TeamMate
 from argo_agents.agents.tools import RunScope, ToolOutput
 
 _STOPWORDS = frozenset(
@@ -68,9 +70,15 @@ async def call_tool(tool: BaseTool, args: ToolArgs, call_id: str) -> ToolOutput:
 
 
 async def run_policy(
-    kind: AgentKind, scope: RunScope, description: str, tools: list[BaseTool], limit: int
+    kind: AgentKind,
+    scope: RunScope,
+    description: str,
+    tools: list[BaseTool],
+    limit: int,
+    team: Sequence[TeamMate] = (),
 ) -> list[ToolOutput]:
-    """The offline policy's tool outputs (at most ``limit`` calls, run concurrently)."""
+    """The offline policy's tool outputs (at most ``limit`` calls, run concurrently): the
+    kind's own reads, then what its teammates bring, then a help request if it needs one."""
     by_name = {t.name: t for t in tools}
     calls = [(n, a) for n, a in planned_calls(kind, scope, description) if n in by_name][:limit]
     outputs = list(
@@ -78,10 +86,25 @@ async def run_policy(
             *(call_tool(by_name[n], a, f"offline-{i}") for i, (n, a) in enumerate(calls))
         )
     )
+    asks = [team_request(m, scope) for m in team if m["kind"] != kind]
     if ask := follow_up(kind, scope, outputs):
+        if not any(a["kind"] == ask["kind"] for a in asks):  # a teammate of that kind answers
+            asks.append(ask)
+    for i, args in enumerate(asks):
         if "ask_agent" in by_name and len(outputs) < limit:
-            outputs.append(await call_tool(by_name["ask_agent"], ask, "offline-ask"))
+            outputs.append(await call_tool(by_name["ask_agent"], args, f"offline-ask-{i}"))
     return outputs
+
+
+def team_request(mate: TeamMate, scope: RunScope) -> ToolArgs:
+    """What the lead asks a teammate: the step's part the lead cannot cover itself."""
+    terms = key_terms(f"{scope.action.replace('_', ' ')} {scope.subject}", limit=8)
+    covers = " ".join(c.replace("_", " ") for c in mate["covers"])
+    return {
+        "kind": mate["kind"],
+        "agent_id": mate["agent_id"],
+        "question": f"{covers}: " + " ".join(terms),
+    }
 
 
 def follow_up(kind: AgentKind, scope: RunScope, outputs: list[ToolOutput]) -> ToolArgs | None:

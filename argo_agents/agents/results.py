@@ -26,7 +26,7 @@ from argo_agents.agents.models import (
     StepResult,
     ToolUse,
 )
-from argo_agents.agents.state import AgentState, run_of, step_of, upstream_of
+from argo_agents.agents.state import AgentState, run_of, step_of, team_of, upstream_of
 from argo_agents.agents.tools import Record, RunScope, ToolOutput
 
 log = logging.getLogger(__name__)
@@ -47,7 +47,18 @@ def scope_of(state: AgentState) -> RunScope:
         action=step.action or step.id,
         dependencies=tuple(step.dependencies),
         agent_id=str(state.get("agent_id") or ""),
+        team=tuple(m["agent_id"] for m in team_of(state)),
     )
+
+
+def teammates_heard(scope: RunScope, outputs: Sequence[ToolOutput]) -> list[str]:
+    """The teammates who answered this step's requests, in the order they were asked."""
+    heard = [
+        str(o.args.get("agent_id"))
+        for o in outputs
+        if o.tool == "ask_agent" and o.error is None and o.args.get("agent_id") in scope.team
+    ]
+    return list(dict.fromkeys(heard))
 
 
 def evidence_of(outputs: Sequence[ToolOutput]) -> list[Record]:
@@ -299,6 +310,7 @@ def compose(
         figures=[*figures_of(outputs), *extra_figures],
         open_questions=[*questions, *open_questions(outputs, scope.action, scope.subject)],
         tool_calls=_uses(outputs),
+        team=teammates_heard(scope, outputs),
     )
     log.info(
         "agent %s step %s: %d tool call(s), %.3f s in tools, %d record(s) cited",

@@ -46,6 +46,15 @@ class DirectorAnswer(TypedDict):
     response_id: str
 
 
+class TeamMate(TypedDict):
+    """A member of a step's team other than its lead: who, of which kind, bringing what."""
+
+    agent_id: str
+    kind: str
+    covers: list[str]
+    """The step's capabilities the lead lacks and this member has."""
+
+
 class AgentInput(TypedDict):
     """One step to carry out.
 
@@ -55,6 +64,7 @@ class AgentInput(TypedDict):
     upstream: step id -> `StepResult` dict of each dependency of this step.
     run: the run's id and tool budget (see `agent_run`); defaults when absent.
     director_answers: the Director's answers to this step's earlier escalations, in order.
+    team: the step's teammates besides its agent (a step no single agent covers).
     """
 
     goal: str
@@ -66,6 +76,7 @@ class AgentInput(TypedDict):
     upstream: dict[str, ModelDump]
     run: NotRequired[RunInfo]
     director_answers: NotRequired[list[DirectorAnswer]]
+    team: NotRequired[list[TeamMate]]
 
 
 class AgentState(AgentInput):
@@ -123,6 +134,11 @@ def step_of(state: AgentInput) -> PlanStep:
 def answers_of(state: AgentInput) -> list[DirectorAnswer]:
     """The Director's answers to this step's escalations (empty when it never escalated)."""
     return list(state.get("director_answers") or [])
+
+
+def team_of(state: AgentInput) -> list[TeamMate]:
+    """The step's teammates (empty when its agent covers the step alone)."""
+    return list(state.get("team") or [])
 
 
 def upstream_of(state: AgentInput) -> dict[str, StepResult]:

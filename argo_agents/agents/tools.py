@@ -99,6 +99,8 @@ class RunScope:
     action: str
     dependencies: tuple[str, ...] = ()
     agent_id: str = ""
+    team: tuple[str, ...] = ()
+    """The step's teammates (agent ids): the only agents `ask_agent` may name."""
 
 
 # ---- argument schemas (what the model sees) ------------------------------------------------
@@ -145,6 +147,9 @@ class AskArgs(BaseModel):
 
     kind: AgentKind = Field(description="technical, research or creative (not your own kind).")
     question: str = Field(min_length=3, max_length=500, description="What you need from it.")
+    agent_id: str | None = Field(
+        default=None, description="A teammate's id (your step's team), to ask that agent itself."
+    )
 
 
 class PatternArgs(BaseModel):
@@ -165,16 +170,19 @@ class _Reads:
         self.deps, self.scope, self.kind = deps, scope, kind
         self.asked = 0
 
-    def ask_agent(self, kind: AgentKind, question: str) -> Found:
-        """REQUEST help from another kind of agent and use its RESPONSE (its records)."""
+    def ask_agent(self, kind: AgentKind, question: str, agent_id: str | None = None) -> Found:
+        """REQUEST help from another kind of agent (or a teammate) and use its RESPONSE."""
         from argo_agents.collaboration.helpers import ask
 
         if kind == self.kind:
             raise ToolFailed(f"ask another kind of agent, not {kind}")
+        if agent_id is not None and agent_id not in self.scope.team:
+            team = ", ".join(self.scope.team) or "none"
+            raise ToolFailed(f"{agent_id} is not on this step's team (its team: {team})")
         if self.asked >= MAX_REQUESTS_PER_STEP:
             raise ToolFailed(f"at most {MAX_REQUESTS_PER_STEP} requests per step")
         self.asked += 1
-        request, response = ask(self.deps, self.scope, self.kind, kind, question)
+        request, response = ask(self.deps, self.scope, self.kind, kind, question, agent_id)
         records = [Record.model_validate(r) for r in response.payload.get("records", [])]
         note = (
             f"{kind} agent answered request {request.id} ({response.id}) "

@@ -32,9 +32,15 @@ def bus_for(deps: AgentDeps) -> MessageBus:
 
 
 def ask(
-    deps: AgentDeps, scope: RunScope, asker: AgentKind | None, kind: AgentKind, question: str
+    deps: AgentDeps,
+    scope: RunScope,
+    asker: AgentKind | None,
+    kind: AgentKind,
+    question: str,
+    to_agent: str | None = None,
 ) -> tuple[AgentMessage, AgentMessage]:
-    """(request, response): ``kind``'s answer to ``question``; `MessageError` if none came."""
+    """(request, response): ``kind``'s answer to ``question`` (from the teammate
+    ``to_agent``, who signs it, when named); `MessageError` if none came."""
     from argo_agents.agents.tools import ToolFailed
 
     bus = bus_for(deps)
@@ -43,7 +49,12 @@ def ask(
         goal_id=scope.goal_id,
         from_agent=scope.agent_id or f"{asker or 'agent'}",
         to=kind,
-        payload={"question": question, "step_id": scope.step_id, "action": scope.action},
+        payload={
+            "question": question,
+            "step_id": scope.step_id,
+            "action": scope.action,
+            **({"to_agent": to_agent} if to_agent else {}),
+        },
         within_s=ANSWER_WITHIN_S,
     )
     try:
@@ -70,10 +81,16 @@ def answer_pending(deps: AgentDeps, kind: AgentKind) -> int:
                     reply = vote(deps, kind, request)
                 else:
                     reply = _reply(deps, kind, request)
-                bus.respond(request, request.answer(f"{kind}-responder", reply))
+                bus.respond(request, request.answer(_responder(kind, request), reply))
                 answered += 1
             bus.ack(kind, [entry_id])
     return answered
+
+
+def _responder(kind: AgentKind, request: AgentMessage) -> str:
+    """Who answers: the teammate the request named, else the kind's responder."""
+    named = request.payload.get("to_agent")
+    return named if isinstance(named, str) and named else f"{kind}-responder"
 
 
 def _reply(deps: AgentDeps, kind: AgentKind, request: AgentMessage) -> dict[str, object]:

@@ -30,10 +30,11 @@ from pydantic import TypeAdapter
 
 from argo_agents.agents.director import cite_answers
 from argo_agents.agents.models import AgentKind, Artefact
-from argo_agents.agents.state import AgentInput, DirectorAnswer, agent_run
+from argo_agents.agents.state import AgentInput, DirectorAnswer, TeamMate, agent_run
 from argo_agents.approval.classifier import classify_plan
 from argo_agents.approval.escalation import MAX_ESCALATIONS_PER_STEP, EscalationNeeded
 from argo_agents.approval.record import load_record
+from argo_agents.assignment.registry import AgentRegistry, UnknownAgentError
 from argo_agents.assignment.scoring import Assignment
 from argo_agents.collaboration.escalation import raised_events
 from argo_agents.executors.arguments import build_arguments
@@ -201,6 +202,8 @@ class ExecutionNodes:
                 )
                 try:
                     agent_input = _agent_input(task, agent, runtime.context, answers)
+                    if team := teammates(services.registry, agent, task):
+                        agent_input["team"] = team
                     out = await graph.ainvoke(agent_input)
                     ran = StepRun.model_validate({**out["result"], "attempts": attempt})
                     ran, status = await self._act(services, task, cite_answers(ran, answers))
@@ -366,6 +369,29 @@ def _failed(
         "errors": {step_id: f"failed after {attempts} attempt(s): {error}"},
         "results": {step_id: failure.model_dump(mode="json")},
     }
+
+
+def teammates(registry: AgentRegistry, agent: Assignment, task: StepTask) -> list[TeamMate]:
+    """The step's team besides its lead, each with the capabilities it brings that the
+    lead lacks (a member the registry no longer has is left out)."""
+    if agent.team is None:
+        return []
+    wanted = list(PlanStep.model_validate(task["step"]).required_capabilities)
+    try:
+        lead = registry.get(agent.agent_id).capabilities
+    except UnknownAgentError:
+        lead = frozenset()
+    mates: list[TeamMate] = []
+    for member in agent.team.members:
+        if member == agent.agent_id:
+            continue
+        try:
+            profile = registry.get(member)
+        except UnknownAgentError:
+            continue
+        covers = [c for c in wanted if c in profile.capabilities and c not in lead]
+        mates.append({"agent_id": member, "kind": profile.kind, "covers": covers})
+    return mates
 
 
 def _agent_input(

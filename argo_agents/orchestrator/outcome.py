@@ -390,7 +390,9 @@ def _collaboration_records(
     ev: _Events, state: State, plan: ExecutionPlan, integ: Integration
 ) -> None:
     goal_id, status = state["goal_id"], state.get("step_status") or {}
-    for first, second in _collaborations(plan, assignments_of(state), status):
+    pairs = _collaborations(plan, assignments_of(state), status)
+    pairs = sorted(set(pairs) | set(_team_pairs(state.get("results") or {}, status)))
+    for first, second in pairs:
         record = {
             "agent_id": first,
             "partner_id": second,
@@ -454,6 +456,16 @@ def decision_events(record: ApprovalRecord, entries: list[LedgerEntry]) -> list[
         )
         for e in entries
     ]
+
+
+def _team_pairs(results: Mapping[str, Any], status: Mapping[str, str]) -> list[tuple[str, str]]:
+    """A finished step's agent with each teammate whose answer it used."""
+    pairs = set()
+    for step_id, result in results.items():
+        lead = str(result.get("agent_id") or "")
+        if lead and status.get(step_id) in ("done", "prepared"):
+            pairs |= {(min(lead, m), max(lead, m)) for m in result.get("team") or [] if m != lead}
+    return sorted(pairs)
 
 
 def _collaborations(

@@ -126,3 +126,59 @@ def test_requests_are_bounded_in_count_depth_and_kind(services):
     deep = request.answer("research-1", {}).answer("technical-1", {})
     with pytest.raises(MessageError, match="deep"):
         bus.send(deep)
+
+
+def test_a_team_step_asks_its_teammate_who_answers_in_its_own_name(services):
+    tag = uuid.uuid4().hex[:8]
+    graph = services.agent_graphs["research"]
+    step = {
+        "id": "identify_bottlenecks",
+        "action": "identify_bottlenecks",
+        "category": "analysis",
+        "description": f"Find the bottlenecks of the ledger {tag} service",
+        "required_capabilities": ["performance_analysis", "data_analysis"],
+    }
+    out = asyncio.run(
+        graph.ainvoke(
+            {
+                "goal": f"Optimise the ledger {tag} service",
+                "goal_id": f"goal-{tag}",
+                "intent": "optimize",
+                "subject": f"the ledger {tag} service",
+                "agent_id": "research-1",
+                "upstream": {},
+                "step": step,
+                "run": {"run_id": f"run-{tag}", "max_tool_calls": 8},
+                "team": [
+                    {"agent_id": "technical-1", "kind": "technical",
+                     "covers": ["performance_analysis"]},
+                ],
+            }
+        )
+    )  # fmt: skip
+    result = StepResult.model_validate(out["result"])
+    call = next(t for t in result.tool_calls if t.tool == "ask_agent")
+    assert (
+        call.args["agent_id"] == "technical-1" and "performance analysis" in call.args["question"]
+    )
+    assert result.team == ["technical-1"]
+
+    assert services.engine.drain(timeout_s=60).complete
+    rows = services.stores.warehouse.query(
+        "SELECT JSON_VALUE(content, '$.message_kind') AS kind, "
+        "JSON_VALUE(content, '$.from_agent') AS from_agent "
+        "FROM {dataset}.events_latest WHERE event_type = 'agent_message' "
+        "AND JSON_VALUE(content, '$.goal_id') = @goal",
+        {"goal": f"goal-{tag}"},
+    )
+    # the teammate itself answers (not an anonymous responder of its kind)
+    assert sorted((r["kind"], r["from_agent"]) for r in rows) == [
+        ("REQUEST", "research-1"),
+        ("RESPONSE", "technical-1"),
+    ]
+
+
+def test_only_a_teammate_can_be_named(services):
+    reads = store_reads(services.agent_deps(), _scope(), "technical")
+    with pytest.raises(ToolFailed, match="not on this step's team"):
+        reads.ask_agent("research", "prior art for slow joins", agent_id="research-1")
