@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from typing import Annotated, Any
@@ -134,6 +135,29 @@ def _run_context(model: str | None, agents: list[str] | None) -> Context:
         raise typer.Exit(2) from exc
 
 
+def _parse_edits(given: list[str], rejected: list[str]) -> dict[str, dict[str, Any]]:
+    """``STEP=JSON`` options as {step: changes}; exit 2 with what is wrong."""
+    found: dict[str, dict[str, Any]] = {}
+    for item in given:
+        step, sep, raw = item.partition("=")
+        try:
+            changes = json.loads(raw) if sep and step else None
+        except json.JSONDecodeError as exc:
+            errors.print(f"[red]--edit {item!r}:[/red] the changes are not JSON ({exc})")
+            raise typer.Exit(2) from exc
+        if not isinstance(changes, dict) or not changes:
+            errors.print(
+                f"[red]--edit {item!r}:[/red] write STEP=JSON with a JSON object of "
+                "changes, e.g. deploy_to_production='{\"estimated_cost_usd\": 90}'"
+            )
+            raise typer.Exit(2)
+        found[step] = changes
+    if both := sorted(set(rejected) & set(found)):
+        errors.print(f"[red]cannot both reject and edit:[/red] {', '.join(both)}")
+        raise typer.Exit(2)
+    return found
+
+
 def register(app: typer.Typer) -> None:  # noqa: PLR0915 (see the docstring)
     """Add the goal commands to the `argo` app.
 
@@ -190,21 +214,31 @@ def register(app: typer.Typer) -> None:  # noqa: PLR0915 (see the docstring)
     def approve(
         thread: Annotated[str, typer.Argument(help="The run's thread id.")],
         reject: Annotated[list[str] | None, typer.Option(help="Reject this step.")] = None,
+        edit: Annotated[
+            list[str] | None,
+            typer.Option(
+                help="Approve STEP with changes: STEP=JSON, e.g. "
+                "deploy='{\"estimated_cost_usd\": 90}' (if it still needs approval, "
+                "it is asked again)."
+            ),
+        ] = None,
         director: Annotated[str | None, typer.Option()] = None,
         allow_over_budget: Annotated[bool, typer.Option()] = False,
         as_json: Annotated[
             bool, typer.Option("--json", help="One JSON object per run event (NDJSON).")
         ] = False,
     ) -> None:
-        """Approve every pending step of a paused run, except those you --reject."""
+        """Approve every pending step of a paused run, except those you --reject or --edit."""
+        edits = _parse_edits(edit or [], rejected=reject or [])
         with Argo() as argo:
             try:
                 current = argo.get_run(thread)
                 rejected = set(reject or [])
-                decisions = {
+                decisions: dict[str, Any] = {
                     p.step_id: ("reject" if p.step_id in rejected else "approve")
                     for p in current.pending_approvals
                 }
+                decisions.update({sid: {"edit": changes} for sid, changes in edits.items()})
                 if as_json:  # the resumed run's events; its pauses are decided by later calls
                     events = argo.stream_resume(
                         thread, decisions, director=director, allow_over_budget=allow_over_budget

@@ -75,6 +75,29 @@ def test_paused_run_is_approved_later_with_argo_approve(cli_env):
     assert unknown.exit_code == 2 and "no run" in unknown.output
 
 
+def test_approve_edit_changes_a_step_and_a_gated_edit_is_asked_again(cli_env):
+    paused = cli_env.invoke(
+        app,
+        ["run", "Deploy the payments API to production", "--budget", "1000", "--no-interactive"],
+    )
+    thread = _thread(paused.output)
+    bad = cli_env.invoke(app, ["approve", thread, "--edit", "deploy_to_production=cheaper"])
+    assert bad.exit_code == 2 and "not JSON" in bad.output
+    both = ["--edit", 'deploy_to_production={"estimated_cost_usd": 90}']
+    clash = cli_env.invoke(app, ["approve", thread, *both, "--reject", "deploy_to_production"])
+    assert clash.exit_code == 2 and "cannot both reject and edit" in clash.output
+    edited = cli_env.invoke(app, ["approve", thread, *both])
+    assert edited.exit_code == 0, edited.output
+    # a production deployment needs approval whatever it costs: asked again, at the new cost
+    run = json.loads(cli_env.invoke(app, ["status", thread, "--json"]).stdout)
+    assert run["status"] == "awaiting_approval"
+    [asked] = run["pending_approvals"]
+    assert (asked["step_id"], asked["estimated_cost_usd"]) == ("deploy_to_production", 90.0)
+    assert cli_env.invoke(app, ["approve", thread]).exit_code == 0
+    run = json.loads(cli_env.invoke(app, ["status", thread, "--json"]).stdout)
+    assert run["status"] == "completed"
+
+
 def test_stack_status_reports_a_stack_that_is_not_running(tmp_path, monkeypatch):
     monkeypatch.setenv("ARGO_DATA_DIR", str(tmp_path))
     result = CliRunner().invoke(app, ["stack", "status"])
