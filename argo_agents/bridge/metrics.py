@@ -31,7 +31,8 @@ def _statuses() -> tuple[str, ...]:
 
 
 class RunsCollector(Collector):
-    """``argo_runs{status}``, ``argo_pending_approvals``; ``argo_runs_up`` 0 when the
+    """``argo_runs{status}``, ``argo_pending_approvals``, ``argo_pending_escalations``;
+    ``argo_runs_up`` 0 when the
     checkpointer cannot be read (the other figures are then left out, not reported as 0)."""
 
     def __init__(self, argo: Argo) -> None:
@@ -57,6 +58,10 @@ class RunsCollector(Collector):
         waiting = sum(len(run.pending_approvals) for run in runs)
         yield GaugeMetricFamily(
             "argo_pending_approvals", "Steps waiting for the Director's decision", value=waiting
+        )
+        asked = sum(len(run.pending_escalations) for run in runs)
+        yield GaugeMetricFamily(
+            "argo_pending_escalations", "Agents' questions waiting for the Director", value=asked
         )
 
 

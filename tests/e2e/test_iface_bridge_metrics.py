@@ -17,6 +17,7 @@ from argo_agents.api import Argo
 from argo_agents.bridge import CHANNEL_IN, message
 from argo_agents.config import Settings
 from argo_agents.local_stack.stack import free_port
+from argo_agents.orchestrator.context import Context
 from argo_agents.stores.redis_channels import RedisChannels
 
 pytestmark = pytest.mark.e2e
@@ -63,6 +64,10 @@ def test_the_bridge_exports_runs_by_status_and_pending_approvals(stack, tmp_path
         with Argo(settings) as argo:  # a run that pauses for one approval
             paused = argo.submit_goal(f"Deploy the {uuid.uuid4().hex[:6]} API to production")
         assert paused.status == "awaiting_approval"
+        # and one whose agents escalate: every step is above a remit of $0
+        with Argo(settings, context=Context(agent_remit_usd=0.0)) as argo:
+            asking = argo.submit_goal("Research how competitors price their support plans")
+        assert asking.status == "awaiting_director" and asking.pending_escalations
         channels = RedisChannels.from_endpoints(stack.endpoints())
         try:  # one request through the bridge (refused: no such thread)
             channels.publish(CHANNEL_IN, message("get_run", {"thread_id": "no-such"},
@@ -82,6 +87,8 @@ def test_the_bridge_exports_runs_by_status_and_pending_approvals(stack, tmp_path
     assert after[("argo_runs_up", ())] == 1
     assert after[waiting] == before[waiting] + 1
     assert after[("argo_pending_approvals", ())] == before[("argo_pending_approvals", ())] + 1
+    asked = ("argo_pending_escalations", ())
+    assert after[asked] == before[asked] + len(asking.pending_escalations)
     assert {s for (name, labels), _ in after.items() if name == "argo_runs" for _, s in labels} >= {
         "completed", "failed", "rejected", "running", "stalled", "awaiting_approval"}  # fmt: skip
     assert after[("argo_sync_up", ())] == 1  # the sync figures are served beside them
