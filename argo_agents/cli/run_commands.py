@@ -3,23 +3,17 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import Annotated, get_args
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from argo_agents.api import RunStatus
+
 console = Console()
 
-STATUSES = (
-    "awaiting_approval",
-    "awaiting_director",
-    "running",
-    "stalled",
-    "completed",
-    "failed",
-    "rejected",
-)
+STATUSES = get_args(RunStatus)  # the API's statuses, one list
 
 
 def register(app: typer.Typer) -> None:  # noqa: PLR0915 (see the docstring)

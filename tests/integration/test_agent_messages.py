@@ -30,6 +30,18 @@ def services(endpoints, tmp_path_factory):
     svc.close()
 
 
+def senders(services, goal_id: str) -> list[tuple[str, str]]:
+    """(kind, from) of every agent message of the goal in the warehouse, sorted."""
+    rows = services.stores.warehouse.query(
+        "SELECT JSON_VALUE(content, '$.message_kind') AS kind, "
+        "JSON_VALUE(content, '$.from_agent') AS from_agent "
+        "FROM {dataset}.events_latest WHERE event_type = 'agent_message' "
+        "AND JSON_VALUE(content, '$.goal_id') = @goal",
+        {"goal": goal_id},
+    )
+    return sorted((r["kind"], r["from_agent"]) for r in rows)
+
+
 def _scope(goal: str = "g-test") -> RunScope:
     return RunScope(
         run_id=f"run-{uuid.uuid4().hex[:6]}",
@@ -66,14 +78,7 @@ def test_a_technical_agent_without_history_asks_research_and_the_exchange_is_rec
     assert call.args["kind"] == "research" and "prior art" in call.args["question"]
 
     assert services.engine.drain(timeout_s=60).complete
-    rows = services.stores.warehouse.query(
-        "SELECT JSON_VALUE(content, '$.message_kind') AS kind, "
-        "JSON_VALUE(content, '$.from_agent') AS from_agent "
-        "FROM {dataset}.events_latest WHERE event_type = 'agent_message' "
-        "AND JSON_VALUE(content, '$.goal_id') = @goal",
-        {"goal": f"goal-{tag}"},
-    )
-    assert sorted((r["kind"], r["from_agent"]) for r in rows) == [
+    assert senders(services, f"goal-{tag}") == [
         ("REQUEST", "technical-1"),
         ("RESPONSE", "research-responder"),
     ]
@@ -164,15 +169,8 @@ def test_a_team_step_asks_its_teammate_who_answers_in_its_own_name(services):
     assert result.team == ["technical-1"]
 
     assert services.engine.drain(timeout_s=60).complete
-    rows = services.stores.warehouse.query(
-        "SELECT JSON_VALUE(content, '$.message_kind') AS kind, "
-        "JSON_VALUE(content, '$.from_agent') AS from_agent "
-        "FROM {dataset}.events_latest WHERE event_type = 'agent_message' "
-        "AND JSON_VALUE(content, '$.goal_id') = @goal",
-        {"goal": f"goal-{tag}"},
-    )
     # the teammate itself answers (not an anonymous responder of its kind)
-    assert sorted((r["kind"], r["from_agent"]) for r in rows) == [
+    assert senders(services, f"goal-{tag}") == [
         ("REQUEST", "research-1"),
         ("RESPONSE", "technical-1"),
     ]
