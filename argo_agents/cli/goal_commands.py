@@ -71,17 +71,30 @@ def _show_run(thread: str, as_json: bool) -> None:
     print_outcome(console, current)
 
 
-def _ingest_demo_corpus(argo: Argo) -> None:
+def _ingest_demo_corpus(argo: Argo, out: Console = console) -> None:
     """The demo's documents (a postmortem, a runbook, guidelines), so its agents have the
     user's kind of knowledge to find and cite; unchanged on a rerun, so nothing is written."""
     from importlib.resources import as_file, files
 
     with as_file(files("argo_agents") / "demo_corpus") as corpus:
         report = argo.ingest([str(corpus)], embed_workers=1)
-    console.print(
+    out.print(
         f"[dim]demo knowledge: {report.total} documents from {corpus.name}/ "
         f"({report.new} new, {report.unchanged} unchanged)[/dim]"
     )
+
+
+def _demo_json(goal: str, budget: float) -> None:
+    """`argo demo --json`: the same job, its run's events on stdout (approving every pause),
+    the stack's progress and the demo's notes on stderr; exit 1 unless it completed."""
+    from argo_agents.config import Settings
+    from argo_agents.local_stack import LocalStack
+
+    LocalStack(Settings()).up(progress=lambda msg: errors.print(f"  {msg}"))
+    with Argo.local() as argo:
+        _ingest_demo_corpus(argo, errors)
+        run = run_goal_json(argo, goal, budget, "demo-director", approve_all=True)
+    raise typer.Exit(0 if run.status == "completed" else 1)
 
 
 def _say_executors(argo: Argo) -> None:
@@ -156,6 +169,37 @@ def _parse_edits(given: list[str], rejected: list[str]) -> dict[str, dict[str, A
         errors.print(f"[red]cannot both reject and edit:[/red] {', '.join(both)}")
         raise typer.Exit(2)
     return found
+
+
+def demo(
+    goal: Annotated[str, typer.Argument()] = SAMPLE_GOAL,
+    budget: float = 1000.0,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="The run's events as NDJSON; notes on stderr.")
+    ] = False,
+) -> None:
+    """ARGO's main job on the local stack: a sample goal from plan to synced outcome."""
+    if as_json:
+        _demo_json(goal, budget)
+        return
+    started = time.monotonic()
+    from argo_agents.cli.stack_commands import up
+
+    up()
+    console.rule(f"Director's goal: {goal}")
+    with Argo.local() as argo:
+        _ingest_demo_corpus(argo)
+        result = argo.submit_goal(
+            goal, budget_usd=budget, director="demo-director", progress=_progress
+        )
+        console.print("[dim]demo: the Director approves every gated step[/dim]")
+        _say_executors(argo)
+        result = _drive(argo, result, True, False, "demo-director")
+    console.print(
+        f"\nend to end in {time.monotonic() - started:.1f}s; stores stay up "
+        "(`argo stack status`, `argo stack down`)"
+    )
+    raise typer.Exit(0 if result.status == "completed" else 1)
 
 
 def register(app: typer.Typer) -> None:  # noqa: PLR0915 (see the docstring)
@@ -289,26 +333,5 @@ def register(app: typer.Typer) -> None:  # noqa: PLR0915 (see the docstring)
         """Show a run: plan, assignments, pending approvals, results and their evidence."""
         _show_run(thread, as_json)
 
-    @app.command()
-    def demo(goal: Annotated[str, typer.Argument()] = SAMPLE_GOAL, budget: float = 1000.0) -> None:
-        """ARGO's main job on the local stack: a sample goal from plan to synced outcome."""
-        started = time.monotonic()
-        from argo_agents.cli.stack_commands import up
-
-        up()
-        console.rule(f"Director's goal: {goal}")
-        with Argo.local() as argo:
-            _ingest_demo_corpus(argo)
-            result = argo.submit_goal(
-                goal, budget_usd=budget, director="demo-director", progress=_progress
-            )
-            console.print("[dim]demo: the Director approves every gated step[/dim]")
-            _say_executors(argo)
-            result = _drive(argo, result, True, False, "demo-director")
-        console.print(
-            f"\nend to end in {time.monotonic() - started:.1f}s; stores stay up "
-            "(`argo stack status`, `argo stack down`)"
-        )
-        raise typer.Exit(0 if result.status == "completed" else 1)
-
+    app.command()(demo)
     register_answer(app, _progress)

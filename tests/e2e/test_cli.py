@@ -98,6 +98,17 @@ def test_approve_edit_changes_a_step_and_a_gated_edit_is_asked_again(cli_env):
     assert run["status"] == "completed"
 
 
+def test_demo_json_streams_the_sample_goal_to_its_synced_end(cli_env):
+    result = cli_env.invoke(app, ["demo", "--json"])
+    assert result.exit_code == 0, result.output
+    events = [json.loads(line) for line in result.stdout.splitlines()]  # nothing else on stdout
+    kinds = [e["kind"] for e in events]
+    assert kinds[0] == "plan_ready" and "approval_requested" in kinds
+    assert kinds[-1] == "run_ended" and events[-1]["run"]["status"] == "completed"
+    receipt = events[-1]["run"]["sync_receipt"]
+    assert receipt["published"] > 0 and receipt["fully_applied"] == receipt["published"]
+
+
 def test_stack_status_reports_a_stack_that_is_not_running(tmp_path, monkeypatch):
     monkeypatch.setenv("ARGO_DATA_DIR", str(tmp_path))
     result = CliRunner().invoke(app, ["stack", "status"])
