@@ -12,8 +12,8 @@ from rich.console import Console
 
 from argo_agents.api import PROGRESS_NODE, Argo, GoalRun
 from argo_agents.approval.decisions import InvalidResumeError
+from argo_agents.cli.answer_command import escalation_lines, show_escalations
 from argo_agents.cli.answer_command import register as register_answer
-from argo_agents.cli.answer_command import show_escalations
 from argo_agents.cli.json_stream import emit, emit_stream, run_goal_json
 from argo_agents.cli.render import approvals_table, plan_table, print_outcome
 from argo_agents.orchestrator.context import Context
@@ -124,7 +124,13 @@ def _drive(
     argo: Argo, run: GoalRun, approve_all: bool, interactive: bool, director: str | None
 ) -> GoalRun:
     console.print(plan_table(run))
-    while run.status == "awaiting_approval":
+    while run.status in ("awaiting_approval", "awaiting_director"):
+        if run.status == "awaiting_director":  # an agent's question: never answered for you
+            if not interactive:
+                show_escalations(run)  # `argo answer` goes on
+                return run
+            run = _ask_director(argo, run, director)
+            continue
         decisions = _decide(run, approve_all, interactive)
         if decisions is None:
             console.print(
@@ -132,11 +138,23 @@ def _drive(
             )
             return run
         run = argo.resume(run.thread_id, decisions, director=director, progress=_progress)
-    if run.status == "awaiting_director":  # an agent escalated: `argo answer` goes on
-        show_escalations(run)
-        return run
     print_outcome(console, run)
     return run
+
+
+def _ask_director(argo: Argo, run: GoalRun, director: str | None) -> GoalRun:
+    """Ask the first open escalation on the terminal and answer it with the chosen option."""
+    first = run.pending_escalations[0]
+    console.print("[yellow]An agent asks the Director:[/yellow]")
+    for line in escalation_lines([first]):
+        console.print(line, soft_wrap=True)
+    offered = [o.id for o in first.options]
+    option = ""
+    while option not in offered:
+        if option:
+            errors.print(f"{option!r} is not one of {', '.join(offered)}")
+        option = str(typer.prompt(f"Answer {first.id} ({'/'.join(offered)})")).strip()
+    return argo.answer(run.thread_id, first.id, option, director=director, progress=_progress)
 
 
 def _run_context(model: str | None, agents: list[str] | None) -> Context:

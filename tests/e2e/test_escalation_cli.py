@@ -61,3 +61,20 @@ def test_the_cli_shows_the_question_and_takes_the_answer(cli_env):
     assert set(answers) == set(asked)
     assert {a["option"] for a in answers.values()} == {"proceed"}
     assert {a["note"] for a in answers.values()} == {"approved spend"}
+
+
+def test_an_interactive_run_asks_each_question_on_the_terminal(cli_env):
+    from argo_agents.cli.goal_commands import _drive
+
+    with Argo(Settings(), context=Context(agent_remit_usd=0.0)) as argo:  # every step asks
+        run = argo.submit_goal("Research how competitors price their premium support plans")
+        assert run.status == "awaiting_director"
+        with cli_env.isolation(input="maybe\n" + "proceed\n" * 20) as streams:
+            ended = _drive(argo, run, False, True, "ana")
+            shown = streams[0].getvalue().decode()
+            refused = streams[1].getvalue().decode()
+    assert ended.status == "completed"
+    asked = shown.count("An agent asks the Director")
+    assert asked == len(ended.escalations) >= 2  # one prompt per question, none skipped
+    assert "'maybe' is not one of" in refused  # an option not offered is asked again
+    assert {e.answer.option for e in ended.escalations.values() if e.answer} == {"proceed"}
