@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from collections import Counter
+from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
@@ -23,12 +23,15 @@ class CountingAgents:
 
     def __init__(self, failing: set[str] | None = None) -> None:
         self.calls: Counter[str] = Counter()
+        self.inputs: defaultdict[str, list[dict[str, Any]]] = defaultdict(list)
+        """Every input each action's agent got (the Director's answers included)."""
         self.failing = failing or set()
 
     def graph(self, kind: str) -> Any:
         def produce(state: AgentState) -> dict[str, Any]:
             step = state["step"]
             self.calls[step["action"]] += 1
+            self.inputs[step["action"]].append(dict(state))
             if step["action"] in self.failing:
                 raise RuntimeError(f"{step['action']} broke")
             return {

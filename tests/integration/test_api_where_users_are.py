@@ -107,13 +107,16 @@ def test_a_goal_streams_typed_events_as_it_runs_and_resumes(services):
     assigned = next(e for e in first if isinstance(e, AgentsAssigned)).assignments
     assert set(assigned) == set(plan.step_ids())
     asked = next(e for e in first if isinstance(e, ApprovalRequested))
-    assert [a.step_id for a in asked.approvals] == ["deploy_to_production"]
+    # (membership, not equality: the shared warehouse may hold failed deployments from other
+    # tests, and learning then adds a precheck, which is asked about too)
+    assert "deploy_to_production" in [a.step_id for a in asked.approvals]
     paused = first[-1]
     assert isinstance(paused, RunEnded) and paused.run.status == "awaiting_approval"
     before = {e.step_id for e in first if isinstance(e, StepFinished)}
     assert "deploy_to_production" not in before  # nothing gated ran before the decision
 
-    second = list(argo.stream_resume(paused.run.thread_id, {"deploy_to_production": "approve"}))
+    approve = {a.step_id: "approve" for a in asked.approvals}
+    second = list(argo.stream_resume(paused.run.thread_id, approve))
     finished = {e.step_id: e.status for e in second if isinstance(e, StepFinished)}
     started = [e.data for e in second if isinstance(e, Progress)]  # long nodes report as they go
     assert {"event": "step_started", "step_id": "deploy_to_production"}.items() <= next(

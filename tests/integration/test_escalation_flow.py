@@ -7,16 +7,13 @@ import asyncio
 import dataclasses
 import json
 import os
-from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
 import pytest
 from langchain_core.messages import AIMessage
-from langgraph.graph import START, StateGraph
 from langgraph.types import Command
 
-from argo_agents.agents.state import AgentInput, AgentOutput, AgentState
 from argo_agents.api import Argo
 from argo_agents.approval.escalation import InvalidEscalationAnswerError
 from argo_agents.executors import ExecutorRegistry, parse_config
@@ -25,7 +22,7 @@ from argo_agents.orchestrator.context import Context
 from argo_agents.orchestrator.errors import NotAwaitingApprovalError
 from argo_agents.run_events import EscalationRequested, RunEnded, StepFinished
 from tests.fakes import ToolCallingFake
-from tests.orchestration_support import make_services
+from tests.orchestration_support import CountingAgents, make_services
 
 pytestmark = pytest.mark.integration
 
@@ -37,36 +34,6 @@ def guarded_deploy(**arguments: Any) -> dict[str, Any]:
     if not Path(os.environ[GRANT_ENV]).exists():
         raise PermissionError("403 Forbidden: the deploy token lacks the 'deploy' scope")
     return {"deployed": True, "approval_id": arguments.get("approval_id")}
-
-
-class RecordingAgents:
-    """Agent subgraphs that record every input they get (the Director's answers included)."""
-
-    def __init__(self) -> None:
-        self.inputs: dict[str, list[dict[str, Any]]] = defaultdict(list)
-
-    def graph(self, kind: str) -> Any:
-        def produce(state: AgentState) -> dict[str, Any]:
-            step = state["step"]
-            self.inputs[step["action"]].append(dict(state))
-            return {
-                "result": {
-                    "step_id": step["id"],
-                    "agent_id": state["agent_id"],
-                    "agent_kind": kind,
-                    "summary": f"{kind} did {step['action']}",
-                    "findings": [f"finding of {step['action']}"],
-                    "confidence": 0.8,
-                }
-            }
-
-        builder = StateGraph(AgentState, input_schema=AgentInput, output_schema=AgentOutput)
-        builder.add_node("produce_result", produce)
-        builder.add_edge(START, "produce_result")
-        return builder.compile(name=kind)
-
-    def build(self, tools: object) -> dict[str, Any]:
-        return {k: self.graph(k) for k in ("technical", "research", "creative")}
 
 
 @pytest.fixture(scope="module")
@@ -95,7 +62,7 @@ CHAIN = [step("gather_figures", 10), step("model_costs", 60, ["gather_figures"])
 
 
 def argo_with(services, *, plan=CHAIN, remit: float = 50.0, **replace: Any):
-    agents = RecordingAgents()
+    agents = CountingAgents()
     call = {"name": "PlanDraft", "args": {"steps": plan, "rationale": []}, "id": "1"}
     model = ToolCallingFake(messages=iter([AIMessage(content="", tool_calls=[call])]))
     svc = dataclasses.replace(services, model=model, build_agents=agents.build, **replace)
@@ -216,7 +183,7 @@ def guarded_argo(services, grant: Path, monkeypatch) -> Argo:
     target = f"{__name__}:guarded_deploy"
     routes = [{"category": "production_deployment", "python": target}]
     registry = ExecutorRegistry.from_config(parse_config({}, routes))
-    agents = RecordingAgents()
+    agents = CountingAgents()
     svc = dataclasses.replace(services, executors=registry, build_agents=agents.build)
     return Argo(svc.settings, services=svc)
 
