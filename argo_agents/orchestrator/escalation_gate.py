@@ -37,11 +37,10 @@ from argo_agents.orchestrator.escalation_record import (
     load_escalations,
     save_escalations,
 )
-from argo_agents.orchestrator.state import State, StepStatus
-from argo_agents.planning.models import ExecutionPlan, dependents_closure
+from argo_agents.orchestrator.state import State, StepStatus, unfinished_dependents
+from argo_agents.planning.models import ExecutionPlan
 from argo_agents.services import Services
 
-FINISHED = ("done", "prepared", "failed", "skipped")
 Proceed = Callable[[State, ApprovalRecord, State], Command[Any]]
 """The gate's own way on once nothing is pending: (state, record, extra update)."""
 
@@ -163,10 +162,9 @@ def settle(plan: ExecutionPlan, asked: EscalationRecord, status: dict[str, StepS
             f"skipped by the Director: escalation {last.id} ({last.reason}) answered "
             f"{option.id!r}{note}"
         )
-        for dep in dependents_closure(plan, [sid]):
-            if status.get(dep) not in FINISHED:
-                step_status[dep] = "skipped"
-                errors[dep] = f"depends on step {sid}, which the Director skipped"
+        for dep in unfinished_dependents(plan, [sid], status):
+            step_status[dep] = "skipped"
+            errors[dep] = f"depends on step {sid}, which the Director skipped"
     return {
         "step_status": step_status,
         "errors": errors,

@@ -62,14 +62,14 @@ from argo_agents.orchestrator.state import (
     StepStatus,
     StepTask,
     plan_of,
+    unfinished_dependents,
 )
-from argo_agents.planning.models import PlanStep, dependents_closure, ready_steps
+from argo_agents.planning.models import PlanStep, ready_steps
 from argo_agents.run_choices import services_for_run
 from argo_agents.services import Services, ServicesProvider
 
 log = logging.getLogger(__name__)
 
-FINISHED = ("done", "prepared", "failed", "skipped")
 # A prepared step's change plan is what its dependents build on.
 SATISFIED = ("done", "prepared")
 # An assignment names its agent's kind as any string; the subgraphs are keyed by AgentKind.
@@ -195,15 +195,14 @@ class ExecutionNodes:
         await asyncio.to_thread(cache.add_workload, agent.agent_id, 1)
         started = time.monotonic()
         error = ""
+        team = teammates(services.registry, agent, task)  # the same on every attempt
         try:
             for attempt in range(1, attempts + 1):
                 report_progress(
                     {"event": "step_started", "step_id": step_id, **_who(agent, attempt)}
                 )
                 try:
-                    agent_input = _agent_input(task, agent, runtime.context, answers)
-                    if team := teammates(services.registry, agent, task):
-                        agent_input["team"] = team
+                    agent_input = _agent_input(task, agent, runtime.context, answers, team)
                     out = await graph.ainvoke(agent_input)
                     ran = StepRun.model_validate({**out["result"], "attempts": attempt})
                     ran, status = await self._act(services, task, cite_answers(ran, answers))
@@ -307,7 +306,7 @@ class ExecutionNodes:
         plan = plan_of(state)
         status = state.get("step_status") or {}
         failed = [sid for sid, s in status.items() if s == "failed"]
-        skip = {sid for sid in dependents_closure(plan, failed) if status.get(sid) not in FINISHED}
+        skip = unfinished_dependents(plan, failed, status)
         return {
             "step_status": {sid: "skipped" for sid in skip},
             "errors": {sid: "a step it depends on failed" for sid in skip},
@@ -399,8 +398,10 @@ def _agent_input(
     agent: Assignment,
     context: Context | None,
     answers: list[DirectorAnswer] | None = None,
+    team: list[TeamMate] | None = None,
 ) -> AgentInput:
-    """What the step's agent subgraph is invoked with (the Director's answers, if any)."""
+    """What the step's agent subgraph is invoked with (the Director's answers and the
+    step's teammates, if any)."""
     found: AgentInput = {
         "goal": task["goal"],
         "goal_id": task["goal_id"],
@@ -413,4 +414,6 @@ def _agent_input(
     }
     if answers:
         found["director_answers"] = answers
+    if team:
+        found["team"] = team
     return found

@@ -9,6 +9,7 @@ dump through its accessor (`plan_of`, `assignments_of`, `results_of`,
 from __future__ import annotations
 
 import operator
+from collections.abc import Collection, Mapping
 from typing import Annotated, Literal, NotRequired, TypeVar
 
 from pydantic import BaseModel, ConfigDict, TypeAdapter
@@ -18,7 +19,7 @@ from argo_agents.agents.models import ModelDump, StepResult
 from argo_agents.approval.decisions import LedgerEntry
 from argo_agents.assignment.scoring import Assignment
 from argo_agents.executors.models import ExecutionRecord
-from argo_agents.planning.models import ExecutionPlan
+from argo_agents.planning.models import ExecutionPlan, dependents_closure
 
 StepStatus = Literal[
     "pending", "ready", "done", "prepared", "failed", "skipped", "awaiting_director"
@@ -27,6 +28,15 @@ StepStatus = Literal[
 acted for it (none is configured), so nothing outside ARGO was changed.
 ``awaiting_director``: its agent escalated; it runs again once the Director answers."""
 RunStatus = Literal["planning", "awaiting_approval", "running", "completed", "failed", "rejected"]
+FINISHED: tuple[StepStatus, ...] = ("done", "prepared", "failed", "skipped")
+
+
+def unfinished_dependents(
+    plan: ExecutionPlan, roots: Collection[str], status: Mapping[str, str]
+) -> set[str]:
+    """The steps that need one of ``roots`` and have not finished: they will not run now."""
+    return {sid for sid in dependents_closure(plan, roots) if status.get(sid) not in FINISHED}
+
 
 V = TypeVar("V")
 
