@@ -10,6 +10,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from argo_agents.cli.json_output import print_json
+
 console = Console()
 
 
@@ -75,6 +77,6 @@ def register(app: typer.Typer) -> None:
             encoding="utf-8",
         )
         if as_json:
-            print(json.dumps({"path": str(out), "rows": {k: len(v) for k, v in rows.items()}}))
+            print_json({"path": str(out), "rows": {k: len(v) for k, v in rows.items()}})
         else:
             console.print(f"wrote {out}")

@@ -10,6 +10,7 @@ from rich.markup import escape
 
 from argo_agents.api import PROGRESS_NODE, Argo, GoalRun, Progress
 from argo_agents.approval.escalation import Escalation, InvalidEscalationAnswerError
+from argo_agents.cli.json_output import diagnostics
 from argo_agents.orchestrator.errors import (
     ConcurrentDecisionError,
     NotAwaitingApprovalError,
@@ -17,7 +18,7 @@ from argo_agents.orchestrator.errors import (
 )
 
 console = Console()
-err = Console(stderr=True)
+err = diagnostics
 
 
 def escalation_lines(escalations: list[Escalation]) -> list[str]:

@@ -14,6 +14,7 @@ from argo_agents.api import PROGRESS_NODE, Argo, GoalRun
 from argo_agents.approval.decisions import InvalidResumeError
 from argo_agents.cli.answer_command import escalation_lines, show_escalations
 from argo_agents.cli.answer_command import register as register_answer
+from argo_agents.cli.json_output import diagnostics
 from argo_agents.cli.json_stream import emit, emit_stream, run_goal_json
 from argo_agents.cli.render import approvals_table, plan_table, print_outcome
 from argo_agents.orchestrator.context import Context
@@ -28,7 +29,7 @@ from argo_agents.orchestrator.errors import (
 from argo_agents.run_events import RunEnded
 
 console = Console()
-errors = Console(stderr=True)  # refusals: stdout stays the output (a table, or JSON lines)
+errors = diagnostics  # refusals: stdout stays the output (a table, or JSON lines)
 SAMPLE_GOAL = (
     "Optimise the checkout service's query latency by 40% and deploy the optimisation to production"
 )

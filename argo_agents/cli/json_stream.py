@@ -9,23 +9,19 @@ script reads stdout line by line with any JSON parser.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from rich.console import Console
-
+from argo_agents.cli.json_output import diagnostics, print_json
 from argo_agents.run_events import RunEnded, RunEvent
 
 if TYPE_CHECKING:
     from argo_agents.api import Argo, GoalRun
 
-diagnostics = Console(stderr=True)
-
 
 def emit(event: RunEvent) -> None:
     """One event as one line of stdout (flushed: a reader sees it as it happens)."""
-    print(json.dumps(event.model_dump(mode="json"), ensure_ascii=False), flush=True)
+    print_json(event.model_dump(mode="json"))
 
 
 def emit_stream(events: Iterable[RunEvent]) -> GoalRun:
