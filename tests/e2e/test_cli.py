@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import uuid
 
 import pytest
 from typer.testing import CliRunner
@@ -13,14 +12,6 @@ from argo_agents.cli import goal_commands
 from argo_agents.cli.app import app
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture()
-def cli_env(stack, tmp_path, monkeypatch):
-    """The CLI reads settings from the environment: point it at the session stack."""
-    monkeypatch.setenv("ARGO_DATA_DIR", str(stack.settings.data_dir))
-    monkeypatch.setenv("ARGO_SYNC_NAMESPACE", f"cli:{uuid.uuid4().hex[:8]}")
-    return CliRunner()
 
 
 def _thread(output: str) -> str:

@@ -4,10 +4,8 @@ agent's escalation."""
 from __future__ import annotations
 
 import json
-import uuid
 
 import pytest
-from typer.testing import CliRunner
 
 from argo_agents.api import Argo
 from argo_agents.cli.app import app
@@ -15,14 +13,6 @@ from argo_agents.config import Settings
 from argo_agents.orchestrator.context import Context
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture()
-def cli_env(stack, monkeypatch):
-    """The CLI reads settings from the environment: point it at the session stack."""
-    monkeypatch.setenv("ARGO_DATA_DIR", str(stack.settings.data_dir))
-    monkeypatch.setenv("ARGO_SYNC_NAMESPACE", f"cli-esc:{uuid.uuid4().hex[:8]}")
-    return CliRunner()
 
 
 def paused_run() -> tuple[str, list[str]]:
