@@ -55,6 +55,9 @@ class ApprovalRecord(BaseModel):
     ledger: list[LedgerEntry] = Field(default_factory=list)
     accepted_spend_usd: float | None = None
     """Spending the Director accepted over the goal budget (``allow_over_budget``)."""
+    blocked: list[str] = Field(default_factory=list)
+    """Steps that failed before the gate (no agent the run allows can take them): never
+    asked about and never cleared, like a rejected step."""
     open_round: str | None = None
     answered: dict[str, str] = Field(default_factory=dict)
     """Interrupt round -> digest of the resume value that answered it."""
@@ -74,8 +77,9 @@ class ApprovalRecord(BaseModel):
 
     @property
     def skipped(self) -> set[str]:
-        """Rejected steps and everything that depends on them: they will not run."""
-        return self.rejected | dependents_closure(self.plan, self.rejected)
+        """Rejected and blocked steps and everything that depends on them: they will not run."""
+        out = self.rejected | set(self.blocked)
+        return out | dependents_closure(self.plan, out)
 
     def clearance(self) -> dict[str, str]:
         """Step id -> step hash for every step that may run now that nothing is pending."""

@@ -48,7 +48,7 @@ from argo_agents.orchestrator.errors import (
 from argo_agents.orchestrator.escalation_gate import director_round
 from argo_agents.orchestrator.execution import route_ready_steps
 from argo_agents.orchestrator.outcome import decision_events
-from argo_agents.orchestrator.state import State, plan_of
+from argo_agents.orchestrator.state import FINISHED, State, plan_of
 from argo_agents.services import Services, ServicesProvider
 
 log = logging.getLogger(__name__)
@@ -154,6 +154,11 @@ class ApprovalGate:
                 plan=plan_of(state),
                 policy=policy,
                 budget_usd=budget,
+                # failed already (`assign_agents`): the Director is not asked about work
+                # that cannot run; this only ever takes steps away from what may run
+                blocked=sorted(
+                    sid for sid, st in (state.get("step_status") or {}).items() if st == "failed"
+                ),
             )
             try:
                 return save_record(services.stores.records, record)
@@ -208,7 +213,8 @@ class ApprovalGate:
     def _proceed(
         self, state: State, record: ApprovalRecord, extra: State | None = None
     ) -> Command[GateRoute]:
-        skipped = record.skipped
+        ended = {sid for sid, st in (state.get("step_status") or {}).items() if st in FINISHED}
+        skipped = record.skipped - ended  # a step that already failed keeps its own reason
         extra = extra or {}
         update: State = {
             **extra,

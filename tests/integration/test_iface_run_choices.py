@@ -138,3 +138,20 @@ def test_only_allowed_agent_kinds_are_assigned_and_a_step_none_can_take_fails(se
 def test_unusable_run_choices_are_refused_with_a_typed_error(bad):
     with pytest.raises(InvalidContextError):
         Context(**bad)
+
+
+def test_a_gated_step_no_allowed_agent_can_take_is_not_put_to_the_director(services):
+    # Asking the Director to approve a deployment that no agent of this run may do would
+    # cost a click and then fail anyway: the step fails at assignment, unasked.
+    deploy = step("ship_release", ["deployment"]) | {
+        "description": "Deploy the checkout service to production",
+        "category": "production_deployment",
+    }
+    plan = [step("review_literature", ["literature_review"]), deploy]
+    deployment = dataclasses.replace(services, model=scripted(plan))
+    run = Argo(services=deployment, context=Context(agents=["research"])).submit_goal(goal())
+
+    assert run.status == "failed"  # it ran to the end: no approval pause
+    assert run.pending_approvals == []
+    assert run.step_status == {"review_literature": "done", "ship_release": "failed"}
+    assert "no agent of the kinds this run allows (research)" in run.errors["ship_release"]
