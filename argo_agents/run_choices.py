@@ -58,7 +58,11 @@ def services_for_run(services: Services, context: object | None) -> Services:
     A model name needs the deployment's OpenAI-compatible endpoint: without one
     it is refused before anything runs, not silently served offline.
     """
-    name = getattr(context, "model", None)
+    return services_for_model(services, getattr(context, "model", None))
+
+
+def services_for_model(services: Services, name: str | None) -> Services:
+    """``services`` with the chat model ``name`` (see `services_for_run`; None: as they are)."""
     if name is None:
         return services
     if name == OFFLINE:

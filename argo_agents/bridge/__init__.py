@@ -4,7 +4,8 @@ Protocol (the source design's message shape): every message is a JSON object
 ``{"id", "timestamp", "source", "target", "event_type", "data"}``.
 
 - The front layer (``layer1``) publishes on ``layer1_to_layer2``:
-  ``submit_goal`` ``{"goal", "budget_usd"?, "director"?}``,
+  ``submit_goal`` ``{"goal", "budget_usd"?, "director"?, "model"?, "agents"?}`` (the
+  run's own chat model and agent kinds, as `Context.model`/`Context.agents`),
   ``approve`` ``{"thread_id", "decisions": {step_id: "approve" | "reject" | {"edit": ...}},
   "director"?, "reason"?, "allow_over_budget"?}``, ``answer`` ``{"thread_id",
   "escalation_id", "option", "note"?, "director"?}`` (an agent's escalation),

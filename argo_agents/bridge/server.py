@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
@@ -80,7 +81,7 @@ class LayerBridge:
 
     def _act(self, event_type: str, data: dict[str, Any]) -> GoalRun:
         if event_type == "submit_goal":
-            return self.argo.submit_goal(
+            return self._argo_for(data).submit_goal(
                 data.get("goal"),  # type: ignore[arg-type]  # validated by the API
                 budget_usd=data.get("budget_usd"),
                 director=data.get("director"),
@@ -102,6 +103,17 @@ class LayerBridge:
             reason=str(data.get("reason", "")),
             allow_over_budget=bool(data.get("allow_over_budget", False)),
         )
+
+    def _argo_for(self, data: dict[str, Any]) -> Argo:
+        """The bridge's ARGO, or one with the run's own choices (``model``, ``agents``) on
+        the same services; an unusable choice is refused (`InvalidContextError`)."""
+        choices = {k: data[k] for k in ("model", "agents") if data.get(k) is not None}
+        if not choices:
+            return self.argo
+        from argo_agents.api import Argo  # at call time: the API imports the bridge's users
+
+        context = dataclasses.replace(self.argo.context, **choices)  # validated on creation
+        return Argo(self.argo.settings, services=self.argo.services(), context=context)
 
     def _answer_escalation(self, thread_id: str, data: dict[str, Any]) -> GoalRun:
         escalation, option = data.get("escalation_id"), data.get("option")

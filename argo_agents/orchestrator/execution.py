@@ -65,7 +65,7 @@ from argo_agents.orchestrator.state import (
     unfinished_dependents,
 )
 from argo_agents.planning.models import PlanStep, ready_steps
-from argo_agents.run_choices import services_for_run
+from argo_agents.run_choices import services_for_model
 from argo_agents.services import Services, ServicesProvider
 
 log = logging.getLogger(__name__)
@@ -106,6 +106,7 @@ def route_ready_steps(
                 step=step.model_dump(mode="json"),
                 assignment=assignments[step.id],
                 upstream={d: results[d] for d in step.dependencies if d in results},
+                model=state.get("model"),
             ),
         )
         for step in ready
@@ -135,7 +136,10 @@ class ExecutionNodes:
 
     async def run_agent_step(self, task: StepTask, runtime: Runtime[Context]) -> State:
         """Run one step on its assigned agent's subgraph, with retries; publish its records."""
-        services = services_for_run(await asyncio.to_thread(self._services), runtime.context)
+        services = await asyncio.to_thread(self._services)
+        # the model the run was submitted with, not the resuming caller's (older runs: theirs)
+        model = task["model"] if "model" in task else getattr(runtime.context, "model", None)
+        services = services_for_model(services, model)
         step = PlanStep.model_validate(task["step"])
         agent = Assignment.model_validate(task["assignment"])
         if refusal := await asyncio.to_thread(_not_cleared, services, task["run_id"], step):

@@ -65,6 +65,7 @@ class RunStart(TypedDict):
     run_id: str
     status: RunStatus
     started_at: str
+    model: str | None
     planning_context: ModelDump
     plan: None
     assignments: dict[str, ModelDump]
@@ -188,6 +189,7 @@ class PlanningNodes:
             "run_id": run_id,
             "status": "planning",
             "started_at": started_at,
+            "model": getattr(runtime.context, "model", None),
             "planning_context": {
                 "patterns": [p.model_dump() for p in patterns],
                 "similar_goals": similar[:CITED_SIMILAR],

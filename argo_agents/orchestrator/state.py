@@ -177,6 +177,9 @@ class State(InputState, OutputState, total=False):
     """The approvals the Director has not decided yet (the interrupt payload)."""
     approval_error: str | None
     """Why the last resume value was refused; shown in the next interrupt."""
+    model: str | None
+    """The chat model the run was submitted with (`Context.model`; None: the deployment's).
+    Kept in the state so a run resumed later, by a caller with another context, keeps it."""
     step_status: Annotated[dict[str, StepStatus], merge]  # type: ignore[misc]
     results: Annotated[dict[str, ModelDump], merge]  # type: ignore[misc]
     errors: Annotated[dict[str, str], merge]
@@ -201,6 +204,8 @@ class StepTask(TypedDict):
     step: ModelDump
     assignment: ModelDump
     upstream: dict[str, ModelDump]
+    model: NotRequired[str | None]
+    """The chat model the run was submitted with (`State.model`)."""
 
 
 _OUTCOMES: TypeAdapter[dict[str, StepOutcome]] = TypeAdapter(dict[str, StepOutcome])

@@ -66,3 +66,29 @@ def test_a_front_layer_sees_the_question_and_its_answer_moves_the_run(endpoints,
     finally:
         channels.close()
         services.close()
+
+
+def test_a_front_layer_chooses_the_run_s_agents_and_a_bad_choice_is_refused(endpoints, tmp_path):
+    services = make_services(endpoints, tmp_path)
+    argo = Argo(services.settings, services=services)
+    channels = RedisChannels.from_endpoints(endpoints)
+    out = channels.listen([CHANNEL_OUT], poll_s=0.2)
+    next(out)  # subscribed
+    bridge = LayerBridge(argo, channels)
+    try:
+        submit = request("submit_goal", {"goal": RESEARCH, "agents": ["research"]})
+        bridge.handle(submit)
+        kinds = {m["event_type"]: m["data"] for m in answers(out, submit["id"])}
+        done = kinds["goal_completed"]
+        run = argo.get_run(done["thread_id"])
+        assert run.assignments and {a.agent_kind for a in run.assignments.values()} == {"research"}
+
+        bad = request("submit_goal", {"goal": RESEARCH, "agents": ["wizard"]})
+        bridge.handle(bad)
+        [refused] = answers(out, bad["id"])
+        assert refused["event_type"] == "error"
+        assert refused["data"]["kind"] == "InvalidContextError"
+        assert "wizard" in refused["data"]["error"]
+    finally:
+        channels.close()
+        services.close()

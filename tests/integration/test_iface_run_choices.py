@@ -155,3 +155,23 @@ def test_a_gated_step_no_allowed_agent_can_take_is_not_put_to_the_director(servi
     assert run.pending_approvals == []
     assert run.step_status == {"review_literature": "done", "ship_release": "failed"}
     assert "no agent of the kinds this run allows (research)" in run.errors["ship_release"]
+
+
+def test_a_run_keeps_its_model_when_another_caller_resumes_it(services):
+    # The Director approves from another process (`argo approve`, the bridge, Studio),
+    # whose context names no model: the run goes on with the one it was submitted with.
+    model = scripted([step("profile_queries", ["profiling"])])
+    model.seen = []
+    deployment = dataclasses.replace(services, model=model)
+    offline = Argo(services=deployment, context=Context(model="offline"))
+    paused = offline.submit_goal(
+        f"Deploy the {uuid.uuid4().hex[:6]} checkout service to production", budget_usd=5000
+    )
+    assert paused.status == "awaiting_approval"
+    decisions = {p.step_id: "approve" for p in paused.pending_approvals}
+
+    run = Argo(services=deployment).resume(paused.thread_id, decisions)
+
+    assert run.status == "completed", run.errors
+    assert run.results and {r.produced_by for r in run.results.values()} == {"offline"}
+    assert model.seen == []  # the deployment's model was never asked, before or after
