@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
@@ -52,7 +51,7 @@ def register(app: typer.Typer) -> None:
         rows = _warehouse_rows([name])[name]
         if as_json:
             for row in rows:
-                print(json.dumps(row, default=str))
+                print_json(row)
             return
         table = Table(*(rows[0].keys() if rows else ["(no rows)"]), title=name)
         for row in rows:

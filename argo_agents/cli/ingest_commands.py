@@ -7,7 +7,6 @@ if they run). Running the same `argo ingest` again resumes an interrupted job.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,6 +26,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from argo_agents.cli.json_output import print_json
 from argo_agents.ingest import (
     IngestError,
     IngestJob,
@@ -211,7 +211,7 @@ def _status(job_id: str | None, as_json: bool) -> None:
         else:
             jobs = list_jobs(parts.engine)
     if as_json:
-        print(json.dumps([j.model_dump(mode="json") for j in jobs], indent=2))
+        print_json(jobs)
         return
     table = Table(title=f"{len(jobs)} ingest job(s)")
     for col in ("job", "status", "completed", "total", "progress", "written", "skipped", "rate"):
@@ -240,7 +240,7 @@ def search(
     with _open() as parts:
         hits = search_knowledge(parts.stores, parts.embedder, query, k)
     if as_json:
-        print(json.dumps([h.model_dump(mode="json", exclude={"text"}) for h in hits], indent=2))
+        print_json([h.model_dump(mode="json", exclude={"text"}) for h in hits])
         return
     if not hits:
         console.print("no knowledge found (ingest documents with `argo ingest PATH`)")

@@ -17,5 +17,5 @@ diagnostics = Console(stderr=True)
 
 
 def print_json(value: Any) -> None:
-    """``value`` as one line of JSON on stdout."""
-    print(json.dumps(to_jsonable_python(value), ensure_ascii=False), flush=True)
+    """``value`` as one line of JSON on stdout (a value JSON has no type for: its text)."""
+    print(json.dumps(to_jsonable_python(value, fallback=str), ensure_ascii=False), flush=True)

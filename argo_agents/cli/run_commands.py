@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, get_args
 
 import typer
@@ -10,6 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from argo_agents.api import RunStatus
+from argo_agents.cli.json_output import print_json
 
 console = Console()
 
@@ -46,7 +46,7 @@ def register(app: typer.Typer) -> None:  # noqa: PLR0915 (see the docstring)
                     "goal": run.goal,
                     "pending_approvals": [p.step_id for p in run.pending_approvals],
                 }
-                print(json.dumps(summary))
+                print_json(summary)
             return
         table = Table("thread", "status", "goal", "waiting for")
         for run in found:
@@ -81,7 +81,7 @@ def register(app: typer.Typer) -> None:  # noqa: PLR0915 (see the docstring)
         ]
         if as_json:
             for row in rows:
-                print(json.dumps(row))
+                print_json(row)
             return
         table = Table("agent", "kind", "origin", "workload", "capabilities")
         for p in registry.profiles:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 from typing import Annotated
 
 import typer
@@ -91,7 +90,7 @@ def _print_json_status(stack: LocalStack) -> bool:
     """Each store's status as one JSON line; True when every one is healthy."""
     found = stack.status()
     for s in found:
-        print(json.dumps(dataclasses.asdict(s)))
+        print_json(dataclasses.asdict(s))
     return all(s.healthy for s in found)
 
 
