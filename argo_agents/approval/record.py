@@ -19,7 +19,7 @@ keyed by the run and written with compare-and-set on ``rev``:
 from __future__ import annotations
 
 import hashlib
-from typing import Literal
+from typing import Literal, TypeVar
 
 import orjson
 from pydantic import BaseModel, Field
@@ -42,7 +42,36 @@ def step_digest(step: PlanStep) -> str:
     return digest(step.model_dump(mode="json"))
 
 
-class ApprovalRecord(BaseModel):
+class RevisedRecord(BaseModel):
+    """A record in Redis written by compare-and-set; ``rev`` is the revision it was read at."""
+
+    rev: int = 0
+
+
+Revised = TypeVar("Revised", bound=RevisedRecord)
+
+
+def load_revised(port: RecordPort, key: str, model: type[Revised]) -> Revised | None:
+    """The record stored under ``key``, with its revision (None when there is none)."""
+    found = port.get(key)
+    if found is None:
+        return None
+    rev, doc = found
+    return model.model_validate({**doc, "rev": rev})
+
+
+def save_revised(
+    port: RecordPort, key: str, record: Revised, *, what: str, ttl_s: int = 0
+) -> Revised:
+    """Write ``record`` over revision ``record.rev``; raise `RecordConflict` naming ``what``
+    if another writer moved it since; the record at its new revision."""
+    doc = record.model_dump(mode="json", exclude={"rev"})
+    if not port.compare_and_set(key, record.rev, doc, ttl_s=ttl_s):
+        raise RecordConflict(f"{what} changed meanwhile")
+    return record.model_copy(update={"rev": record.rev + 1})
+
+
+class ApprovalRecord(RevisedRecord):
     """Everything the gate decided for one goal run."""
 
     run_id: str
@@ -63,7 +92,6 @@ class ApprovalRecord(BaseModel):
     """Interrupt round -> digest of the resume value that answered it."""
     status: RecordStatus = "deciding"
     cleared: dict[str, str] = Field(default_factory=dict)
-    rev: int = 0
 
     @property
     def decided(self) -> set[str]:
@@ -100,17 +128,11 @@ class RecordConflict(RuntimeError):
 
 def load_record(port: RecordPort, run_id: str) -> ApprovalRecord | None:
     """The gate's record of ``run_id``, or None when the gate never saw the run."""
-    found = port.get(run_id)
-    if found is None:
-        return None
-    rev, doc = found
-    return ApprovalRecord.model_validate({**doc, "rev": rev})
+    return load_revised(port, run_id, ApprovalRecord)
 
 
 def save_record(port: RecordPort, record: ApprovalRecord) -> ApprovalRecord:
     """Write ``record`` over revision ``record.rev``; raise `RecordConflict` if it moved."""
-    doc = record.model_dump(mode="json", exclude={"rev"})
     ttl = CLOSED_TTL_S if record.status == "closed" else 0
-    if not port.compare_and_set(record.run_id, record.rev, doc, ttl_s=ttl):
-        raise RecordConflict(f"the approval record of run {record.run_id} changed meanwhile")
-    return record.model_copy(update={"rev": record.rev + 1})
+    what = f"the approval record of run {record.run_id}"
+    return save_revised(port, record.run_id, record, what=what, ttl_s=ttl)

@@ -32,8 +32,8 @@ def _statuses() -> tuple[str, ...]:
 
 class RunsCollector(Collector):
     """``argo_runs{status}``, ``argo_pending_approvals``, ``argo_pending_escalations``;
-    ``argo_runs_up`` 0 when the
-    checkpointer cannot be read (the other figures are then left out, not reported as 0)."""
+    ``argo_runs_up`` 0 when the checkpointer cannot be read (the other figures are then
+    left out, not reported as 0)."""
 
     def __init__(self, argo: Argo) -> None:
         self.argo = argo

@@ -9,7 +9,7 @@ raising retries on a conflict; answering does not (a concurrent resume loses).
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from argo_agents.approval.escalation import (
     Escalation,
@@ -18,7 +18,7 @@ from argo_agents.approval.escalation import (
     escalation_id,
     now,
 )
-from argo_agents.approval.record import RecordConflict
+from argo_agents.approval.record import RecordConflict, RevisedRecord, load_revised, save_revised
 from argo_agents.collaboration.escalation import message_id
 from argo_agents.orchestrator.errors import ConcurrentDecisionError
 from argo_agents.stores.ports import RecordPort
@@ -26,7 +26,7 @@ from argo_agents.stores.ports import RecordPort
 _RAISE_TRIES = 20
 
 
-class EscalationRecord(BaseModel):
+class EscalationRecord(RevisedRecord):
     """Every escalation of one goal run, and which Director round answered what."""
 
     run_id: str
@@ -34,7 +34,6 @@ class EscalationRecord(BaseModel):
     open_round: str | None = None
     answered: dict[str, str] = Field(default_factory=dict)
     """Interrupt round -> digest of the resume value that answered it."""
-    rev: int = 0
 
     @property
     def open(self) -> list[Escalation]:
@@ -64,19 +63,14 @@ def _key(run_id: str) -> str:
 
 def load_escalations(port: RecordPort, run_id: str) -> EscalationRecord:
     """The run's escalation record (empty when no step has escalated)."""
-    found = port.get(_key(run_id))
-    if found is None:
-        return EscalationRecord(run_id=run_id)
-    rev, doc = found
-    return EscalationRecord.model_validate({**doc, "rev": rev})
+    found = load_revised(port, _key(run_id), EscalationRecord)
+    return found if found is not None else EscalationRecord(run_id=run_id)
 
 
 def save_escalations(port: RecordPort, record: EscalationRecord) -> EscalationRecord:
     """Write ``record`` over revision ``record.rev``; `RecordConflict` if it moved."""
-    doc = record.model_dump(mode="json", exclude={"rev"})
-    if not port.compare_and_set(_key(record.run_id), record.rev, doc):
-        raise RecordConflict(f"the escalation record of run {record.run_id} changed meanwhile")
-    return record.model_copy(update={"rev": record.rev + 1})
+    what = f"the escalation record of run {record.run_id}"
+    return save_revised(port, _key(record.run_id), record, what=what)
 
 
 def raise_escalation(
