@@ -320,8 +320,14 @@ class VectorPort(Store, Protocol):
         *,
         k: int = 5,
         where: Mapping[str, Any] | None = None,
+        ids: Sequence[str] | None = None,
     ) -> list[VectorHit]:
-        """The ``k`` nearest vectors, optionally filtered by metadata."""
+        """The ``k`` nearest vectors, optionally filtered by metadata; with ``ids``, the
+        ``k`` nearest among those vectors only, ranked exactly."""
+
+    def ids_containing(self, collection: str, word: str, *, limit: int) -> list[str]:
+        """Ids of up to ``limit`` vectors whose document contains ``word``, ignoring case
+        (the store's full-text index; which ``limit`` ids when more match is unspecified)."""
 
     def search_many(
         self,

@@ -260,6 +260,33 @@ def test_vectors_search_many_answers_each_query_in_order(stores: Stores) -> None
     assert many[1][0].document == "d" and many[1][0].metadata["kind"] == "plan"  # …unless asked
 
 
+def test_vectors_find_documents_by_word_and_rank_only_given_ids(stores: Stores) -> None:
+    coll = uid("c")
+    stores.vectors.upsert(
+        [
+            vrec(coll, "near", 1, [1.0, 0.0], doc="nothing special here", kind="plan"),
+            vrec(coll, "far", 1, [0.0, 1.0], doc="The Quillfeather key rotates", kind="plan"),
+            vrec(coll, "mid", 1, [0.7, 0.7], doc="quillfeather_2 notes", kind="result"),
+        ]
+    )
+    # any case, word characters only (a regex character is refused, not interpreted)
+    assert sorted(stores.vectors.ids_containing(coll, "QUILLFEATHER", limit=10)) == ["far", "mid"]
+    assert stores.vectors.ids_containing(coll, "quillfeather_2", limit=10) == ["mid"]
+    assert len(stores.vectors.ids_containing(coll, "quillfeather", limit=1)) == 1
+    with pytest.raises(ValueError, match="not a word"):
+        stores.vectors.ids_containing(coll, "quill.*", limit=10)
+    # with ids, only those compete, exactly ranked; the metadata filter still applies
+    hits = stores.vectors.search(coll, [1.0, 0.0], k=5, ids=["far", "mid"])
+    assert [h.id for h in hits] == ["mid", "far"] and hits[0].similarity > 0.7
+    assert [
+        h.id
+        for h in stores.vectors.search(
+            coll, [1.0, 0.0], k=5, ids=["far", "mid"], where={"kind": "plan"}
+        )
+    ] == ["far"]
+    assert stores.vectors.search(coll, [1.0, 0.0], k=5, ids=[]) == []
+
+
 def test_all_stores_healthy(stores: Stores) -> None:
     started = time.monotonic()
     assert stores.health() == {"redis": None, "neo4j": None, "bigquery": None, "chroma": None}

@@ -9,7 +9,7 @@ from argo_agents.ingest.chunking import chunk_blocks
 from argo_agents.ingest.metadata import doc_id_for, file_uri, guess_language
 from argo_agents.ingest.parsers import parse
 from argo_agents.ingest.prepare import PrepareConfig, Preparer
-from argo_agents.ingest.search import snippet
+from argo_agents.ingest.search import distinctive_words, snippet
 from argo_agents.ingest.sources import FileItem, RecordItem, Skip, scope_of, walk
 from argo_agents.stores.embeddings import HashingEmbedder
 
@@ -136,6 +136,13 @@ def test_prepare_skips_unchanged_and_links_documents(tmp_path: Path):
 def test_snippet_picks_the_passage_with_the_query_words():
     text = "Intro sentence. The eviction policy allkeys-lru drops keys. Unrelated end."
     assert snippet(text, "which eviction policy drops keys?", size=60).startswith("The eviction")
+
+
+def test_distinctive_words_are_the_long_uncommon_ones_longest_first():
+    words = distinctive_words("How does Morrowgate autovacuum prevent the wraparound? How?")
+    assert words == ["autovacuum", "morrowgate", "wraparound", "prevent"]
+    assert distinctive_words("what is it?") == []
+    assert len(distinctive_words(" ".join(f"word{i:02d}" for i in range(20)))) == 6
 
 
 def _pdf(text: str) -> bytes:
