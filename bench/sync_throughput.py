@@ -239,7 +239,7 @@ def print_breakdown(spans: list[BatchSpans]) -> None:
     stores = [k for k in parts if k not in ("total", *PHASES)]
     print(
         "    where the time goes, ms per event (stores write in parallel: 'writes' is the "
-        "slowest; vector then similar):"
+        "slowest; similar beside the vector write, the events carry their embeddings):"
     )
     print(
         f"      {'':12} {'p50':>7} {'p95':>7} {'p99':>7}   {'slowest 5 %':>11} "

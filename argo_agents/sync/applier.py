@@ -90,6 +90,17 @@ class GroupResult:
     retries: int = 0
     seconds: float = 0.0
 
+    def merge(self, other: GroupResult) -> GroupResult:
+        """One stage's two groups of a batch as one result (the longer time counts)."""
+        self.outcome.update(other.outcome)
+        self.attempted |= other.attempted
+        self.rejected.update(other.rejected)
+        self.broken.update(other.broken)
+        self.error = self.error or other.error
+        self.retries += other.retries
+        self.seconds = max(self.seconds, other.seconds)
+        return self
+
 
 class Applier:
     """Runs writers in parallel threads for one worker."""
@@ -112,22 +123,25 @@ class Applier:
     def apply(
         self, groups: Mapping[str, list[Job]], similar: list[Job] | None = None
     ) -> dict[str, GroupResult]:
-        """Write every group in parallel; the SIMILAR_TO stage follows the vector write."""
+        """Write every group in parallel, SIMILAR_TO too (see `_similar_split`)."""
+        beside, after = _similar_split(similar or [], VECTOR in groups)
         futures: dict[str, Future[Any]] = {}  # a GroupResult, or (vector, similar)
         for store, jobs in groups.items():
             if store == VECTOR:
-                futures[store] = self.pool.submit(self._vector_then_similar, jobs, similar or [])
+                futures[store] = self.pool.submit(self._vector_then_similar, jobs, after)
             else:
                 futures[store] = self.pool.submit(self._run, store, jobs)
-        if similar and VECTOR not in groups:
-            futures[SIMILAR] = self.pool.submit(self._run, SIMILAR, similar)
+        if beside:
+            futures[SIMILAR] = self.pool.submit(self._run, SIMILAR, beside)
         results: dict[str, GroupResult] = {}
         for store, fut in futures.items():
             res = fut.result()
             if isinstance(res, tuple):  # vector, then similar
                 results[VECTOR], sim = res
                 if sim is not None:
-                    results[SIMILAR] = sim
+                    results[SIMILAR] = sim.merge(results[SIMILAR]) if SIMILAR in results else sim
+            elif store == SIMILAR and SIMILAR in results:
+                results[SIMILAR] = results[SIMILAR].merge(res)
             else:
                 results[store] = res
         return results
@@ -202,6 +216,22 @@ class Applier:
             _trace_outcome(traced, result)
         result.seconds = time.monotonic() - t0
         return result
+
+
+def _similar_split(similar: list[Job], vector_write: bool) -> tuple[list[Job], list[Job]]:
+    """SIMILAR_TO jobs to run beside the vector write, and after it.
+
+    An item that carries its embedding (ingested chunks) needs nothing from the vector
+    write: its neighbours are searched while the write runs, and the batch's own items
+    are compared with it directly (`writers.SimilarWriter`). Measured on the sync
+    benchmark, this takes the search and the graph's edge write off the path that every
+    event of the batch waits for. An item the vector stage embeds waits for that
+    embedding, and for the write to succeed, as before.
+    """
+    if not vector_write:
+        return similar, []
+    carries = lambda j: bool(j.event.data.get("embedding"))  # noqa: E731
+    return [j for j in similar if carries(j)], [j for j in similar if not carries(j)]
 
 
 def _trace_outcome(traced: Span, result: GroupResult) -> None:

@@ -4,7 +4,8 @@ A worker times every batch it processes (a few clock reads, always on): when
 its read returned, when the batch was complete (after waiting for the baton,
 `batch_size.Baton`), when the store writes started and ended, how long each
 store's write took and how often it was tried again (the SIMILAR_TO stage runs
-after the vector write), and when the batch was settled and acknowledged. With
+beside the vector write for items that carry their embedding, after it for the
+others), and when the batch was settled and acknowledged. With
 ``ARGO_SYNC_SPANS=1`` in its environment it also keeps them in Redis
 (`Metrics.record_spans`, one capped list per namespace), and `breakdown` turns
 them into per-event parts:
@@ -18,7 +19,7 @@ them into per-event parts:
 - ``prepare``: → the writes start: decoding, progress, tombstones, the circuit
   check, the conflict precheck, the lease;
 - ``writes``: the stores' writes, in parallel, so the slowest one's time (the
-  vector write and SIMILAR_TO one after the other); each store's own time is
+  vector write, then SIMILAR_TO for items the vector stage embeds); each store's own time is
   its part too (``redis``, ``neo4j``, ``bigquery``, ``chroma``, ``similar``);
 - ``settle``: writes end → acknowledged: conflicts, progress, receipts,
   XACK/XDEL and the batch's metrics.

@@ -20,6 +20,8 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import numpy as np
+
 from argo_agents.stores.errors import StoreUnavailable
 from argo_agents.stores.ports import (
     CachePort,
@@ -312,7 +314,13 @@ def _embed_or_unavailable(embed: Embed, texts: list[str]) -> list[list[float]]:
 
 
 class SimilarWriter:
-    """SIMILAR_TO {similarity_score} edges from a knowledge item to its nearest neighbours."""
+    """SIMILAR_TO {similarity_score} edges from a knowledge item to its nearest neighbours.
+
+    The neighbours are the vector store's nearest items and, computed here exactly, the
+    other items of the same batch: the applier may run this stage beside the vector
+    write (when the events carry their embeddings), so the store may not hold the
+    batch's own items yet. Only the newest version of an item in the batch gets edges.
+    """
 
     name = SIMILAR
 
@@ -329,8 +337,7 @@ class SimilarWriter:
 
     def write(self, jobs: Sequence[Job]) -> StoreOutcome:
         """Search the items' neighbours (batched) and merge their edges, slice by slice."""
-        out = StoreOutcome()
-        live = [j for j in jobs if not j.is_delete]
+        live, out = _start([j for j in jobs if not j.is_delete])
         out.applied |= {j.event_id for j in jobs if j.is_delete}
         have = self.vectors.embeddings
         missing = [j for j in live if j.event_id not in have]
@@ -341,21 +348,47 @@ class SimilarWriter:
         # One batched query per slice, a few slices in flight: round trips are few, and
         # each slice's edges are merged while the next slices are still being searched.
         slices = [live[i : i + SEARCH_SLICE] for i in range(0, len(live), SEARCH_SLICE)]
-        for edges in self.pool.map(lambda part: self._edges(part, vectors), slices):
+        for edges in self.pool.map(lambda part: self._edges(part, live, vectors), slices):
             if edges:
                 self.graph.upsert_edges(edges)
         out.applied |= {j.event_id for j in live}
         return out
 
-    def _edges(self, jobs: Sequence[Job], vectors: dict[str, list[float]]) -> list[Any]:
-        """SIMILAR_TO edges of ``jobs``: one batched search per entity type among them."""
+    def _edges(
+        self, jobs: Sequence[Job], batch: Sequence[Job], vectors: dict[str, list[float]]
+    ) -> list[Any]:
+        """SIMILAR_TO edges of ``jobs``: one batched search per entity type among them,
+        merged with their exact neighbours among the ``batch``."""
         edges: list[Any] = []
         for coll in {j.event.entity_type for j in jobs}:
             group = [j for j in jobs if j.event.entity_type == coll]
+            peers = [j for j in batch if j.event.entity_type == coll]
             found = self.vector.search_many(
                 coll, [vectors[j.event_id] for j in group], k=self.k + 1, content=False
             )
-            for job, hits in zip(group, found, strict=True):
-                near = [h for h in hits if h.id != job.event.entity_id][: self.k]
-                edges += [mappers.similar_edge(job.event, h.id, h.similarity) for h in near]
+            local = _nearest_among(group, peers, vectors, self.k)
+            for job, hits, mine in zip(group, found, local, strict=True):
+                near = {h.id: h.similarity for h in hits if h.id != job.event.entity_id}
+                near.update(mine)  # exact, and the batch's items the store may not hold yet
+                best = sorted(near.items(), key=lambda kv: kv[1], reverse=True)[: self.k]
+                edges += [mappers.similar_edge(job.event, i, sim) for i, sim in best]
         return edges
+
+
+def _nearest_among(
+    group: Sequence[Job], peers: Sequence[Job], vectors: dict[str, list[float]], k: int
+) -> list[dict[str, float]]:
+    """For each job of ``group``: its ``k`` most cosine-similar ``peers`` (entity id →
+    similarity), itself excluded."""
+    if len(peers) < 2 or k <= 0:
+        return [{} for _ in group]
+    unit = lambda m: m / np.maximum(np.linalg.norm(m, axis=1, keepdims=True), 1e-12)  # noqa: E731
+    ours = unit(np.asarray([vectors[j.event_id] for j in group], dtype=np.float64))
+    theirs = unit(np.asarray([vectors[j.event_id] for j in peers], dtype=np.float64))
+    sims = ours @ theirs.T
+    ids = [j.event.entity_id for j in peers]
+    out = []
+    for row, job in zip(sims, group, strict=True):
+        order = np.argsort(-row, kind="stable")
+        out.append({ids[c]: float(row[c]) for c in order[: k + 1] if ids[c] != job.event.entity_id})
+    return out

@@ -156,3 +156,26 @@ def test_bad_files_are_skipped_with_their_reason_and_the_job_goes_on(
     mine = {"doc_id": {"$in": [r["id"] for r in found]}}  # this job's documents only
     hits = search_knowledge(sync_stores, HashingEmbedder(384), "tracing spans", k=1, where=mine)
     assert hits[0].title == "Record one"
+
+
+def test_twin_documents_of_one_batch_link_their_chunks_as_similar(
+    make_engine, sync_stores, stack_settings, tmp_path
+):
+    # Chunks are linked while the vector store is still writing them, so a chunk's twin
+    # in the same batch is found by comparing the batch's own embeddings, not the index.
+    engine = make_engine()
+    root = tmp_path / "twins"
+    root.mkdir()
+    text = "# Brindlewick relay\n\nThe brindlewick relay drains its queue every night.\n"
+    (root / "one.md").write_text(text)
+    (root / "two.md").write_text(text)
+    report = run_job(engine, stack_settings, [str(root)])
+    assert report.completed == 2
+    one, two = doc_ids([root / "one.md", root / "two.md"])
+    rows = sync_stores.graph.query(
+        "MATCH (a:Chunk)-[r:SIMILAR_TO]->(b:Chunk) WHERE a.doc_id IN $ids AND b.doc_id IN $ids "
+        "RETURN a.doc_id AS src, b.doc_id AS dst, r.similarity_score AS score",
+        {"ids": [one, two]},
+    )
+    assert {(r["src"], r["dst"]) for r in rows} == {(one, two), (two, one)}
+    assert all(r["score"] > 0.999 for r in rows)
