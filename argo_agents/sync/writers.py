@@ -383,12 +383,14 @@ def _nearest_among(
     if len(peers) < 2 or k <= 0:
         return [{} for _ in group]
     unit = lambda m: m / np.maximum(np.linalg.norm(m, axis=1, keepdims=True), 1e-12)  # noqa: E731
-    ours = unit(np.asarray([vectors[j.event_id] for j in group], dtype=np.float64))
-    theirs = unit(np.asarray([vectors[j.event_id] for j in peers], dtype=np.float64))
+    ours = unit(np.asarray([vectors[j.event_id] for j in group], dtype=np.float32))
+    theirs = unit(np.asarray([vectors[j.event_id] for j in peers], dtype=np.float32))
     sims = ours @ theirs.T
+    # the k + 1 best of each row (one may be the item itself), unsorted: merged later
+    top = min(k + 1, len(peers))
+    best = np.argpartition(-sims, top - 1, axis=1)[:, :top]
     ids = [j.event.entity_id for j in peers]
-    out = []
-    for row, job in zip(sims, group, strict=True):
-        order = np.argsort(-row, kind="stable")
-        out.append({ids[c]: float(row[c]) for c in order[: k + 1] if ids[c] != job.event.entity_id})
-    return out
+    return [
+        {ids[c]: float(sims[r, c]) for c in row if ids[c] != job.event.entity_id}
+        for r, (row, job) in enumerate(zip(best, group, strict=True))
+    ]
