@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from argo_agents.stores.ports import VectorHit
 from argo_agents.sync import SyncConfig, SyncEvent
-from argo_agents.sync.applier import Applier
+from argo_agents.sync.applier import BESIDE_MAX, Applier
 from argo_agents.sync.job import Job, StoreOutcome
 from argo_agents.sync.matrix import SIMILAR, VECTOR, spec_for, stages_of
 from argo_agents.sync.outbox import Delivery
@@ -119,3 +119,53 @@ def test_a_batch_s_items_find_each_other_and_only_the_newest_version_gets_edges(
     # z's version 1 was superseded in the batch: only version 2's neighbours were written
     assert abs(edges[("z", "y")] - 0.19 / (1.005 * 0.9055)) < 1e-3  # v1 would give 0.110
     assert len([e for e in graph.edges if e.src_id == "z"]) == 2
+
+
+class OrderedWriter:
+    def __init__(self, name: str, order: list[str]) -> None:
+        self.name, self.order = name, order
+
+    def write(self, jobs: Sequence[Job]) -> StoreOutcome:
+        self.order.append(self.name)
+        return StoreOutcome(applied={j.event_id for j in jobs})
+
+
+def test_a_batch_that_deletes_vectors_links_only_after_the_vector_write():
+    # a search beside the delete could still return the deleted item, and an edge to it
+    # would bring its graph node back
+    order: list[str] = []
+    applier = Applier(
+        {VECTOR: OrderedWriter(VECTOR, order), SIMILAR: OrderedWriter(SIMILAR, order)},
+        SyncConfig(),
+    )
+    added = job("new", [1.0, 0.0])
+    gone_event = SyncEvent(
+        entity_type="knowledge", entity_id="old", data={}, version=2, operation="delete"
+    )
+    gone = Job(
+        Delivery(None, gone_event, 0),
+        gone_event,
+        gone_event.event_id,
+        spec_for("knowledge"),  # type: ignore[arg-type]
+        stages_of("knowledge", gone_event.source),
+    )
+    try:
+        applier.apply({VECTOR: [added, gone]}, [added, gone])
+    finally:
+        applier.close()
+    assert order == [VECTOR, SIMILAR]
+
+
+def test_a_large_batch_links_after_the_vector_write():
+    # a backlog's batches: the search would compete with the write inside the store
+    order: list[str] = []
+    applier = Applier(
+        {VECTOR: OrderedWriter(VECTOR, order), SIMILAR: OrderedWriter(SIMILAR, order)},
+        SyncConfig(),
+    )
+    batch = [job(f"k{i}", [1.0, float(i)]) for i in range(BESIDE_MAX + 1)]
+    try:
+        applier.apply({VECTOR: batch}, batch)
+    finally:
+        applier.close()
+    assert order == [VECTOR, SIMILAR]
