@@ -25,18 +25,19 @@ def test_search_finds_the_rare_word_chunk_among_near_duplicates(
     # the question (Postgres vacuum): about 7,000 chunks that all look alike to the index.
     paths = write_corpus(root, 2400, paragraphs=2)
     target = root / "maintenance.md"
+    # "Velmorran": a word no other test writes (the session's stores hold every test's chunks)
     target.write_text(
-        "# Postgres maintenance\n\n## Vacuum\n\nMorrowgate autovacuum reclaims dead tuples "
+        "# Postgres maintenance\n\n## Vacuum\n\nVelmorran autovacuum reclaims dead tuples "
         "and prevents transaction id wraparound.\n\n## Backups\n\nUse pg_basebackup nightly.\n"
     )
     report = run_job(engine, stack_settings, [str(root)])
     assert report.completed == len(paths) + 1
 
-    question = "how does morrowgate autovacuum prevent wraparound?"
+    question = "how does velmorran autovacuum prevent wraparound?"
     hits = search_knowledge(sync_stores, HashingEmbedder(384), question, k=3)
 
     assert hits[0].doc_id == doc_ids([target])[0]
     assert hits[0].citation == "Postgres maintenance › Vacuum"
-    assert hits[0].snippet.startswith("Morrowgate autovacuum reclaims dead tuples")
+    assert hits[0].snippet.startswith("Velmorran autovacuum reclaims dead tuples")
     # the score is still the embedding's similarity, best first
     assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
