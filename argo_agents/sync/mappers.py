@@ -258,7 +258,10 @@ def to_vector(event: SyncEvent, embedding: list[float]) -> VectorRecord:
 
 
 def similar_edge(event: SyncEvent, other_id: str, similarity: float) -> EdgeRecord:
-    """``(item)-[:SIMILAR_TO {similarity_score}]->(neighbour)`` between knowledge nodes."""
+    """``(item)-[:SIMILAR_TO {similarity_score}]->(neighbour)`` between knowledge nodes.
+
+    The edge carries the item's version, like its other relations, so the item's next
+    version replaces its neighbours instead of adding to them (`prune_edges`)."""
     label = "Knowledge" if event.entity_type == "knowledge" else event.entity_type.title()
     return EdgeRecord(
         type="SIMILAR_TO",
@@ -266,7 +269,10 @@ def similar_edge(event: SyncEvent, other_id: str, similarity: float) -> EdgeReco
         src_id=event.entity_id,
         dst_label=label,
         dst_id=other_id,
-        props={"similarity_score": round(float(similarity), 6)},
+        props={
+            "similarity_score": round(float(similarity), 6),
+            "src_version": int(event.version or 0),
+        },
     )
 
 

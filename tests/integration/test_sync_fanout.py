@@ -203,3 +203,44 @@ def test_workers_sharing_the_group_split_the_work_without_overlap(make_engine, s
     counts = raw_row_counts(sync_stores, "metrics", [e.entity_id for e in events])
     assert len(counts) == 400 and set(counts.values()) == {1}
     assert engine.status().processed == 400
+
+
+def test_a_knowledge_item_s_new_version_replaces_its_similar_to_edges(make_engine, sync_stores):
+    engine = make_engine()
+    run = uid("sim")
+
+    def basis(*dims: int) -> list[float]:
+        return [1.0 if d in dims else 0.0 for d in range(384)]
+
+    def edges() -> list[dict]:
+        return sync_stores.graph.query(
+            "MATCH (:Knowledge {id: $k})-[r:SIMILAR_TO]->(b) "
+            "RETURN b.id AS dst, r.src_version AS v",
+            {"k": f"{run}-item"},
+        )
+
+    near_a = SyncEvent(
+        entity_type="knowledge", entity_id=f"{run}-a", data={"text": "a", "embedding": basis(0, 1)}
+    )
+    near_b = SyncEvent(
+        entity_type="knowledge", entity_id=f"{run}-b", data={"text": "b", "embedding": basis(2, 3)}
+    )
+    engine.publish([near_a, near_b])
+    assert engine.drain(timeout_s=60).complete
+
+    item = SyncEvent(
+        entity_type="knowledge",
+        entity_id=f"{run}-item",
+        data={"text": "x", "embedding": basis(0, 1)},
+    )
+    engine.publish([item])
+    assert engine.drain(timeout_s=60).complete
+    assert {"dst": f"{run}-a", "v": 1} in edges()
+
+    # the item changes subject: its neighbours are the new version's, not both versions'
+    changed = {"text": "y", "embedding": basis(2, 3)}
+    engine.publish([SyncEvent(entity_type="knowledge", entity_id=item.entity_id, data=changed)])
+    assert engine.drain(timeout_s=60).complete
+    after = edges()
+    assert {"dst": f"{run}-b", "v": 2} in after
+    assert {e["v"] for e in after} == {2} and len(after) <= engine.config.similar_k
