@@ -347,31 +347,34 @@ class SimilarWriter:
             **{j.event_id: have[j.event_id] for j in live if j.event_id in have},
             **(self.vectors.embeddings_for(missing) if missing else {}),
         }
+        local = _nearest_in_batch(live, vectors, self.k)
         # One batched query per slice, a few slices in flight: round trips are few, and
         # each slice's edges are merged while the next slices are still being searched.
         slices = [live[i : i + SEARCH_SLICE] for i in range(0, len(live), SEARCH_SLICE)]
-        for edges in self.pool.map(lambda part: self._edges(part, live, vectors), slices):
+        for edges in self.pool.map(lambda part: self._edges(part, vectors, local), slices):
             if edges:
                 self.graph.upsert_edges(edges)
         out.applied |= {j.event_id for j in live}
         return out
 
     def _edges(
-        self, jobs: Sequence[Job], batch: Sequence[Job], vectors: dict[str, list[float]]
+        self,
+        jobs: Sequence[Job],
+        vectors: dict[str, list[float]],
+        local: dict[str, dict[str, float]],
     ) -> list[Any]:
         """SIMILAR_TO edges of ``jobs``: one batched search per entity type among them,
-        merged with their exact neighbours among the ``batch``."""
+        merged with their exact neighbours in the batch (``local``)."""
         edges: list[Any] = []
         for coll in {j.event.entity_type for j in jobs}:
             group = [j for j in jobs if j.event.entity_type == coll]
-            peers = [j for j in batch if j.event.entity_type == coll]
             found = self.vector.search_many(
                 coll, [vectors[j.event_id] for j in group], k=self.k + 1, content=False
             )
-            local = _nearest_among(group, peers, vectors, self.k)
-            for job, hits, mine in zip(group, found, local, strict=True):
+            for job, hits in zip(group, found, strict=True):
                 near = {h.id: h.similarity for h in hits if h.id != job.event.entity_id}
-                near.update(mine)  # exact, and the batch's items the store may not hold yet
+                # exact, and the batch's items the store may not hold yet
+                near.update(local[job.event_id])
                 best = sorted(near.items(), key=lambda kv: kv[1], reverse=True)[: self.k]
                 edges += [mappers.similar_edge(job.event, i, sim) for i, sim in best]
         return edges
@@ -388,23 +391,26 @@ def _one_blas_thread() -> Any:
     return _blas().limit(limits=1, user_api="blas")
 
 
-def _nearest_among(
-    group: Sequence[Job], peers: Sequence[Job], vectors: dict[str, list[float]], k: int
-) -> list[dict[str, float]]:
-    """For each job of ``group``: its ``k`` most cosine-similar ``peers`` (entity id →
-    similarity), itself excluded."""
-    if len(peers) < 2 or k <= 0:
-        return [{} for _ in group]
-    unit = lambda m: m / np.maximum(np.linalg.norm(m, axis=1, keepdims=True), 1e-12)  # noqa: E731
-    ours = unit(np.asarray([vectors[j.event_id] for j in group], dtype=np.float32))
-    theirs = unit(np.asarray([vectors[j.event_id] for j in peers], dtype=np.float32))
-    with _one_blas_thread():
-        sims = ours @ theirs.T
-    # the k + 1 best of each row (one may be the item itself), unsorted: merged later
-    top = min(k + 1, len(peers))
-    best = np.argpartition(-sims, top - 1, axis=1)[:, :top]
-    ids = [j.event.entity_id for j in peers]
-    return [
-        {ids[c]: float(sims[r, c]) for c in row if ids[c] != job.event.entity_id}
-        for r, (row, job) in enumerate(zip(best, group, strict=True))
-    ]
+def _nearest_in_batch(
+    jobs: Sequence[Job], vectors: dict[str, list[float]], k: int
+) -> dict[str, dict[str, float]]:
+    """For each job (by event id): its ``k`` most cosine-similar jobs of the same entity
+    type in ``jobs`` (entity id → similarity), itself excluded."""
+    out: dict[str, dict[str, float]] = {j.event_id: {} for j in jobs}
+    for coll in {j.event.entity_type for j in jobs}:
+        group = [j for j in jobs if j.event.entity_type == coll]
+        if len(group) < 2 or k <= 0:
+            continue
+        m = np.asarray([vectors[j.event_id] for j in group], dtype=np.float32)
+        unit = m / np.maximum(np.linalg.norm(m, axis=1, keepdims=True), 1e-12)
+        with _one_blas_thread():
+            sims = unit @ unit.T
+        # the k + 1 best of each row (one is the item itself), unsorted: merged later
+        top = min(k + 1, len(group))
+        best = np.argpartition(-sims, top - 1, axis=1)[:, :top]
+        ids = [j.event.entity_id for j in group]
+        for r, (row, job) in enumerate(zip(best, group, strict=True)):
+            out[job.event_id] = {
+                ids[c]: float(sims[r, c]) for c in row if ids[c] != job.event.entity_id
+            }
+    return out
