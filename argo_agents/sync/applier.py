@@ -24,6 +24,7 @@ read before they write.
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -134,16 +135,18 @@ class Applier:
         if beside:
             futures[SIMILAR] = self.pool.submit(self._run, SIMILAR, beside)
         results: dict[str, GroupResult] = {}
+        similar_parts: list[GroupResult] = []  # beside the vector write, after it, or both
         for store, fut in futures.items():
             res = fut.result()
             if isinstance(res, tuple):  # vector, then similar
                 results[VECTOR], sim = res
-                if sim is not None:
-                    results[SIMILAR] = sim.merge(results[SIMILAR]) if SIMILAR in results else sim
-            elif store == SIMILAR and SIMILAR in results:
-                results[SIMILAR] = results[SIMILAR].merge(res)
+                similar_parts += [sim] if sim is not None else []
+            elif store == SIMILAR:
+                similar_parts.append(res)
             else:
                 results[store] = res
+        if similar_parts:
+            results[SIMILAR] = functools.reduce(GroupResult.merge, similar_parts)
         return results
 
     def _vector_then_similar(
