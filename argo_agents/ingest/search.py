@@ -21,6 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from argo_agents.ingest.models import KnowledgeHit
+from argo_agents.stores.ports import VectorHit, VectorPort
 
 COLLECTION = "chunk"
 SNIPPET_CHARS = 280
@@ -81,8 +82,12 @@ def distinctive_words(query: str) -> list[str]:
 
 
 def _hybrid(
-    vectors: Any, vector: list[float], words: list[str], k: int, where: Mapping[str, Any] | None
-) -> list[Any]:
+    vectors: VectorPort,
+    vector: list[float],
+    words: list[str],
+    k: int,
+    where: Mapping[str, Any] | None,
+) -> list[VectorHit]:
     """The ``k`` best of the HNSW neighbours and the chunks that contain a word, by cosine."""
     hits = vectors.search(COLLECTION, vector, k=k, where=where)
     if not words:
