@@ -327,3 +327,32 @@ def test_graph_new_version_replaces_the_properties_of_the_old(stores: Stores) ->
     props = stores.graph.get_nodes("Task", [nid])[nid]
     assert props["state"] == "done" and "error" not in props
     assert (props["id"], props["version"], props["hash"]) == (nid, 2, "h2")
+
+
+def test_graph_edges_of_a_version_older_than_their_node_are_not_written(
+    stores: Stores,
+) -> None:
+    """An edge names the version of its source that wrote it: once the node holds a newer
+    version (and its edges replaced the old ones), a late writer of the old version's
+    edges (a redelivery, a slow worker) must not add them back."""
+    task, old_dep, new_dep = uid(), uid(), uid()
+    stores.graph.upsert_nodes([NodeRecord("Task", task, 3, "h3")])
+    late = EdgeRecord("DEPENDS_ON", "Task", task, "Task", old_dep, {"src_version": 2})
+    current = EdgeRecord("DEPENDS_ON", "Task", task, "Task", new_dep, {"src_version": 3})
+    unversioned = EdgeRecord("DEPENDS_ON", "Task", task, "Task", uid())
+    stores.graph.upsert_edges([late, current, unversioned])
+    rows = stores.graph.query(
+        "MATCH (:Task {id: $t})-[r:DEPENDS_ON]->(b) RETURN b.id AS dst", {"t": task}
+    )
+    assert {r["dst"] for r in rows} == {new_dep, unversioned.dst_id}
+    # the late edge's end was not brought into the graph either
+    assert stores.graph.query("MATCH (n:Task {id: $i}) RETURN count(n) AS n", {"i": old_dep}) == [
+        {"n": 0}
+    ]
+    # an edge ahead of its node (written before the node, as SIMILAR_TO may be) is kept
+    ahead = EdgeRecord("DEPENDS_ON", "Task", task, "Task", uid(), {"src_version": 4})
+    stores.graph.upsert_edges([ahead])
+    assert (
+        len(stores.graph.query("MATCH (:Task {id: $t})-[r:DEPENDS_ON]->() RETURN r", {"t": task}))
+        == 3
+    )

@@ -244,3 +244,39 @@ def test_a_knowledge_item_s_new_version_replaces_its_similar_to_edges(make_engin
     after = edges()
     assert {"dst": f"{run}-b", "v": 2} in after
     assert {e["v"] for e in after} == {2} and len(after) <= engine.config.similar_k
+
+
+def test_new_items_linked_while_their_nodes_are_written_are_never_dead_lettered(
+    make_engine, sync_stores
+):
+    """SIMILAR_TO of an item that carries its embedding is written beside the graph's own
+    write of the same new nodes: both MERGE the node, and the store refuses the second
+    creator with a duplicate key. That is a collision (retried), not a poison record:
+    every item ends linked, none dead-lettered (failed 3 rounds in 15 before)."""
+    engine = make_engine()
+
+    def basis(*dims: int) -> list[float]:
+        return [1.0 if d in dims else 0.0 for d in range(384)]
+
+    for i in range(15):
+        run, dim = uid("racesim"), 100 + 2 * i  # each round's pair apart from the others
+        near = SyncEvent(
+            entity_type="knowledge",
+            entity_id=f"{run}-a",
+            data={"text": "a", "embedding": basis(dim)},
+        )
+        engine.publish([near])
+        assert engine.drain(timeout_s=60).dead_lettered == 0
+        item = SyncEvent(
+            entity_type="knowledge",
+            entity_id=f"{run}-item",
+            data={"text": "i", "embedding": basis(dim, dim + 1)},
+        )
+        engine.publish([item])
+        report = engine.drain(timeout_s=60)
+        assert report.complete and report.dead_lettered == 0, report
+        linked = sync_stores.graph.query(
+            "MATCH (k:Knowledge {id: $k})-[:SIMILAR_TO]->(b {id: $a}) RETURN k.version AS v",
+            {"k": item.entity_id, "a": near.entity_id},
+        )
+        assert linked == [{"v": 1}]

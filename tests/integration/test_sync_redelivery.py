@@ -101,3 +101,37 @@ def test_a_delete_wins_over_older_versions_arriving_after_it(make_engine, sync_s
     assert held.versions("chroma", "knowledge", [eid]) == {}
     assert held.versions("bigquery", "knowledge", [eid])[eid].version == 3  # the delete row
     assert engine.verify("knowledge").divergence == 0
+
+
+def basis(*dims: int) -> list[float]:
+    return [1.0 if d in dims else 0.0 for d in range(384)]
+
+
+def test_an_older_version_arriving_late_does_not_add_its_similar_to_edges(make_engine, sync_stores):
+    """A late older version is "already applied" in every store; its neighbours (searched
+    from its own embedding) must not be linked to the item beside the newer version's,
+    nor may it lower the version on the newer version's edges."""
+    engine = make_engine()
+    run = uid("latesim")
+    near_old = SyncEvent(
+        entity_type="knowledge", entity_id=f"{run}-old", data={"text": "o", "embedding": basis(5)}
+    )
+    near_new = SyncEvent(
+        entity_type="knowledge", entity_id=f"{run}-new", data={"text": "n", "embedding": basis(9)}
+    )
+    engine.publish([near_old, near_new])
+    assert engine.drain(timeout_s=60).complete
+    item = f"{run}-item"
+    newer = {"text": "newer", "embedding": basis(9, 10)}
+    engine.publish([SyncEvent(entity_type="knowledge", entity_id=item, data=newer, version=4)])
+    assert engine.drain(timeout_s=60).complete
+    older = {"text": "older", "embedding": basis(5, 6)}
+    engine.publish([SyncEvent(entity_type="knowledge", entity_id=item, data=older, version=2)])
+    assert engine.drain(timeout_s=60).complete
+
+    edges = sync_stores.graph.query(
+        "MATCH (:Knowledge {id: $k})-[r:SIMILAR_TO]->(b) RETURN b.id AS dst, r.src_version AS v",
+        {"k": item},
+    )
+    assert {"dst": near_new.entity_id, "v": 4} in edges
+    assert {e["v"] for e in edges} == {4}, edges
