@@ -166,30 +166,7 @@ class Neo4jGraph:
                 hint="check ARGO_NEO4J_USER / ARGO_NEO4J_PASSWORD",
             ) from exc
         except nx.Neo4jError as exc:
-            if exc.code == _DUPLICATE_KEY:
-                # Every write here MERGEs by id, so a duplicate id means two writers created
-                # the same new node at once (a node and an edge to it): a retry's MERGE
-                # finds the node the other one created.
-                raise StoreBusy(
-                    self.name,
-                    self.address,
-                    _message(exc),
-                    hint="two writers created the same node at once; retry the write",
-                ) from exc
-            if exc.code in _UNAVAILABLE_CODES:
-                raise StoreUnavailable(
-                    self.name,
-                    self.address,
-                    f"database {self.database!r}: {_message(exc)}",
-                    hint=_UNAVAILABLE_CODES[exc.code],
-                ) from exc
-            # ClientError: syntax, constraint, type, semantic, ...
-            raise StoreRejected(
-                self.name,
-                self.address,
-                _message(exc),
-                hint="the query or data was refused; see the message",
-            ) from exc
+            raise self._client_error(exc) from exc
         except _UNREACHABLE as exc:
             raise self._unavailable(exc) from exc
         except (OverflowError, TypeError, ValueError) as exc:
@@ -200,6 +177,33 @@ class Neo4jGraph:
                 f"{type(exc).__name__}: {exc}",
                 hint="the data cannot be stored in the graph; fix the value",
             ) from exc
+
+    def _client_error(self, exc: nx.Neo4jError) -> StoreBusy | StoreUnavailable | StoreRejected:
+        """What a client error (the query's, not the server's) means for a retry."""
+        if exc.code == _DUPLICATE_KEY:
+            # Every write here MERGEs by id, so a duplicate id means two writers created
+            # the same new node at once (a node and an edge to it): a retry's MERGE
+            # finds the node the other one created.
+            return StoreBusy(
+                self.name,
+                self.address,
+                _message(exc),
+                hint="two writers created the same node at once; retry the write",
+            )
+        if exc.code in _UNAVAILABLE_CODES:
+            return StoreUnavailable(
+                self.name,
+                self.address,
+                f"database {self.database!r}: {_message(exc)}",
+                hint=_UNAVAILABLE_CODES[exc.code],
+            )
+        # syntax, type, semantic, ...
+        return StoreRejected(
+            self.name,
+            self.address,
+            _message(exc),
+            hint="the query or data was refused; see the message",
+        )
 
     def _unavailable(self, exc: BaseException, hint: str = "") -> StoreUnavailable:
         return StoreUnavailable(
@@ -290,8 +294,8 @@ class Neo4jGraph:
                 self._label(e.src_label),
                 self._label(e.dst_label),
             )
-            src = (e.src_id, e.props.get("src_version"))
-            groups[key][src].append({"dst": e.dst_id, "props": graph_props(e.props)})
+            source = (e.src_id, e.props.get("src_version"))
+            groups[key][source].append({"dst": e.dst_id, "props": graph_props(e.props)})
         for (rel, src, dst), by_src in groups.items():
             self._run(
                 _UPSERT_EDGES.format(type=rel, src=src, dst=dst),
