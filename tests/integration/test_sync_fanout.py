@@ -11,6 +11,7 @@ import pytest
 from argo_agents.sync import Priority, SyncEvent
 from tests.integration.test_sync_support import (  # noqa: F401  (fixtures)
     assert_holds,
+    basis,
     make_engine_fixture,
     raw_row_counts,
     sync_stores_fixture,
@@ -209,9 +210,6 @@ def test_a_knowledge_item_s_new_version_replaces_its_similar_to_edges(make_engin
     engine = make_engine()
     run = uid("sim")
 
-    def basis(*dims: int) -> list[float]:
-        return [1.0 if d in dims else 0.0 for d in range(384)]
-
     def edges() -> list[dict]:
         return sync_stores.graph.query(
             "MATCH (:Knowledge {id: $k})-[r:SIMILAR_TO]->(b) "
@@ -254,9 +252,6 @@ def test_new_items_linked_while_their_nodes_are_written_are_never_dead_lettered(
     creator with a duplicate key. That is a collision (retried), not a poison record:
     every item ends linked, none dead-lettered (failed 3 rounds in 15 before)."""
     engine = make_engine()
-
-    def basis(*dims: int) -> list[float]:
-        return [1.0 if d in dims else 0.0 for d in range(384)]
 
     for i in range(15):
         run, dim = uid("racesim"), 100 + 2 * i  # each round's pair apart from the others

@@ -9,6 +9,7 @@ import pytest
 from argo_agents.sync import SyncEvent
 from tests.integration.test_sync_support import (  # noqa: F401  (fixtures)
     assert_holds,
+    basis,
     make_engine_fixture,
     raw_row_counts,
     sync_stores_fixture,
@@ -101,10 +102,6 @@ def test_a_delete_wins_over_older_versions_arriving_after_it(make_engine, sync_s
     assert held.versions("chroma", "knowledge", [eid]) == {}
     assert held.versions("bigquery", "knowledge", [eid])[eid].version == 3  # the delete row
     assert engine.verify("knowledge").divergence == 0
-
-
-def basis(*dims: int) -> list[float]:
-    return [1.0 if d in dims else 0.0 for d in range(384)]
 
 
 def test_an_older_version_arriving_late_does_not_add_its_similar_to_edges(make_engine, sync_stores):

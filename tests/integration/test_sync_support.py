@@ -43,6 +43,12 @@ def uid(prefix: str = "e") -> str:
     return f"{prefix}-{uuid.uuid4().hex[:12]}"
 
 
+def basis(*dims: int) -> list[float]:
+    """A 384-dimension embedding with 1.0 on ``dims``: items sharing a dimension are
+    near, items with none in common are orthogonal."""
+    return [1.0 if d in dims else 0.0 for d in range(384)]
+
+
 @pytest.fixture(scope="module", name="sync_stores")
 def sync_stores_fixture(endpoints: Endpoints, stack_settings: Settings) -> Iterator[Stores]:
     stores = open_stores(endpoints, stack_settings)
