@@ -37,12 +37,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from argo_agents.config import Settings  # noqa: E402
 from argo_agents.local_stack import LocalStack  # noqa: E402
 from argo_agents.stores.embeddings import HashingEmbedder  # noqa: E402
+from argo_agents.stores.vector import HNSW_CONFIG  # noqa: E402
 
 warnings.filterwarnings("ignore", category=FutureWarning)
 BATCH = 500
 HELD_OUT = 1000
 K = 6  # SIMILAR_TO's search: five neighbours and the item itself
-ARGO = {"space": "cosine"}  # what `stores/vector.py` creates
+ARGO: dict[str, Any] = {**HNSW_CONFIG}  # what the vector adapter creates
 
 
 def real_chunks(n: int, size: int = 1200) -> list[str]:

@@ -26,6 +26,7 @@ from typing import Any
 import chromadb
 import httpx
 from chromadb.api import ClientAPI
+from chromadb.api.collection_configuration import CreateHNSWConfiguration
 from chromadb.api.models.Collection import Collection
 from chromadb.config import Settings as ChromaSettings
 from chromadb.errors import ChromaError, InternalError, RateLimitError, VersionMismatchError
@@ -37,6 +38,10 @@ from argo_agents.stores.ports import VectorHit
 from argo_agents.stores.records import StoredVersion, VectorRecord, WriteResult
 
 PREFIX = "argo_"
+# Every collection's index settings: cosine, Chroma's HNSW defaults otherwise (measured in
+# `bench/vector_costs.py`: cheaper build or search settings cost recall). Passed as a copy:
+# chromadb fills a missing setting into the dict it is given.
+HNSW_CONFIG: CreateHNSWConfiguration = {"space": "cosine"}
 CHUNK = 1000  # Chroma's max batch is larger, but 1,000 keeps requests small and fast
 VERSION_KEY, HASH_KEY = "_version", "_hash"
 _NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9_-]{0,56}[A-Za-z0-9])?")
@@ -98,7 +103,7 @@ class ChromaVectors:
         if name not in self._collections:
             with self._errors():
                 self._collections[name] = self._client.get_or_create_collection(
-                    name, embedding_function=None, configuration={"hnsw": {"space": "cosine"}}
+                    name, embedding_function=None, configuration={"hnsw": HNSW_CONFIG.copy()}
                 )
         return self._collections[name]
 
