@@ -116,11 +116,16 @@ def test_an_older_version_arriving_late_does_not_add_its_similar_to_edges(make_e
     near_new = SyncEvent(
         entity_type="knowledge", entity_id=f"{run}-new", data={"text": "n", "embedding": basis(9)}
     )
-    engine.publish([near_old, near_new])
+    engine.publish([near_old])
     assert engine.drain(timeout_s=60).complete
     item = f"{run}-item"
     newer = {"text": "newer", "embedding": basis(9, 10)}
-    engine.publish([SyncEvent(entity_type="knowledge", entity_id=item, data=newer, version=4)])
+    # Published with the newer version, so the SIMILAR_TO stage links it exactly (items of
+    # one batch are compared exactly): Chroma's approximate search over the shared test
+    # collection, full of other tests' orthogonal and identical vectors, was seen to miss it.
+    engine.publish(
+        [near_new, SyncEvent(entity_type="knowledge", entity_id=item, data=newer, version=4)]
+    )
     assert engine.drain(timeout_s=60).complete
     older = {"text": "older", "embedding": basis(5, 6)}
     engine.publish([SyncEvent(entity_type="knowledge", entity_id=item, data=older, version=2)])
