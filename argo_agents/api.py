@@ -32,6 +32,7 @@ from argo_agents.approval.escalation import (
     InvalidEscalationAnswerError,
     parse_answers,
 )
+from argo_agents.approval.identity import AUTH_USER_KEY, verified_user
 from argo_agents.approval.policy import ApprovalRequest
 from argo_agents.assignment.scoring import Assignment
 from argo_agents.bootstrap import Services, build_services
@@ -130,11 +131,17 @@ class Argo:
         *,
         services: Services | None = None,
         context: Context | None = None,
+        verified_director: str | None = None,
     ) -> None:
+        """``verified_director``: a Director the caller has authenticated itself (the
+        layer bridge, from a signed request); every run step this object drives records
+        that name as verified, ignoring any ``director`` passed. Leave it unset unless
+        you checked who is asking: the Python API cannot tell."""
         self.settings = settings or (services.settings if services else Settings())
         self._services = services
         self._owns_stack = False
         self.context = context or Context()
+        self.verified_director = verified_director
         self._builder = build_orchestrator(self.services)
 
     @classmethod
@@ -331,8 +338,11 @@ class Argo:
         metadata: dict[str, Any] = {"thread_id": thread_id}
         if isinstance(payload, dict):
             metadata |= {"goal": payload.get("goal"), "director": payload.get("director")}
+        configurable: dict[str, Any] = {"thread_id": thread_id}
+        if self.verified_director is not None:  # read by the gates, as the server's user
+            configurable[AUTH_USER_KEY] = verified_user(self.verified_director)
         config: RunnableConfig = {
-            "configurable": {"thread_id": thread_id},
+            "configurable": configurable,
             "metadata": metadata,
             "run_name": "argo goal",
         }

@@ -15,49 +15,15 @@ from __future__ import annotations
 
 import functools
 import hmac
-import json
 
 from langgraph_sdk import Auth
-from pydantic import SecretStr
 
+from argo_agents.approval.identity import parse_director_tokens, verified_user
 from argo_agents.config import Settings
 
-TOKENS_ENV = "ARGO_DIRECTOR_TOKENS"
-TOKENS_SHAPE = '{"<bearer token>": "<director name>", ...}'
 ANONYMOUS = "anonymous"
 
 auth = Auth()
-
-
-def parse_director_tokens(raw: SecretStr | str | None) -> dict[str, str]:
-    """Bearer token -> Director name; empty when unset. Raises ValueError when malformed."""
-    if raw is None:
-        return {}
-    text = raw.get_secret_value() if isinstance(raw, SecretStr) else raw
-    if not text.strip():
-        return {}
-    try:
-        parsed = json.loads(text)
-    except json.JSONDecodeError as exc:
-        # never echo the value: it holds secrets
-        raise ValueError(
-            f"{TOKENS_ENV} is not valid JSON ({exc.msg} at position {exc.pos}); "
-            f"expected {TOKENS_SHAPE}"
-        ) from None
-    if not isinstance(parsed, dict) or not parsed:
-        raise ValueError(
-            f"{TOKENS_ENV} must be a non-empty JSON object {TOKENS_SHAPE}, "
-            f"got {type(parsed).__name__}"
-        )
-    tokens: dict[str, str] = {}
-    for token, name in parsed.items():
-        if not token.strip() or not isinstance(name, str) or not name.strip():
-            raise ValueError(
-                f"{TOKENS_ENV}: every token and Director name must be a "
-                f"non-empty string; expected {TOKENS_SHAPE}"
-            )
-        tokens[token] = name.strip()
-    return tokens
 
 
 @functools.lru_cache(maxsize=1)
@@ -102,12 +68,7 @@ async def authenticate(authorization: str | None = None) -> Auth.types.MinimalUs
             detail="a valid Director bearer token is required",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    return {
-        "identity": name,
-        "display_name": name,
-        "is_authenticated": True,
-        "permissions": ["director"],
-    }
+    return verified_user(name)  # type: ignore[return-value]  # a MinimalUserDict
 
 
 # Fail at server start, not on the first request, when the tokens are malformed.

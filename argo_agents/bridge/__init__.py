@@ -19,11 +19,24 @@ Protocol (the source design's message shape): every message is a JSON object
 - ``layer_sync`` carries ``bridge_ready`` when the bridge starts listening and
   ``heartbeat`` every few seconds, so a front layer knows ARGO is there.
 
+With ``ARGO_DIRECTOR_TOKENS`` set, requests must be signed by a Director
+(`argo_agents.bridge.signing`); the bridge then acts as that Director.
+
 Pub/sub delivers only to whoever listens at that moment; the runs themselves are
 checkpointed, so a front layer that missed an answer asks again with ``get_run``.
 """
 
 from argo_agents.bridge.protocol import CHANNEL_IN, CHANNEL_OUT, CHANNEL_SYNC, message
 from argo_agents.bridge.server import LayerBridge
+from argo_agents.bridge.signing import RequestAuthenticator, Unauthenticated, sign
 
-__all__ = ["CHANNEL_IN", "CHANNEL_OUT", "CHANNEL_SYNC", "LayerBridge", "message"]
+__all__ = [
+    "CHANNEL_IN",
+    "CHANNEL_OUT",
+    "CHANNEL_SYNC",
+    "LayerBridge",
+    "RequestAuthenticator",
+    "Unauthenticated",
+    "message",
+    "sign",
+]

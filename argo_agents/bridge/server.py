@@ -21,25 +21,54 @@ from argo_agents.bridge.protocol import (
 
 if TYPE_CHECKING:
     from argo_agents.api import Argo, GoalRun
+    from argo_agents.bridge.signing import RequestAuthenticator
     from argo_agents.stores.redis_channels import RedisChannels
 
 log = logging.getLogger(__name__)
 
 HEARTBEAT_S = 5.0
 ENDED = ("completed", "failed", "rejected")
+SEEN_PREFIX = "argo:bridge:seen:"  # request ids already acted on (replay check)
 
 
 class LayerBridge:
-    """Listens on `CHANNEL_IN`, acts through ``argo``, answers on `CHANNEL_OUT`."""
+    """Listens on `CHANNEL_IN`, acts through ``argo``, answers on `CHANNEL_OUT`.
 
-    def __init__(self, argo: Argo, channels: RedisChannels) -> None:
+    With an ``authenticator`` (``ARGO_DIRECTOR_TOKENS`` set) only signed requests
+    are served, each as the Director who signed it (recorded as verified; a
+    ``director`` named in ``data`` is ignored). Without one, every request is served
+    and names are recorded as asserted, as the LangGraph server does without tokens.
+    """
+
+    def __init__(
+        self,
+        argo: Argo,
+        channels: RedisChannels,
+        *,
+        authenticator: RequestAuthenticator | None = None,
+    ) -> None:
         self.argo = argo
         self.channels = channels
+        self.authenticator = authenticator
         self.handled = 0
+
+    @classmethod
+    def for_settings(cls, argo: Argo, channels: RedisChannels) -> LayerBridge:
+        """The bridge ``argo``'s settings ask for: signed requests only when
+        ``ARGO_DIRECTOR_TOKENS`` is set (malformed tokens raise `ValueError`)."""
+        from argo_agents.approval.identity import parse_director_tokens
+        from argo_agents.bridge.signing import RequestAuthenticator
+
+        tokens = parse_director_tokens(argo.settings.director_tokens)
+        if not tokens:
+            return cls(argo, channels)
+        seen = lambda msg_id, ttl: channels.first_sight(SEEN_PREFIX + msg_id, ttl)  # noqa: E731
+        return cls(argo, channels, authenticator=RequestAuthenticator(tokens, seen))
 
     def serve(self, stop: threading.Event) -> None:
         """Serve until ``stop`` is set."""
-        self._say(CHANNEL_SYNC, "bridge_ready", {"channels": [CHANNEL_IN, CHANNEL_OUT]})
+        ready = {"channels": [CHANNEL_IN, CHANNEL_OUT], "signed": self.authenticator is not None}
+        self._say(CHANNEL_SYNC, "bridge_ready", ready)
         beat = time.monotonic()
         for raw in self.channels.listen([CHANNEL_IN]):
             if stop.is_set():
@@ -55,7 +84,8 @@ class LayerBridge:
         reply_to = str(raw.get("id", ""))
         try:
             reply_to, event_type, data = parse_request(raw)
-            run = self._act(event_type, data)
+            signer = self.authenticator.verify(raw) if self.authenticator else None
+            run = self._act(event_type, data, signer)
         except (BadMessage, ValidationError, TypeError) as exc:
             self._answer("error", reply_to, {"error": str(exc), "kind": type(exc).__name__})
             return
@@ -79,53 +109,65 @@ class LayerBridge:
         elif run.status in ENDED:
             self._answer("goal_completed", reply_to, _summary(run))
 
-    def _act(self, event_type: str, data: dict[str, Any]) -> GoalRun:
+    def _act(self, event_type: str, data: dict[str, Any], signer: str | None) -> GoalRun:
+        """Do what the request asks; ``signer``: the verified Director, if the request
+        was signed (then the only name recorded)."""
+        director = signer or data.get("director")
+        argo = self._argo_for(data if event_type == "submit_goal" else {}, signer)
         if event_type == "submit_goal":
-            return self._argo_for(data).submit_goal(
+            return argo.submit_goal(
                 data.get("goal"),  # type: ignore[arg-type]  # validated by the API
                 budget_usd=data.get("budget_usd"),
-                director=data.get("director"),
+                director=director,
             )
         thread_id = data.get("thread_id")
         if not isinstance(thread_id, str) or not thread_id:
             raise BadMessage(f"{event_type} needs data.thread_id (the run's thread)")
         if event_type == "get_run":
-            return self.argo.get_run(thread_id)
+            return argo.get_run(thread_id)
         if event_type == "answer":
-            return self._answer_escalation(thread_id, data)
+            return self._answer_escalation(argo, thread_id, data, director)
         decisions = data.get("decisions")
         if not isinstance(decisions, dict) or not decisions:
             raise BadMessage('approve needs data.decisions: {"<step_id>": "approve" | "reject"}')
-        return self.argo.resume(
+        return argo.resume(
             thread_id,
             decisions,
-            director=data.get("director"),
+            director=director,
             reason=str(data.get("reason", "")),
             allow_over_budget=bool(data.get("allow_over_budget", False)),
         )
 
-    def _argo_for(self, data: dict[str, Any]) -> Argo:
-        """The bridge's ARGO, or one with the run's own choices (``model``, ``agents``) on
-        the same services; an unusable choice is refused (`InvalidContextError`)."""
+    def _argo_for(self, data: dict[str, Any], signer: str | None) -> Argo:
+        """The bridge's ARGO, or one on the same services acting as the verified
+        ``signer`` and/or with the run's own choices (``model``, ``agents``); an
+        unusable choice is refused (`InvalidContextError`)."""
         choices = {k: data[k] for k in ("model", "agents") if data.get(k) is not None}
-        if not choices:
+        if not choices and signer is None:
             return self.argo
         from argo_agents.api import Argo  # at call time: the API imports the bridge's users
 
         context = dataclasses.replace(self.argo.context, **choices)  # validated on creation
-        return Argo(self.argo.settings, services=self.argo.services(), context=context)
+        return Argo(
+            self.argo.settings,
+            services=self.argo.services(),
+            context=context,
+            verified_director=signer,
+        )
 
-    def _answer_escalation(self, thread_id: str, data: dict[str, Any]) -> GoalRun:
+    def _answer_escalation(
+        self, argo: Argo, thread_id: str, data: dict[str, Any], director: str | None
+    ) -> GoalRun:
         escalation, option = data.get("escalation_id"), data.get("option")
         if not isinstance(escalation, str) or not isinstance(option, str):
             raise BadMessage('answer needs data.escalation_id and data.option (an option "id")')
         note = data.get("note")
-        return self.argo.answer(
+        return argo.answer(
             thread_id,
             escalation,
             option,
             note=str(note) if note is not None else None,
-            director=data.get("director"),
+            director=director,
         )
 
     def _answer(self, event_type: str, reply_to: str, data: dict[str, Any]) -> None:

@@ -38,6 +38,16 @@ class RedisChannels:
                 "redis", self.address, f"publish failed ({exc})", hint=unavailable_hint("redis")
             ) from exc
 
+    def first_sight(self, key: str, ttl_s: int) -> bool:
+        """Record ``key`` for ``ttl_s`` seconds; True only the first time (``SET NX EX``):
+        the bridge's replay check, shared by every bridge on this Redis."""
+        try:
+            return bool(self._client.set(key, b"1", nx=True, ex=int(ttl_s)))
+        except (redis.ConnectionError, redis.TimeoutError) as exc:
+            raise StoreUnavailable(
+                "redis", self.address, f"SET failed ({exc})", hint=unavailable_hint("redis")
+            ) from exc
+
     def listen(
         self, channels: Sequence[str], poll_s: float = 0.5
     ) -> Iterator[dict[str, Any] | None]:

@@ -1,15 +1,19 @@
-// A front layer (layer1) in Node.js: sends a malformed request (ARGO must refuse it),
-// then submits a goal over the layer bridge, approves what ARGO asks, and prints every
-// message it receives as one JSON line until the goal ends.
-// Usage: node front_layer.mjs REDIS_URL "GOAL" BUDGET
+// A front layer (layer1) in Node.js: sends an unsigned and a malformed request (ARGO must
+// refuse both), then submits a goal over the layer bridge, approves what ARGO asks, and
+// prints every message it receives as one JSON line until the goal ends. Requests are
+// signed as DIRECTOR with TOKEN (its entry in ARGO_DIRECTOR_TOKENS): HMAC-SHA256 over the
+// RFC 8785 canonical JSON of the message without "signature".
+// Usage: node front_layer.mjs REDIS_URL "GOAL" BUDGET DIRECTOR TOKEN
+import { createHmac } from "node:crypto";
+import canonicalize from "canonicalize";
 import { createClient } from "redis";
 
-const [url, goal, budget] = process.argv.slice(2);
+const [url, goal, budget, director, token] = process.argv.slice(2);
 const pub = createClient({ url });
 const sub = pub.duplicate();
 await Promise.all([pub.connect(), sub.connect()]);
 
-const send = async (event_type, data) => {
+const send = async (event_type, data, { signed = true } = {}) => {
   const msg = {
     id: `msg_${Date.now()}_${Math.random().toString(16).slice(2)}`,
     timestamp: new Date().toISOString(),
@@ -18,6 +22,10 @@ const send = async (event_type, data) => {
     event_type,
     data,
   };
+  if (signed) {
+    msg.director = director;
+    msg.signature = createHmac("sha256", token).update(canonicalize(msg)).digest("hex");
+  }
   await pub.publish("layer1_to_layer2", JSON.stringify(msg));
   return msg.id;
 };
@@ -37,6 +45,7 @@ const ended = new Promise((resolve, reject) => {
   });
 });
 
+await send("get_run", { thread_id: "any" }, { signed: false }); // ARGO answers "error"
 await send("approve", { decisions: {} }); // no thread_id: ARGO answers "error"
 await send("submit_goal", { goal, budget_usd: Number(budget), director: "node" });
 await ended;

@@ -19,23 +19,26 @@ from argo_agents.stores.redis_channels import RedisChannels
 pytestmark = pytest.mark.e2e
 
 CLIENT = Path(__file__).resolve().parent.parent / "bridge"
+TOKEN = "tok-node-" + uuid.uuid4().hex
 
 
 def _node_client() -> str:
     node, npm = shutil.which("node"), shutil.which("npm")
     assert node and npm, "the bridge test needs Node.js and npm (apt install nodejs npm)"
-    if not (CLIENT / "node_modules" / "redis").is_dir():  # pinned by package-lock.json
+    if not all((CLIENT / "node_modules" / p).is_dir() for p in ("redis", "canonicalize")):
+        # pinned by package-lock.json
         subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=CLIENT, check=True)
     return node
 
 
-def test_a_node_front_layer_submits_a_goal_approves_it_and_sees_it_complete(stack, tmp_path):
+def test_a_node_front_layer_signs_submits_a_goal_approves_it_and_sees_it_complete(stack, tmp_path):
     node = _node_client()
     endpoints = stack.endpoints()
     env = {
         **os.environ,
         "ARGO_DATA_DIR": str(stack.settings.data_dir),
         "ARGO_SYNC_NAMESPACE": f"bridge:{uuid.uuid4().hex[:8]}",
+        "ARGO_DIRECTOR_TOKENS": json.dumps({TOKEN: "node"}),
     }
     presence = RedisChannels.from_endpoints(endpoints)
     ready = presence.listen([CHANNEL_SYNC])
@@ -53,7 +56,7 @@ def test_a_node_front_layer_submits_a_goal_approves_it_and_sees_it_complete(stac
             assert time.monotonic() < deadline, "the bridge never said bridge_ready"
         front = subprocess.run(
             [node, "front_layer.mjs", endpoints.redis_url, "Deploy the payments API to production",
-             "900"],
+             "900", "node", TOKEN],
             cwd=CLIENT, capture_output=True, text=True, timeout=150,
         )  # fmt: skip
         assert front.returncode == 0, front.stderr + (tmp_path / "bridge.log").read_text()
@@ -66,8 +69,9 @@ def test_a_node_front_layer_submits_a_goal_approves_it_and_sees_it_complete(stac
     assert all(m["source"] == "layer2" and m["target"] == "layer1" for m in seen)
     assert {"id", "timestamp", "event_type", "data"} <= set(seen[0])
     kinds = [m["event_type"] for m in seen]
-    error = seen[kinds.index("error")]["data"]
-    assert "thread_id" in error["error"]  # the malformed request was refused, saying why
+    unsigned, malformed = [m["data"] for m in seen if m["event_type"] == "error"]
+    assert unsigned["kind"] == "Unauthenticated"  # a bridge with tokens serves signed requests
+    assert "thread_id" in malformed["error"]  # the malformed request was refused, saying why
     asked = seen[kinds.index("approval_requested")]["data"]
     assert [a["step_id"] for a in asked["approvals"]] == ["deploy_to_production"]
     done = seen[-1]["data"]

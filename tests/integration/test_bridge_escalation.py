@@ -2,35 +2,18 @@
 
 from __future__ import annotations
 
-import time
-from typing import Any
-
 import pytest
 
 from argo_agents import Argo
-from argo_agents.bridge import CHANNEL_OUT, LayerBridge, message
+from argo_agents.bridge import CHANNEL_OUT, LayerBridge
 from argo_agents.orchestrator.context import Context
 from argo_agents.stores.redis_channels import RedisChannels
+from tests.bridge_support import answers, request
 from tests.orchestration_support import make_services
 
 pytestmark = pytest.mark.integration
 
 RESEARCH = "Research how competitors price their premium support plans"
-
-
-def answers(channel: Any, reply_to: str) -> list[dict[str, Any]]:
-    """Every answer to ``reply_to`` that arrived within a second of the last one."""
-    got, quiet_until = [], time.monotonic() + 5
-    while time.monotonic() < quiet_until:
-        msg = next(channel)
-        if msg is not None and msg["data"].get("reply_to") == reply_to:
-            got.append(msg)
-            quiet_until = time.monotonic() + 1
-    return got
-
-
-def request(event_type: str, data: dict[str, Any]) -> dict[str, Any]:
-    return message(event_type, data, source="layer1", target="layer2")
 
 
 def test_a_front_layer_sees_the_question_and_its_answer_moves_the_run(endpoints, tmp_path):
