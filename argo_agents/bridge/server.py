@@ -21,7 +21,7 @@ from argo_agents.bridge.protocol import (
 
 if TYPE_CHECKING:
     from argo_agents.api import Argo, GoalRun
-    from argo_agents.bridge.signing import RequestAuthenticator
+    from argo_agents.bridge.signing import RequestAuthenticator, Signer
     from argo_agents.stores.redis_channels import RedisChannels
 
 log = logging.getLogger(__name__)
@@ -81,33 +81,22 @@ class LayerBridge:
 
     def handle(self, raw: dict[str, Any]) -> None:
         """Act on one request and answer it; a refused request gets an ``error`` answer."""
-        reply_to = str(raw.get("id", ""))
+        reply_to, signer = str(raw.get("id", "")), None
         try:
             reply_to, event_type, data = parse_request(raw)
             signer = self.authenticator.verify(raw) if self.authenticator else None
-            run = self._act(event_type, data, signer)
+            run = self._act(event_type, data, signer.director if signer else None)
         except (BadMessage, ValidationError, TypeError) as exc:
-            self._answer("error", reply_to, {"error": str(exc), "kind": type(exc).__name__})
+            self._answer("error", reply_to, {"error": str(exc), "kind": type(exc).__name__}, signer)
             return
         except Exception as exc:  # the API's typed errors (busy thread, bad resume, ...)
             log.info("bridge: request %s refused: %s", reply_to, exc)
-            self._answer("error", reply_to, {"error": str(exc), "kind": type(exc).__name__})
+            self._answer("error", reply_to, {"error": str(exc), "kind": type(exc).__name__}, signer)
             return
         finally:
             self.handled += 1
-        self._answer("run_update", reply_to, _summary(run))
-        if run.status == "awaiting_approval":
-            approvals = [p.model_dump(mode="json") for p in run.pending_approvals]
-            self._answer(
-                "approval_requested", reply_to, {"thread_id": run.thread_id, "approvals": approvals}
-            )
-        elif run.status == "awaiting_director":
-            asked = [e.model_dump(mode="json") for e in run.pending_escalations]
-            self._answer(
-                "escalation_requested", reply_to, {"thread_id": run.thread_id, "escalations": asked}
-            )
-        elif run.status in ENDED:
-            self._answer("goal_completed", reply_to, _summary(run))
+        for kind, body in _answers(run):
+            self._answer(kind, reply_to, body, signer)
 
     def _act(self, event_type: str, data: dict[str, Any], signer: str | None) -> GoalRun:
         """Do what the request asks; ``signer``: the verified Director, if the request
@@ -170,11 +159,31 @@ class LayerBridge:
             director=director,
         )
 
-    def _answer(self, event_type: str, reply_to: str, data: dict[str, Any]) -> None:
-        self._say(CHANNEL_OUT, event_type, {"reply_to": reply_to, **data})
+    def _answer(
+        self, event_type: str, reply_to: str, data: dict[str, Any], signer: Signer | None
+    ) -> None:
+        """An answer on `CHANNEL_OUT`; signed with the requester's token when the request
+        was signed."""
+        msg = message(event_type, {"reply_to": reply_to, **data}, source="layer2", target="layer1")
+        self.channels.publish(CHANNEL_OUT, signer.sign(msg) if signer else msg)
 
     def _say(self, channel: str, event_type: str, data: dict[str, Any]) -> None:
         self.channels.publish(channel, message(event_type, data, source="layer2", target="layer1"))
+
+
+def _answers(run: GoalRun) -> list[tuple[str, dict[str, Any]]]:
+    """What the front layer is told about ``run``: its update, then what it waits for or
+    that it ended."""
+    out = [("run_update", _summary(run))]
+    if run.status == "awaiting_approval":
+        approvals = [p.model_dump(mode="json") for p in run.pending_approvals]
+        out.append(("approval_requested", {"thread_id": run.thread_id, "approvals": approvals}))
+    elif run.status == "awaiting_director":
+        asked = [e.model_dump(mode="json") for e in run.pending_escalations]
+        out.append(("escalation_requested", {"thread_id": run.thread_id, "escalations": asked}))
+    elif run.status in ENDED:
+        out.append(("goal_completed", _summary(run)))
+    return out
 
 
 def _summary(run: GoalRun) -> dict[str, Any]:

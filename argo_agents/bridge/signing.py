@@ -11,7 +11,9 @@ could approve a production deployment in any Director's name. With
   PyPI ``rfc8785``), so every language signs the same bytes.
 
 The token itself never travels (a bearer token on a channel every subscriber
-reads would be stolen by the first one). A request is refused unless its
+reads would be stolen by the first one). The bridge signs its answers to a
+signed request with the same token (`Signer`), so the front layer can check them
+too. A request is refused unless its
 timestamp is within `WINDOW_S` of the bridge's clock and its id was not seen
 before (ids are kept in Redis for twice the window, so a replay is refused
 across bridge restarts and by every bridge on the same Redis).
@@ -23,7 +25,7 @@ import hashlib
 import hmac
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import rfc8785
 
@@ -58,6 +60,19 @@ def sign(message: Mapping[str, Any], director: str, token: str) -> dict[str, Any
     return {**signed, SIGNATURE: signature(signed, token)}
 
 
+class Signer(NamedTuple):
+    """The Director who signed a request, and the token that verified it: the bridge
+    signs its answers to that request with the same token, so the front layer can
+    tell them from anyone else's messages on the channel."""
+
+    director: str
+    token: str
+
+    def sign(self, message: Mapping[str, Any]) -> dict[str, Any]:
+        """``message`` signed for this Director."""
+        return sign(message, self.director, self.token)
+
+
 class RequestAuthenticator:
     """Checks a request's signature, age and novelty; returns the Director who sent it.
 
@@ -82,8 +97,8 @@ class RequestAuthenticator:
         self.window_s = window_s
         self._clock = clock
 
-    def verify(self, raw: Mapping[str, Any]) -> str:
-        """The verified Director of ``raw``, or `Unauthenticated` saying what is wrong."""
+    def verify(self, raw: Mapping[str, Any]) -> Signer:
+        """Who signed ``raw``, or `Unauthenticated` saying what is wrong."""
         director, sent = raw.get(SIGNED_BY), raw.get(SIGNATURE)
         if not isinstance(director, str) or not isinstance(sent, str):
             raise Unauthenticated(
@@ -94,7 +109,7 @@ class RequestAuthenticator:
         tokens = self._tokens.get(director)
         # an unknown name costs the same work; every token of a name in constant time
         matched = [hmac.compare_digest(sent, signature(raw, t)) for t in tokens or [""]]
-        if not tokens or not any(matched):
+        if not tokens or True not in matched:
             raise Unauthenticated(
                 f"the signature does not match a token of Director {director!r}: sign with "
                 "your token from ARGO_DIRECTOR_TOKENS, over the message as sent"
@@ -105,7 +120,7 @@ class RequestAuthenticator:
                 f"message {raw.get('id')!r} was already received: send each request with "
                 "a new id (a replayed request is refused)"
             )
-        return director
+        return Signer(director, tokens[matched.index(True)])
 
     def _check_age(self, stamp: Any) -> None:
         try:

@@ -2,7 +2,8 @@
 // refuse both), then submits a goal over the layer bridge, approves what ARGO asks, and
 // prints every message it receives as one JSON line until the goal ends. Requests are
 // signed as DIRECTOR with TOKEN (its entry in ARGO_DIRECTOR_TOKENS): HMAC-SHA256 over the
-// RFC 8785 canonical JSON of the message without "signature".
+// RFC 8785 canonical JSON of the message without "signature". ARGO signs its answers to
+// them the same way; an answer that does not verify is not acted on (exit 1).
 // Usage: node front_layer.mjs REDIS_URL "GOAL" BUDGET DIRECTOR TOKEN
 import { createHmac } from "node:crypto";
 import canonicalize from "canonicalize";
@@ -12,6 +13,12 @@ const [url, goal, budget, director, token] = process.argv.slice(2);
 const pub = createClient({ url });
 const sub = pub.duplicate();
 await Promise.all([pub.connect(), sub.connect()]);
+
+const hmac = (msg) => {
+  const { signature, ...rest } = msg;
+  return createHmac("sha256", token).update(canonicalize(rest)).digest("hex");
+};
+const unsigned = new Set(); // ids of requests sent unsigned: their answers are too
 
 const send = async (event_type, data, { signed = true } = {}) => {
   const msg = {
@@ -24,7 +31,9 @@ const send = async (event_type, data, { signed = true } = {}) => {
   };
   if (signed) {
     msg.director = director;
-    msg.signature = createHmac("sha256", token).update(canonicalize(msg)).digest("hex");
+    msg.signature = hmac(msg);
+  } else {
+    unsigned.add(msg.id);
   }
   await pub.publish("layer1_to_layer2", JSON.stringify(msg));
   return msg.id;
@@ -35,6 +44,10 @@ const ended = new Promise((resolve, reject) => {
   sub.subscribe("layer2_to_layer1", async (raw) => {
     const msg = JSON.parse(raw);
     console.log(JSON.stringify(msg));
+    if (!unsigned.has(msg.data.reply_to) && (msg.director !== director || msg.signature !== hmac(msg))) {
+      reject(new Error(`answer ${msg.id} is not signed by ARGO with our token`));
+      return;
+    }
     if (msg.event_type === "approval_requested") {
       const decisions = Object.fromEntries(msg.data.approvals.map((a) => [a.step_id, "approve"]));
       await send("approve", { thread_id: msg.data.thread_id, decisions, director: "node" });

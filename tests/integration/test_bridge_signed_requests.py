@@ -37,7 +37,12 @@ def signed_bridge(endpoints, tmp_path):
 
     def send(msg: dict) -> dict[str, dict]:
         bridge.handle(msg)
-        return {m["event_type"]: m["data"] for m in answers(out, msg["id"])}
+        got = answers(out, msg["id"])
+        if "signature" in msg and "error" not in {m["event_type"] for m in got}:
+            # answers to a Director's request are signed with that Director's token
+            token = {"ana": ANA, "bo": BO}[msg["director"]]
+            assert all(m == sign(m, msg["director"], token) for m in got), got
+        return {m["event_type"]: m["data"] for m in got}
 
     try:
         yield argo, send
