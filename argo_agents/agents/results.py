@@ -28,9 +28,12 @@ from argo_agents.agents.models import (
 )
 from argo_agents.agents.state import AgentState, run_of, step_of, team_of, upstream_of
 from argo_agents.agents.tools import Record, RunScope, ToolOutput
+from argo_agents.ingest.search import snippet
 
 log = logging.getLogger(__name__)
 
+QUOTED = 2  # knowledge hits whose passage an offline finding quotes
+QUOTE_CHARS = 220
 NO_EVIDENCE_CONFIDENCE = 0.1
 MAX_CONFIDENCE = 0.9  # stored records are evidence, not proof
 
@@ -190,7 +193,28 @@ def _list_finding(out: ToolOutput, subject: str) -> str:
     return f"For {subject}, {out.tool.replace('_', ' ')} found {shown}{more}"
 
 
-_FINDING: dict[str, Callable[[ToolOutput, str], str]] = {"step_history": _history_finding}
+def _knowledge_finding(out: ToolOutput, subject: str) -> str:
+    """What the best documents say, quoted: the passage of each that shares most words
+    with the query (a reader learns what they say, not only their titles). Text ARGO
+    wrote about its own earlier steps is named, not quoted: its words are not news."""
+    query = str(out.args.get("query") or subject)
+    shown, quoted = [], 0
+    for r in out.records[: QUOTED + 1]:
+        text = str(r.fields.get("text") or "")
+        passage = snippet(text, query, QUOTE_CHARS) if quoted < QUOTED and text else ""
+        if passage and not self_written(r):
+            quoted += 1
+            shown.append(f"'{r.title}': \"{passage}\" {cite(r)}")
+        else:
+            shown.append(f"'{r.title}' {cite(r)}")
+    more = f" and {len(out.records) - len(shown)} more" if len(out.records) > len(shown) else ""
+    return f"For {subject}, the knowledge base says: " + "; ".join(shown) + more
+
+
+_FINDING: dict[str, Callable[[ToolOutput, str], str]] = {
+    "step_history": _history_finding,
+    "knowledge_search": _knowledge_finding,
+}
 
 
 def offline_findings(outputs: Sequence[ToolOutput], subject: str) -> list[str]:

@@ -64,6 +64,7 @@ def approvals_table(pending: list[ApprovalRequest]) -> Table:
 
 
 CITATIONS_SHOWN = 2  # per step in the summary; `argo status --json` lists them all
+FINDING_CHARS = 400  # the step's first finding, shortened; `--json` has them all
 
 
 def print_outcome(console: Console, run: GoalRun) -> None:
@@ -76,6 +77,10 @@ def print_outcome(console: Console, run: GoalRun) -> None:
         tag = escape(f"[{status}]")
         console.print(f"  [bold]{sid}[/bold] {tag} ({result.agent_id}): {escape(text)}")
         if not isinstance(result, StepFailure):
+            if result.findings:  # what the records say, not only that there are some
+                first = result.findings[0]
+                cut = first if len(first) <= FINDING_CHARS else first[: FINDING_CHARS - 1] + "…"
+                console.print(f"    finds: {escape(cut)}")
             for cited in result.evidence[:CITATIONS_SHOWN]:  # what the findings rest on
                 console.print(
                     f"    [dim]cites {cited.store} {escape(cited.record_id)}: "

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.integration.ingest_support import write_corpus
@@ -10,7 +12,10 @@ from tests.orchestration_support import make_argo, make_services
 pytestmark = pytest.mark.integration
 
 
-def test_research_cites_the_ingested_document_and_heading(endpoints, tmp_path):
+QUOTE = re.compile(r'"([^"]+)" \[chroma (doc-\S+) via knowledge_search')
+
+
+def test_research_cites_and_quotes_the_ingested_document_and_heading(endpoints, tmp_path):
     services = make_services(endpoints, tmp_path / "data")
     try:
         argo = make_argo(services)
@@ -34,5 +39,11 @@ def test_research_cites_the_ingested_document_and_heading(endpoints, tmp_path):
             assert node["heading"] in c.title and (
                 node["title"] in c.title or node["heading"].startswith(node["title"])
             )
+        # the findings quote the chunks they cite, word for word
+        quotes = [q for r in research for f in r.findings for q in QUOTE.findall(f)]
+        assert quotes, [f for r in research for f in r.findings]
+        texts = services.stores.graph.get_nodes("Chunk", sorted({cid for _, cid in quotes}))
+        for passage, cid in quotes:
+            assert passage.rstrip("…") in " ".join(texts[cid]["text"].split()), (passage, cid)
     finally:
         services.close()

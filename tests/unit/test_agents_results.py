@@ -142,3 +142,36 @@ def test_tool_budget_comes_from_the_run_context_and_is_validated() -> None:
     for bad in (-1, 51, True, "8"):
         with pytest.raises(InvalidContextError, match="max_agent_tool_calls"):
             Context(max_agent_tool_calls=bad)  # type: ignore[arg-type]
+
+
+def test_an_offline_finding_quotes_what_the_documents_say_with_their_citations() -> None:
+    chunk = (
+        "Installation needs Python 3.11 and two commands. The bridge serves only signed "
+        "requests: front layers sign each one with HMAC-SHA256."
+    )
+    found = ToolOutput(
+        tool="knowledge_search",
+        args={"query": "how do front layers sign bridge requests"},
+        records=[
+            Record(
+                store="chroma",
+                record_id=rid,
+                query="knowledge_search",
+                title=f"Guide › Part {i}",
+                score=0.5 - i / 10,
+                fields={"text": chunk if i == 0 else "Nothing about it here."},
+            )
+            for i, rid in enumerate(["doc-1-0", "kn-0123456789abcdef", "doc-1-2", "doc-1-3"])
+        ],  # fmt: skip
+    )
+    [finding] = compose("research", state(), [found]).findings
+    assert finding.startswith("For the checkout query latency, the knowledge base says: ")
+    # the passage sharing most words with the query, quoted beside its record
+    quoted = "'Guide › Part 0': \"The bridge serves only signed requests: front layers sign"
+    assert quoted in finding
+    assert "Installation" not in finding
+    assert "[chroma doc-1-0 via knowledge_search, score 0.50]" in finding
+    # an item ARGO wrote about its own earlier step is named, not quoted
+    assert "'Guide › Part 1' [chroma kn-0123456789abcdef" in finding
+    assert "'Guide › Part 2': \"Nothing about it here.\" [chroma doc-1-2" in finding
+    assert finding.endswith(" and 1 more")

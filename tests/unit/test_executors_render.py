@@ -50,7 +50,11 @@ def run_with_one_executed_and_one_prepared() -> GoalRun:
             "implement_optimizations": ran(
                 "implement_optimizations", not_executed="no executor is configured"
             ),
-            "deploy_to_production": ran("deploy_to_production", execution=execution),
+            "deploy_to_production": ran(
+                "deploy_to_production",
+                execution=execution,
+                findings=['The runbook says: "roll back with [bold]make undo[/bold]"', "2nd"],
+            ),
         },
         steps_prepared=["implement_optimizations"],
         steps_executed=["deploy_to_production"],
@@ -69,6 +73,9 @@ def test_the_summary_names_the_executor_and_the_steps_only_prepared():
     assert "executed by mcp:ops/deploy under approval audit-0123456789abcdef" in text
     assert "1 step(s) executed (1 executor call(s): mcp:ops/deploy)" in text
     assert "1 step(s) prepared, not executed" in text
+    # the first finding, as written (markup in stored text is not rendered)
+    assert 'finds: The runbook says: "roll back with [bold]make undo[/bold]"' in text
+    assert "2nd" not in text
 
 
 def test_a_run_with_executions_round_trips_through_json():
