@@ -293,6 +293,24 @@ def empty_collection(endpoints: Endpoints, entity_type: str) -> None:
         client.delete_collection(vector.PREFIX + entity_type)
 
 
+def precreate(endpoints: Endpoints, settings: list[str]) -> dict[str, object]:
+    """Create the knowledge collection with ARGO's HNSW settings and ``settings``
+    (``key=int``); the workers then open it as it is (get-or-create keeps a
+    collection's settings)."""
+    config: dict[str, object] = dict(vector.HNSW_CONFIG)
+    for item in settings:
+        key, _, value = item.partition("=")
+        config[key.strip()] = int(value)
+    empty_collection(endpoints, "knowledge")
+    client = chromadb.HttpClient(host=endpoints.chroma_host, port=endpoints.chroma_port)
+    client.create_collection(
+        vector.PREFIX + "knowledge",
+        embedding_function=None,
+        configuration={"hnsw": config},  # type: ignore[typeddict-item]
+    )
+    return config
+
+
 def raw_rates(
     stores: Stores, servers: dict[str, int], events: list[SyncEvent]
 ) -> dict[str, tuple[float, float]]:
@@ -367,6 +385,15 @@ def main() -> None:  # noqa: PLR0915 (see the docstring)
         help="skip the half-load phase's same-run baseline (no baton)",
     )
     parser.add_argument(
+        "--hnsw",
+        action="append",
+        default=[],
+        metavar="KEY=INT",
+        help="create the knowledge collection with this HNSW setting before (a), e.g. "
+        "sync_threshold=4000 (how often Chroma persists its index), to measure a Chroma "
+        "setting against ARGO's (stores/vector.py); repeatable",
+    )
+    parser.add_argument(
         "--spans-out",
         type=Path,
         default=None,
@@ -382,6 +409,8 @@ def main() -> None:  # noqa: PLR0915 (see the docstring)
     stores = open_stores(endpoints, stack.settings)
     run = uuid.uuid4().hex[:6]
     try:
+        if args.hnsw:
+            print(f"knowledge collection created with {precreate(endpoints, args.hnsw)}")
         print(f"(a) {args.n} knowledge events → 4 stores + SIMILAR_TO, {args.workers} workers")
         a = run_engine(stores, servers, knowledge(args.n, run), args.workers, 5, data_dir)
         a.print(args.n)
