@@ -57,6 +57,10 @@ def test_an_unsigned_request_is_refused_saying_how_to_sign(bridge_auth):
             lambda m: {**sign(m, "ana", "tok-ana-0123456789"), "signature": "00" * 32},
             id="made-up signature",
         ),  # fmt: skip
+        pytest.param(
+            lambda m: {**sign(m, "ana", "tok-ana-0123456789"), "signature": "é" * 64},
+            id="non-ASCII signature",  # hmac.compare_digest raises TypeError on such str
+        ),
     ],
 )
 def test_a_forged_signature_is_refused(bridge_auth, forge):
