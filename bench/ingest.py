@@ -19,7 +19,6 @@ import itertools
 import os
 import resource
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -29,6 +28,7 @@ from pathlib import Path
 
 import psutil
 from cpu_meter import CpuMeter, report
+from scratch import scratch_dir
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -202,7 +202,7 @@ def main() -> None:  # noqa: PLR0915 (the benchmark's script, in reading order)
     parser.add_argument("--embed-workers", type=int, default=0)
     parser.add_argument("--sync-workers", type=int, default=2)
     args = parser.parse_args()
-    data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="argo-ingest-bench-"))
+    data_dir = args.data_dir or scratch_dir("argo-ingest-bench-")
     corpus = data_dir / "corpus"
     t0 = time.monotonic()
     write_corpus(corpus, args.n)

@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import tempfile
 import uuid
 from pathlib import Path
 from typing import Any
 
 from langgraph.graph import START, StateGraph
+from scratch import scratch_dir
 
 from argo_agents.agents.state import AgentInput, AgentOutput, AgentState
 from argo_agents.api import Argo, GoalRun
@@ -175,7 +175,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", type=Path, default=None, help="parent of the two stacks")
     args = parser.parse_args()
-    root = args.data_dir or Path(tempfile.mkdtemp(prefix="argo-learning-"))
+    root = args.data_dir or scratch_dir("argo-learning-")
     print(f"cold stack in {root / 'cold'} …")
     cold = plans(root / "cold", warm=False)
     print(f"warm stack in {root / 'warm'} …")

@@ -20,9 +20,10 @@ from __future__ import annotations
 import argparse
 import math
 import random
-import tempfile
 import uuid
 from pathlib import Path
+
+from scratch import scratch_dir
 
 from argo_agents.analytics.queries import action_runs
 from argo_agents.assignment.registry import AgentRegistry
@@ -88,7 +89,7 @@ def main() -> None:
     rng = random.Random(args.seed)
     plan = plan_offline(GOAL)
     means = {s.action: s.estimated_duration_s * rng.uniform(0.3, 3.0) for s in plan.steps}
-    data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="argo-predict-"))
+    data_dir = args.data_dir or scratch_dir("argo-predict-")
     stack = LocalStack(Settings(_env_file=None, data_dir=data_dir))  # type: ignore[call-arg]
     print(f"local stack in {data_dir} …")
     endpoints = stack.up()

@@ -27,7 +27,6 @@ import signal
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 import warnings
@@ -36,6 +35,7 @@ from pathlib import Path
 
 import chromadb
 from cpu_meter import CpuMeter, report
+from scratch import scratch_dir
 
 from argo_agents.config import Settings
 from argo_agents.config.endpoints import Endpoints
@@ -401,7 +401,7 @@ def main() -> None:  # noqa: PLR0915 (see the docstring)
         "the baseline's to the same name + .baseline)",
     )
     args = parser.parse_args()
-    data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="argo-bench-"))
+    data_dir = args.data_dir or scratch_dir("argo-bench-")
     stack = LocalStack(Settings(_env_file=None, data_dir=data_dir))  # type: ignore[call-arg]
     print(f"local stack in {data_dir} …")
     endpoints = stack.up()

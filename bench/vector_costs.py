@@ -22,7 +22,6 @@ import argparse
 import os
 import random
 import sys
-import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -31,6 +30,7 @@ from typing import Any
 import chromadb
 import numpy as np
 from cpu_meter import group_cpu_s
+from scratch import scratch_dir
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -136,7 +136,7 @@ def main() -> None:
     vecs = embedder.embed_documents(texts[: args.n])
     held = embedder.embed_documents(texts[args.n :])
     print(f"{args.n:,} chunks of installed Python sources, {HELD_OUT:,} held out as queries")
-    data_dir = Path(tempfile.mkdtemp(prefix="argo-vector-costs-"))
+    data_dir = scratch_dir("argo-vector-costs-")
     stack = LocalStack(Settings(_env_file=None, data_dir=data_dir))  # type: ignore[call-arg]
     endpoints = stack.up()
     try:
