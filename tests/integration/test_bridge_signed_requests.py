@@ -7,6 +7,7 @@ an attacker who can publish on the bridge's channel tries what the tokens must s
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -15,6 +16,7 @@ from pydantic import SecretStr
 from argo_agents import Argo
 from argo_agents.bridge import CHANNEL_OUT, LayerBridge
 from argo_agents.bridge.signing import sign
+from argo_agents.orchestrator.context import Context
 from argo_agents.stores.redis_channels import RedisChannels
 from tests.bridge_support import answers, request
 from tests.orchestration_support import make_services
@@ -25,11 +27,13 @@ DEPLOY = "Deploy the payments API to production"
 ANA, BO = "tok-ana-" + "a" * 24, "tok-bo-" + "b" * 24
 
 
-@pytest.fixture
-def signed_bridge(endpoints, tmp_path):
-    services = make_services(endpoints, tmp_path)
+@contextmanager
+def bridge_with_tokens(endpoints, data_dir, context: Context | None = None):
+    """(argo, send) for a bridge whose settings carry ana's and bo's tokens."""
+    services = make_services(endpoints, data_dir)
     tokens = SecretStr(json.dumps({ANA: "ana", BO: "bo"}))
-    argo = Argo(services.settings.model_copy(update={"director_tokens": tokens}), services=services)
+    settings = services.settings.model_copy(update={"director_tokens": tokens})
+    argo = Argo(settings, services=services, context=context)
     channels = RedisChannels.from_endpoints(endpoints)
     out = channels.listen([CHANNEL_OUT], poll_s=0.2)
     next(out)  # subscribed
@@ -49,6 +53,12 @@ def signed_bridge(endpoints, tmp_path):
     finally:
         channels.close()
         services.close()
+
+
+@pytest.fixture
+def signed_bridge(endpoints, tmp_path):
+    with bridge_with_tokens(endpoints, tmp_path) as bridge:
+        yield bridge
 
 
 def refused(got: dict[str, dict]) -> str:
@@ -104,3 +114,18 @@ def test_only_a_signed_untampered_fresh_approval_moves_the_run_as_its_signer(sig
 
     assert "already received" in refused(send(good))  # the same approval, replayed
     assert len(argo.get_run(thread).approval_ledger) == 1
+
+
+def test_an_escalation_answered_over_a_signed_bridge_is_recorded_as_its_signer(endpoints, tmp_path):
+    # a remit of $0: every step is above it, so the first agent escalates (a real trigger)
+    with bridge_with_tokens(endpoints, tmp_path, Context(agent_remit_usd=0.0)) as (argo, send):
+        research = {"goal": "Research how competitors price their premium support plans"}
+        asked = send(sign(request("submit_goal", research), "ana", ANA))["escalation_requested"]
+        thread, [first, *_] = asked["thread_id"], asked["escalations"]
+        answer = {"thread_id": thread, "escalation_id": first["id"], "option": "skip"}
+        refused(send(sign(request("answer", answer), "bo", ANA)))  # bo's name, ana's token
+        send(sign(request("answer", {**answer, "director": "ana"}), "bo", BO))
+        recorded = argo.get_run(thread).escalations[first["id"]].answer
+        assert recorded is not None and (recorded.option, recorded.by, recorded.by_verified) == (
+            "skip", "bo", True
+        )  # fmt: skip
