@@ -175,7 +175,8 @@ def cite(r: Record) -> str:
     return f"[{r.store} {r.record_id} via {r.query}{score}]"
 
 
-def _history_finding(out: ToolOutput, subject: str) -> str:
+def _history_finding(out: ToolOutput, scope: RunScope) -> str:
+    subject = scope.subject
     rows = out.records
     ok = sum(1 for r in rows if r.fields.get("success"))
     durations = [float(d) for r in rows if (d := r.fields.get("duration_s")) is not None]
@@ -187,16 +188,45 @@ def _history_finding(out: ToolOutput, subject: str) -> str:
     )
 
 
-def _list_finding(out: ToolOutput, subject: str) -> str:
+def _list_finding(out: ToolOutput, scope: RunScope) -> str:
     shown = "; ".join(f"'{r.title}' {cite(r)}" for r in out.records[:3])
     more = f" and {len(out.records) - 3} more" if len(out.records) > 3 else ""
-    return f"For {subject}, {out.tool.replace('_', ' ')} found {shown}{more}"
+    return f"For {scope.subject}, {out.tool.replace('_', ' ')} found {shown}{more}"
 
 
-def _knowledge_finding(out: ToolOutput, subject: str) -> str:
+def _dependency_finding(out: ToolOutput, scope: RunScope) -> str:
+    """Where this step stands in the plan the graph holds: what it waits on (with their
+    status) and what waits on it, rather than a list of the plan's step names."""
+    by_id = {r.record_id: r for r in out.records}
+    mine = next((r for r in out.records if r.record_id.endswith("." + scope.step_id)), None)
+    if mine is None:  # the graph does not hold this step (yet): say what it does hold
+        return _list_finding(out, scope)
+
+    def named(ids: Sequence[str]) -> str:
+        return ", ".join(
+            f"{by_id[i].title} ({by_id[i].fields.get('status') or 'status unknown'})"
+            if i in by_id
+            else i
+            for i in ids
+        )
+
+    before = list(mine.fields.get("depends_on") or [])
+    after = [
+        r.record_id for r in out.records if mine.record_id in (r.fields.get("depends_on") or [])
+    ]
+    waits = f"waits on {named(before)}" if before else "waits on no other step"
+    then = f"; {named(after)} wait on it" if after else "; no step waits on it"
+    return (
+        f"For {scope.subject}, the plan in the graph has {len(out.records)} steps: "
+        f"{mine.title} {waits}{then} {cite(mine)}"
+    )
+
+
+def _knowledge_finding(out: ToolOutput, scope: RunScope) -> str:
     """What the best documents say, quoted: the passage of each that shares most words
     with the query (a reader learns what they say, not only their titles). Text ARGO
     wrote about its own earlier steps is named, not quoted: its words are not news."""
+    subject = scope.subject
     query = str(out.args.get("query") or subject)
     shown, quoted = [], 0
     for r in out.records[: QUOTED + 1]:
@@ -211,15 +241,16 @@ def _knowledge_finding(out: ToolOutput, subject: str) -> str:
     return f"For {subject}, the knowledge base says: " + "; ".join(shown) + more
 
 
-_FINDING: dict[str, Callable[[ToolOutput, str], str]] = {
+_FINDING: dict[str, Callable[[ToolOutput, RunScope], str]] = {
     "step_history": _history_finding,
     "knowledge_search": _knowledge_finding,
+    "dependency_paths": _dependency_finding,
 }
 
 
-def offline_findings(outputs: Sequence[ToolOutput], subject: str) -> list[str]:
+def offline_findings(outputs: Sequence[ToolOutput], scope: RunScope) -> list[str]:
     """One finding per tool that found records, stating what they say."""
-    return [_FINDING.get(out.tool, _list_finding)(out, subject) for out in outputs if out.records]
+    return [_FINDING.get(out.tool, _list_finding)(out, scope) for out in outputs if out.records]
 
 
 def open_questions(outputs: Sequence[ToolOutput], action: str, subject: str) -> list[str]:
@@ -318,7 +349,7 @@ def compose(
     """The step's `StepResult` from its tool outputs (and a model's draft parts, if any)."""
     scope = scope_of(state)
     records = evidence_of(outputs)
-    found = offline_findings(outputs, scope.subject) if findings is None else findings
+    found = offline_findings(outputs, scope) if findings is None else findings
     result = StepResult(
         step_id=scope.step_id,
         agent_id=state["agent_id"],

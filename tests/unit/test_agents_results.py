@@ -175,3 +175,37 @@ def test_an_offline_finding_quotes_what_the_documents_say_with_their_citations()
     assert "'Guide › Part 1' [chroma kn-0123456789abcdef" in finding
     assert "'Guide › Part 2': \"Nothing about it here.\" [chroma doc-1-2" in finding
     assert finding.endswith(" and 1 more")
+
+
+def test_an_offline_technical_finding_says_where_the_step_stands_in_the_plan() -> None:
+    def step(sid: str, status: str | None, *deps: str) -> Record:
+        return Record(
+            store="neo4j",
+            record_id=f"goal-1.{sid}",
+            query="goal_steps",
+            title=sid,
+            fields={"status": status, "depends_on": [f"goal-1.{d}" for d in deps]},
+        )
+
+    plan = ToolOutput(
+        tool="dependency_paths",
+        records=[
+            step("analyze_performance", "done"),
+            step("profile_queries", None),
+            step("identify_bottlenecks", "running", "analyze_performance", "profile_queries"),
+            step("generate_solutions", None, "identify_bottlenecks"),
+            step("write_report", None, "identify_bottlenecks", "generate_solutions"),
+        ],
+    )
+    [finding] = compose("technical", state("identify_bottlenecks"), [plan]).findings
+    assert finding == (
+        "For the checkout query latency, the plan in the graph has 5 steps: "
+        "identify_bottlenecks waits on analyze_performance (done), profile_queries (status "
+        "unknown); generate_solutions (status unknown), write_report (status unknown) wait "
+        "on it [neo4j goal-1.identify_bottlenecks via goal_steps]"
+    )
+    [first] = compose("technical", state("analyze_performance"), [plan]).findings
+    assert "analyze_performance waits on no other step; identify_bottlenecks (running)" in first
+    # a step the graph does not hold yet: what it holds, listed
+    [other] = compose("technical", state("deploy"), [plan]).findings
+    assert other.startswith("For the checkout query latency, dependency paths found")
