@@ -225,15 +225,17 @@ def _dependency_finding(out: ToolOutput, scope: RunScope) -> str:
 def _knowledge_finding(out: ToolOutput, scope: RunScope) -> str:
     """What the best documents say, quoted: the passage of each that shares most words
     with the query (a reader learns what they say, not only their titles). Text ARGO
-    wrote about its own earlier steps is named, not quoted: its words are not news."""
+    wrote about its own earlier steps comes after them, named, not quoted: its words
+    are not news."""
     subject = scope.subject
     query = str(out.args.get("query") or subject)
-    shown, quoted = [], 0
-    for r in out.records[: QUOTED + 1]:
+    shown = []
+    # the user's documents first: ARGO's own items often score high on their own words
+    ranked = sorted(out.records, key=self_written)  # stable: by score within each group
+    for r in ranked[: QUOTED + 1]:
         text = str(r.fields.get("text") or "")
-        passage = snippet(text, query, QUOTE_CHARS) if quoted < QUOTED and text else ""
+        passage = snippet(text, query, QUOTE_CHARS) if len(shown) < QUOTED and text else ""
         if passage and not self_written(r):
-            quoted += 1
             shown.append(f"'{r.title}': \"{passage}\" {cite(r)}")
         else:
             shown.append(f"'{r.title}' {cite(r)}")

@@ -171,9 +171,10 @@ def test_an_offline_finding_quotes_what_the_documents_say_with_their_citations()
     assert quoted in finding
     assert "Installation" not in finding
     assert "[chroma doc-1-0 via knowledge_search, score 0.50]" in finding
-    # an item ARGO wrote about its own earlier step is named, not quoted
-    assert "'Guide › Part 1' [chroma kn-0123456789abcdef" in finding
+    # the documents come first; an item ARGO wrote about its own step is named, not quoted
     assert "'Guide › Part 2': \"Nothing about it here.\" [chroma doc-1-2" in finding
+    assert "'Guide › Part 3' [chroma doc-1-3" in finding
+    assert "kn-0123456789abcdef" not in finding
     assert finding.endswith(" and 1 more")
 
 
