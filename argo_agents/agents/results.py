@@ -229,7 +229,7 @@ def _knowledge_finding(out: ToolOutput, scope: RunScope) -> str:
     are not news."""
     subject = scope.subject
     query = str(out.args.get("query") or subject)
-    shown = []
+    shown: list[str] = []
     # the user's documents first: ARGO's own items often score high on their own words
     ranked = sorted(out.records, key=self_written)  # stable: by score within each group
     for r in ranked[: QUOTED + 1]:
