@@ -121,6 +121,16 @@ class GoalRun(BaseModel):
     executions: dict[str, ExecutionRecord] = Field(default_factory=dict)
     """Per executed step, the executor's call: tool, arguments, approval id, answer."""
 
+    def reports(self) -> dict[str, str]:
+        """The Markdown reports the run's documentation steps wrote, by step id."""
+        return {
+            sid: artefact.content
+            for sid, result in self.results.items()
+            if isinstance(result, StepRun)
+            for artefact in result.artefacts
+            if artefact.kind == "report"
+        }
+
 
 class Argo:
     """ARGO's orchestrator with a durable checkpointer and the four stores."""

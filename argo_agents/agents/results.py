@@ -358,7 +358,10 @@ def compose(
         agent_kind=kind,
         summary=summary or default_summary(scope, outputs),
         findings=[*found, *_upstream_finding(state)],
-        artefacts=[_artefact(scope.action, records)] if records else [],
+        artefacts=[
+            *([_artefact(scope.action, records)] if records else []),
+            *_report(state, found, records),
+        ],
         confidence=confidence(outputs),
         knowledge=_knowledge(scope, kind, found) if records else [],
         sources=[*_sources(outputs), *notes],
@@ -378,6 +381,39 @@ def compose(
         len(records),
     )
     return result
+
+
+REPORT_CATEGORIES = frozenset({"documentation"})  # steps whose deliverable is a document
+
+
+def _report(state: AgentState, found: Sequence[str], records: Sequence[Record]) -> list[Artefact]:
+    """A documentation step's deliverable: a Markdown report of what the steps before it
+    and this one found, each statement with the record it cites, and the sources. Built
+    from records only, so it is honest offline; a model's findings fill it the same way."""
+    step = step_of(state)
+    if step.category not in REPORT_CATEGORIES:
+        return []
+    upstream = upstream_of(state)
+    lines = [f"# {state.get('goal') or step.description}", ""]
+    lines.append(f"Written by {state['agent_id']} for step {step.id} from stored records; each")
+    lines += ["statement cites the record it rests on (store, id, query).", ""]
+    for sid, r in upstream.items():
+        said = [f for f in r.findings if not f.startswith("Builds on ")]
+        if said:
+            lines += [f"## {_title(sid)} (confidence {r.confidence:.2f})", ""]
+            lines += [*(f"- {f}" for f in said), ""]
+    if found:
+        lines += [f"## {_title(step.action)}", "", *(f"- {f}" for f in found), ""]
+    cited = {(c.store, c.record_id): c for r in upstream.values() for c in r.evidence}
+    cited |= {(c.store, c.record_id): c for c in _citations(records)}
+    if not cited:
+        return []  # nothing to report on: the open questions say so
+    lines += ["## Sources", ""]
+    lines += [f"- {c.store} `{c.record_id}` ({c.query}): {c.title}" for c in cited.values()]
+    asked = [q for r in upstream.values() for q in r.open_questions]
+    if asked:
+        lines += ["", "## Open questions", "", *(f"- {q}" for q in dict.fromkeys(asked))]
+    return [Artefact(name=f"{step.id}_report", kind="report", content="\n".join(lines) + "\n")]
 
 
 def _knowledge(scope: RunScope, kind: str, findings: Sequence[str]) -> list[KnowledgeItem]:

@@ -53,7 +53,7 @@ def _progress(node: str, update: dict[str, Any]) -> None:
         console.print(f"  [dim]{node.replace('_', ' ')}[/dim]")
 
 
-def _show_run(thread: str, as_json: bool) -> None:
+def _show_run(thread: str, as_json: bool, report: bool = False) -> None:
     with Argo() as argo:
         try:
             current = argo.get_run(thread)
@@ -62,6 +62,14 @@ def _show_run(thread: str, as_json: bool) -> None:
             raise typer.Exit(2) from exc
     if as_json:
         print(current.model_dump_json())
+        return
+    if report:
+        reports = current.reports()
+        if not reports:
+            console.print(f"[yellow]run {thread} has no report yet[/yellow] (a documentation "
+                          "step writes one when it finishes)")  # fmt: skip
+            raise typer.Exit(1)
+        print("\n".join(reports.values()), end="")  # Markdown on stdout, for a file or a pager
         return
     console.print(f"run {thread}: [bold]{current.status}[/bold] — {current.goal}")
     console.print(plan_table(current))
@@ -348,9 +356,13 @@ def register(app: typer.Typer) -> None:  # noqa: PLR0915 (see the docstring)
     def status(
         thread: Annotated[str, typer.Argument(help="The run's thread id.")],
         as_json: Annotated[bool, typer.Option("--json", help="The whole run as JSON.")] = False,
+        report: Annotated[
+            bool,
+            typer.Option("--report", help="Print the run's report (Markdown) to stdout."),
+        ] = False,
     ) -> None:
         """Show a run: plan, assignments, pending approvals, results and their evidence."""
-        _show_run(thread, as_json)
+        _show_run(thread, as_json, report)
 
     app.command()(demo)
     register_answer(app, _progress)

@@ -81,6 +81,8 @@ def print_outcome(console: Console, run: GoalRun) -> None:
                 first = result.findings[0]
                 cut = first if len(first) <= FINDING_CHARS else first[: FINDING_CHARS - 1] + "…"
                 console.print(f"    finds: {escape(cut)}")
+            if any(a.kind == "report" for a in result.artefacts):
+                console.print(f"    wrote a report: argo status {run.thread_id} --report")
             for cited in result.evidence[:CITATIONS_SHOWN]:  # what the findings rest on
                 console.print(
                     f"    [dim]cites {cited.store} {escape(cited.record_id)}: "

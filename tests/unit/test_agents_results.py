@@ -12,8 +12,10 @@ from argo_agents.agents.policy import planned_calls
 from argo_agents.agents.results import compose, confidence, scope_of
 from argo_agents.agents.state import AgentState, agent_run
 from argo_agents.agents.tools import SPECS, TOOLSETS, Record, ToolOutput, cache_key
+from argo_agents.api import GoalRun
 from argo_agents.orchestrator.context import Context
 from argo_agents.orchestrator.errors import InvalidContextError
+from argo_agents.orchestrator.state import StepRun
 
 
 def state(action: str = "identify_bottlenecks") -> AgentState:
@@ -210,3 +212,52 @@ def test_an_offline_technical_finding_says_where_the_step_stands_in_the_plan() -
     # a step the graph does not hold yet: what it holds, listed
     [other] = compose("technical", state("deploy"), [plan]).findings
     assert other.startswith("For the checkout query latency, dependency paths found")
+
+
+def test_a_documentation_step_writes_a_report_of_what_the_steps_before_it_found() -> None:
+    upstream = compose(
+        "research",
+        state("synthesize_findings"),
+        [
+            history(("a1", True, 2.0)),
+            ToolOutput(tool="learned_patterns", note="0 patterns: none learned yet"),
+        ],
+    )
+    writer = {
+        **state("write_report"),
+        "agent_id": "creative-1",
+        "upstream": {"synthesize_findings": upstream.model_dump(mode="json")},
+    }
+    writer["step"] = {**writer["step"], "category": "documentation"}
+    found = ToolOutput(
+        tool="knowledge_search",
+        args={"query": "checkout latency"},
+        records=[
+            Record(
+                store="chroma",
+                record_id="doc-9-0",
+                query="knowledge_search",
+                title="Postmortem",
+                score=0.6,
+                fields={"text": "The checkout latency rose to 620 ms after the release."},
+            )
+        ],  # fmt: skip
+    )
+    result = compose("creative", writer, [found])
+    [report] = [a for a in result.artefacts if a.kind == "report"]
+    text = report.content
+    assert text.startswith("# Optimize the checkout query latency by 40%\n")
+    assert "## Synthesize findings (confidence" in text
+    assert "identify_bottlenecks ran 1 time(s) in other goals, 1 succeeded" in text
+    assert '"The checkout latency rose to 620 ms after the release."' in text
+    # every record cited anywhere is listed once, the open questions carried over
+    assert "- bigquery `a1` (step_history)" in text and "- chroma `doc-9-0`" in text
+    assert "learned_patterns found nothing (0 patterns: none learned yet)" in text
+    run = GoalRun(
+        thread_id="t",
+        status="completed",
+        results={"write_report": StepRun.model_validate(result.model_dump())},
+    )
+    assert run.reports() == {"write_report": text}
+    # a step that is not documentation writes none
+    assert not [a for a in upstream.artefacts if a.kind == "report"]

@@ -54,6 +54,7 @@ def run_with_one_executed_and_one_prepared() -> GoalRun:
                 "deploy_to_production",
                 execution=execution,
                 findings=['The runbook says: "roll back with [bold]make undo[/bold]"', "2nd"],
+                artefacts=[{"name": "r", "kind": "report", "content": "# Deploy\n"}],
             ),
         },
         steps_prepared=["implement_optimizations"],
@@ -76,6 +77,7 @@ def test_the_summary_names_the_executor_and_the_steps_only_prepared():
     # the first finding, as written (markup in stored text is not rendered)
     assert 'finds: The runbook says: "roll back with [bold]make undo[/bold]"' in text
     assert "2nd" not in text
+    assert "wrote a report: argo status goal-1 --report" in text
 
 
 def test_a_run_with_executions_round_trips_through_json():
