@@ -16,7 +16,6 @@ from collections.abc import Callable, Sequence
 from statistics import mean
 
 from argo_agents.agents.models import (
-    KNOWLEDGE_ID_PREFIX,
     AgentKind,
     Artefact,
     ArtefactItem,
@@ -27,7 +26,7 @@ from argo_agents.agents.models import (
     ToolUse,
 )
 from argo_agents.agents.state import AgentState, run_of, step_of, team_of, upstream_of
-from argo_agents.agents.tools import Record, RunScope, ToolOutput
+from argo_agents.agents.tools import Record, RunScope, ToolOutput, self_written
 from argo_agents.ingest.search import snippet
 
 log = logging.getLogger(__name__)
@@ -71,17 +70,6 @@ def evidence_of(outputs: Sequence[ToolOutput]) -> list[Record]:
         for r in out.records:
             seen.setdefault((r.store, r.record_id), r)
     return list(seen.values())
-
-
-def self_written(r: Record) -> bool:
-    """Whether a record is text an earlier ARGO step wrote about its own work (a knowledge
-    item a step derived, or a step's result): cited, but no evidence the goal is understood
-    better, since a run that cites its predecessors' wording learns nothing new."""
-    return (
-        r.record_id.startswith(KNOWLEDGE_ID_PREFIX)
-        or r.query == "previous_results"
-        or r.fields.get("collection") == "step_result"
-    )
 
 
 def confidence(outputs: Sequence[ToolOutput]) -> float:

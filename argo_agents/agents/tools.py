@@ -25,7 +25,14 @@ from langchain_core.tools import BaseTool, StructuredTool
 from pydantic import BaseModel, Field
 
 from argo_agents.agents.deps import AgentDeps
-from argo_agents.agents.models import AgentKind, Citation, ModelDump, StoreRow, ToolArgs
+from argo_agents.agents.models import (
+    KNOWLEDGE_ID_PREFIX,
+    AgentKind,
+    Citation,
+    ModelDump,
+    StoreRow,
+    ToolArgs,
+)
 from argo_agents.analytics import graph_queries as gq
 from argo_agents.analytics import queries as wq
 from argo_agents.stores.errors import StoreError
@@ -45,6 +52,17 @@ class Record(Citation):
     """One record a tool found: its citation, a readable title, a score and its fields."""
 
     fields: StoreRow = Field(default_factory=dict)
+
+
+def self_written(r: Record) -> bool:
+    """Whether a record is text an earlier ARGO step wrote about its own work (a knowledge
+    item a step derived, or a step's result): cited, but no evidence the goal is understood
+    better, since a run that cites its predecessors' wording learns nothing new."""
+    return (
+        r.record_id.startswith(KNOWLEDGE_ID_PREFIX)
+        or r.query == "previous_results"
+        or r.fields.get("collection") == "step_result"
+    )
 
 
 class ToolOutput(BaseModel):
@@ -215,10 +233,17 @@ class _Reads:
         ]
 
     def knowledge_search(self, query: str, k: int = 5) -> Found:
-        records = self._vector("knowledge", query, k, "knowledge_search")
-        records += self._chunks(query, k)
-        records.sort(key=lambda r: -(r.score or 0))
-        return records[:k], f"{len(records[:k])} knowledge items and document chunks for {query!r}"
+        found = self._vector("knowledge", query, k, "knowledge_search") + self._chunks(query, k)
+        found.sort(key=lambda r: -(r.score or 0))
+        # ARGO's own earlier items repeat the question's words, so they outscore the user's
+        # documents after a few runs on a subject: they keep one place (their best), more
+        # only when too few documents match.
+        docs = [r for r in found if not self_written(r)]
+        own = [r for r in found if self_written(r)]
+        picked = docs[: k - min(1, len(own))]
+        picked += own[: k - len(picked)]
+        picked.sort(key=lambda r: -(r.score or 0))
+        return picked, f"{len(picked)} knowledge items and document chunks for {query!r}"
 
     def _chunks(self, query: str, k: int) -> list[Record]:
         try:
