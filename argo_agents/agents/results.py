@@ -221,12 +221,11 @@ def _knowledge_finding(out: ToolOutput, scope: RunScope) -> str:
     # the user's documents first: ARGO's own items often score high on their own words
     ranked = sorted(out.records, key=self_written)  # stable: by score within each group
     for r in ranked[: QUOTED + 1]:
-        text = str(r.fields.get("text") or "")
+        text = "" if self_written(r) else str(r.fields.get("text") or "")
         passage = snippet(text, query, QUOTE_CHARS) if len(shown) < QUOTED and text else ""
-        if passage and not self_written(r):
-            shown.append(f"'{r.title}': \"{passage}\" {cite(r)}")
-        else:
-            shown.append(f"'{r.title}' {cite(r)}")
+        shown.append(
+            f"'{r.title}': \"{passage}\" {cite(r)}" if passage else f"'{r.title}' {cite(r)}"
+        )
     more = f" and {len(out.records) - len(shown)} more" if len(out.records) > len(shown) else ""
     return f"For {subject}, the knowledge base says: " + "; ".join(shown) + more
 

@@ -164,11 +164,13 @@ class LayerBridge:
     ) -> None:
         """An answer on `CHANNEL_OUT`; signed with the requester's token when the request
         was signed."""
-        msg = message(event_type, {"reply_to": reply_to, **data}, source="layer2", target="layer1")
-        self.channels.publish(CHANNEL_OUT, signer.sign(msg) if signer else msg)
+        self._say(CHANNEL_OUT, event_type, {"reply_to": reply_to, **data}, signer)
 
-    def _say(self, channel: str, event_type: str, data: dict[str, Any]) -> None:
-        self.channels.publish(channel, message(event_type, data, source="layer2", target="layer1"))
+    def _say(
+        self, channel: str, event_type: str, data: dict[str, Any], signer: Signer | None = None
+    ) -> None:
+        msg = message(event_type, data, source="layer2", target="layer1")
+        self.channels.publish(channel, signer.sign(msg) if signer else msg)
 
 
 def _answers(run: GoalRun) -> list[tuple[str, dict[str, Any]]]:
